@@ -1,0 +1,6 @@
+"""jaxembed: static word embeddings (word2vec, GloVe, fastText) as pure JAX functions."""
+from jaxembed.io.word2vec import load_word2vec, save_word2vec
+from jaxembed.vectors import Vectors
+
+__all__ = ["Vectors", "load_word2vec", "save_word2vec"]
+__version__ = "0.1.0"

@@ -1,0 +1,73 @@
+"""Training configuration: a frozen dataclass, loadable from YAML and validated on construction."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import yaml
+
+from jaxembed.errors import ConfigError, InputFileError
+
+MODELS = ("sgns",)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters; defaults are word2vec's / gensim's for skip-gram negative sampling."""
+
+    model: str = "sgns"
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    sample: float = 1e-3
+    min_count: int = 5
+    max_vocab_size: int | None = None
+    epochs: int = 5
+    alpha: float = 0.025
+    min_alpha: float = 0.0001
+    batch_size: int = 128
+    batches_per_call: int = 64
+    max_sentence_length: int = 10_000
+    seed: int = 1
+
+    def __post_init__(self):
+        checks = [
+            (self.model in MODELS, f"model must be one of {', '.join(MODELS)}, got {self.model!r}"),
+            (self.dim >= 1, f"dim must be >= 1, got {self.dim}"),
+            (self.window >= 1, f"window must be >= 1, got {self.window}"),
+            (self.negative >= 1, f"negative must be >= 1 for model {self.model!r}, got {self.negative}"),
+            (self.sample >= 0, f"sample must be >= 0, got {self.sample}"),
+            (self.min_count >= 1, f"min_count must be >= 1, got {self.min_count}"),
+            (self.max_vocab_size is None or self.max_vocab_size >= 1, f"max_vocab_size must be >= 1, got {self.max_vocab_size}"),
+            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
+            (self.alpha > 0, f"alpha must be > 0, got {self.alpha}"),
+            (0 <= self.min_alpha <= self.alpha, f"min_alpha must be in [0, alpha={self.alpha}], got {self.min_alpha}"),
+            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
+            (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
+            (self.max_sentence_length >= 1, f"max_sentence_length must be >= 1, got {self.max_sentence_length}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    def replace(self, **overrides: Any) -> "TrainConfig":
+        """A copy with the given fields changed (None values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def load_config(path: str | os.PathLike) -> TrainConfig:
+    """Read a YAML mapping of TrainConfig fields; unknown keys are an error naming the file."""
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = yaml.safe_load(f) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as e:
+        raise InputFileError(f"config file {path!r} cannot be read: {e}") from e
+    if not isinstance(raw, dict):
+        raise InputFileError(f"config file {path!r} must hold a mapping of settings")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"config file {path!r}: unknown settings {unknown}; known: {sorted(known)}")
+    return TrainConfig(**raw)

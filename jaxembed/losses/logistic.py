@@ -1,0 +1,35 @@
+"""Binary logistic loss of one hidden vector against T output rows: the core of SGNS, CBOW and HS.
+
+For hidden h (D,), output rows u_t (T×D), labels y_t ∈ {0, 1} and weights m_t ≥ 0:
+
+    s_t = h·u_t,    L = Σ_t m_t · [ softplus(s_t) − y_t · s_t ]      (= −Σ m_t log σ(±s_t))
+
+Hand-derived gradients, with g_t = m_t · (σ(s_t) − y_t):
+
+    ∂L/∂h = Σ_t g_t u_t,        ∂L/∂u_t = g_t h.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def logistic_loss(h_D: jax.Array, out_TxD: jax.Array, labels_T: jax.Array, weights_T: jax.Array) -> jax.Array:
+    """Per-example loss L (scalar), numerically stable for saturated scores."""
+    s_T = out_TxD @ h_D
+    return jnp.sum(weights_T * (jax.nn.softplus(s_T) - labels_T * s_T))
+
+
+batch_logistic_loss = jax.vmap(logistic_loss, in_axes=(0, 0, None, 0))
+"""(B,) losses for h_BxD, out_BxTxD, labels_T (shared), weights_BxT."""
+
+
+def logistic_grads(h_BxD: jax.Array, out_BxTxD: jax.Array, labels_T: jax.Array,
+                   weights_BxT: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Hand-derived (∂L/∂h_BxD, ∂L/∂out_BxTxD, loss_B) for the batch, equations in the module docstring."""
+    s_BxT = jnp.einsum("bd,btd->bt", h_BxD, out_BxTxD)
+    g_BxT = weights_BxT * (jax.nn.sigmoid(s_BxT) - labels_T)
+    loss_B = jnp.sum(weights_BxT * (jax.nn.softplus(s_BxT) - labels_T * s_BxT), axis=-1)
+    dh_BxD = jnp.einsum("bt,btd->bd", g_BxT, out_BxTxD)
+    dout_BxTxD = g_BxT[:, :, None] * h_BxD[:, None, :]
+    return dh_BxD, dout_BxTxD, loss_B

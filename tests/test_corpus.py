@@ -1,0 +1,76 @@
+"""Corpus reading, vocabulary and encoding against plain-Python oracles and gensim's vocabulary."""
+import collections
+import gzip
+
+import numpy as np
+import pytest
+
+from jaxembed.data.corpus import count_words, encode_corpus, iter_line_pieces, sentence_ends
+from jaxembed.data.vocab import build_vocab
+from jaxembed.errors import ConfigError, InputFileError
+
+
+def write(tmp_path, name, text: bytes):
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        with gzip.open(path, "wb") as f:
+            f.write(text)
+    else:
+        path.write_bytes(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("name", ["c.txt", "c.txt.gz"])
+def test_pieces_never_split_tokens(tmp_path, name):
+    text = b"alpha beta  gamma\ndelta\tepsilon zeta\n\neta theta"
+    path = write(tmp_path, name, text)
+    for block in (1, 3, 7, 1 << 20):
+        pieces = list(iter_line_pieces(path, block_bytes=block))
+        assert [t for tokens, _ in pieces for t in tokens] == text.split()
+        assert sum(ends for _, ends in pieces) == 4  # three newlines + final unterminated line
+
+
+def test_sentence_ends_cut_long_lines():
+    np.testing.assert_array_equal(sentence_ends(np.array([3, 25]), 10), [3, 13, 23, 25])
+
+
+def test_vocab_sorted_by_count_ties_first_seen_and_min_count():
+    counts = collections.Counter(b"b a c a b d c e e e".split())
+    vocab = build_vocab(counts, min_count=2)
+    assert vocab.words == (b"e", b"b", b"a", b"c")
+    np.testing.assert_array_equal(vocab.counts, [3, 2, 2, 2])
+    assert build_vocab(counts, min_count=1, max_vocab_size=2).words == (b"e", b"b")
+    with pytest.raises(ConfigError, match="min_count"):
+        build_vocab(counts, min_count=0)
+
+
+def test_vocab_equals_gensim(small_corpus):
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+    counts, total = count_words(small_corpus)
+    vocab = build_vocab(counts, min_count=5)
+    model = Word2Vec(vector_size=4, min_count=5, sorted_vocab=True)
+    model.build_vocab(LineSentence(small_corpus))
+    gensim_counts = {w: model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key}
+    assert dict(zip(vocab.strings, vocab.counts.tolist())) == gensim_counts  # tie order differs: gensim's sort is unstable
+    assert (np.diff(vocab.counts) <= 0).all()
+    assert total == model.corpus_total_words
+
+
+def test_encode_drops_oov_and_keeps_sentence_ends(tmp_path):
+    path = write(tmp_path, "c.txt", b"a x b\nc a\nx x\nb b b b b\n")
+    index = {b"a": 0, b"b": 1, b"c": 2}
+    ids, ends = encode_corpus(path, index, max_sentence_length=3)
+    np.testing.assert_array_equal(ids, [0, 1, 2, 0, 1, 1, 1, 1, 1])
+    np.testing.assert_array_equal(ends, [2, 4, 7, 9])
+
+
+def test_missing_and_empty_corpus_errors(tmp_path):
+    from jaxembed.config import TrainConfig
+    from jaxembed.train import prepare_corpus
+    with pytest.raises(InputFileError, match="does not exist"):
+        count_words(tmp_path / "nope.txt")
+    with pytest.raises(InputFileError, match="no words"):
+        prepare_corpus(write(tmp_path, "e.txt", b"\n \n"), TrainConfig())
+    with pytest.raises(InputFileError, match="min_count=5"):
+        prepare_corpus(write(tmp_path, "r.txt", b"a b c d\n"), TrainConfig())
