@@ -25,10 +25,10 @@ GENSIM_FLAGS = {"sgns": dict(sg=1, hs=0), "cbow": dict(sg=0, hs=0), "sg-hs": dic
 def run_jaxembed(args) -> dict:
     from jaxembed.config import TrainConfig
     from jaxembed.eval.benchmarks import evaluate_all
-    from jaxembed.train import train_sgns
+    from jaxembed.train import train_word2vec
     config = TrainConfig(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
                          sample=args.sample, min_count=args.min_count, epochs=args.epochs, seed=args.seed)
-    result = train_sgns(args.corpus, config, progress=False)
+    result = train_word2vec(args.corpus, config, progress=False)
     path = os.path.join(RESULTS_DIR, f"jaxembed_{args.model}_vectors.txt")
     result.vectors.save(path)
     m = result.metrics

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from jaxembed.config import MODELS, TrainConfig, load_config
+from jaxembed.config import MODELS, TrainConfig, read_config_file
 from jaxembed.errors import JaxembedError
 
 DEMO_CORPUS = os.path.join(os.path.dirname(__file__), "data", "wordnet.txt.gz")
@@ -19,23 +19,33 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", choices=MODELS)
     p.add_argument("--dim", type=int, help="vector dimension (default 100)")
     p.add_argument("--window", type=int, help="max context window (default 5)")
-    p.add_argument("--negative", type=int, help="noise words per pair (default 5)")
+    p.add_argument("--negative", type=int, help="noise words per example (default 5; 0 with hierarchical softmax models)")
+    p.add_argument("--hs", type=int, choices=[0, 1], help="hierarchical softmax on/off (default: on for sg-hs/cbow-hs)")
+    p.add_argument("--cbow-mean", type=int, choices=[0, 1], help="CBOW: average (1, default) or sum (0) the context")
     p.add_argument("--sample", type=float, help="subsampling threshold (default 1e-3; 0 disables)")
     p.add_argument("--min-count", type=int, help="drop words rarer than this (default 5)")
     p.add_argument("--max-vocab-size", type=int, help="keep at most this many most frequent words")
     p.add_argument("--epochs", type=int, help="passes over the corpus (default 5)")
-    p.add_argument("--alpha", type=float, help="initial learning rate (default 0.025)")
+    p.add_argument("--alpha", type=float, help="initial learning rate (default 0.025 skip-gram, 0.05 CBOW)")
     p.add_argument("--min-alpha", type=float, help="final learning rate (default 0.0001)")
-    p.add_argument("--batch-size", type=int, help="pairs per SGD micro-batch (default 128)")
+    p.add_argument("--batch-size", type=int, help="pairs per SGD micro-batch (default 64)")
     p.add_argument("--seed", type=int, help="random seed (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def as_bool(flag: int | None) -> bool | None:
+    return None if flag is None else bool(flag)
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    base = load_config(args.config) if args.config else TrainConfig()
-    return base.replace(model=args.model, dim=args.dim, window=args.window, negative=args.negative, sample=args.sample,
-                        min_count=args.min_count, max_vocab_size=args.max_vocab_size, epochs=args.epochs,
-                        alpha=args.alpha, min_alpha=args.min_alpha, batch_size=args.batch_size, seed=args.seed)
+    """Config file settings, then the flags given on the command line; unset values take model defaults."""
+    flags = dict(model=args.model, dim=args.dim, window=args.window, negative=args.negative, hs=as_bool(args.hs),
+                 cbow_mean=as_bool(args.cbow_mean), sample=args.sample, min_count=args.min_count,
+                 max_vocab_size=args.max_vocab_size, epochs=args.epochs, alpha=args.alpha, min_alpha=args.min_alpha,
+                 batch_size=args.batch_size, seed=args.seed)
+    settings = read_config_file(args.config) if args.config else {}
+    settings.update({k: v for k, v in flags.items() if v is not None})
+    return TrainConfig(**settings)
 
 
 def write_json(path: str, data: dict) -> None:
@@ -46,9 +56,9 @@ def write_json(path: str, data: dict) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from jaxembed.train import train_sgns
+    from jaxembed.train import train_word2vec
     config = config_from_args(args)
-    result = train_sgns(args.corpus, config, progress=not args.quiet)
+    result = train_word2vec(args.corpus, config, progress=not args.quiet)
     os.makedirs(args.out, exist_ok=True)
     result.vectors.save(os.path.join(args.out, "vectors.txt"))
     if args.binary:
@@ -75,11 +85,11 @@ def cmd_convert(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from jaxembed.eval.benchmarks import evaluate_all, format_results
-    from jaxembed.train import train_sgns
+    from jaxembed.train import train_word2vec
     config = TrainConfig(epochs=args.epochs, seed=args.seed)
     print(f"Training skip-gram (dim {config.dim}, window {config.window}, negative {config.negative}, "
           f"{config.epochs} epochs) on the bundled WordNet 3.0 glosses...")
-    result = train_sgns(DEMO_CORPUS, config, progress=not args.quiet)
+    result = train_word2vec(DEMO_CORPUS, config, progress=not args.quiet)
     m = result.metrics
     print(f"{m['corpus_words']:,} words, vocabulary {m['vocab_size']:,}: {m['train_seconds']:.1f} s, "
           f"{m['words_per_second']:,.0f} words/s, final loss {m['loss']:.4f}\n")

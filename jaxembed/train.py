@@ -1,11 +1,14 @@
-"""Training: corpus preparation, the jitted SGNS block step, and the epoch loop.
+"""word2vec training: corpus preparation, the jitted block step for all four variants, the epoch loop.
 
-The step gathers rows, calls the hand-derived gradients of the pure loss, and scatters row-sparse
-SGD updates into the donated tables; `lax.scan` runs M micro-batches of P pairs per call so the
-per-call dispatch cost is amortised while updates stay close to word2vec's sequential SGD.
+The step gathers rows, calls the hand-derived gradients of the pure logistic loss, and scatters
+row-sparse SGD updates into the donated tables; `lax.scan` runs M micro-batches of P examples per
+call, so the per-call dispatch cost is amortised while updates stay close to word2vec's sequential
+SGD. Skip-gram and CBOW differ only in the hidden rows (1 context word vs the masked mean of the
+window); negative sampling and hierarchical softmax only in the target rows, and both can be on.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import os
@@ -18,24 +21,19 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxembed.config import TrainConfig
-from jaxembed.data.batches import PairBlock, pair_blocks
+from jaxembed.data.batches import example_blocks
 from jaxembed.data.corpus import count_words, encode_corpus
+from jaxembed.data.huffman import HuffmanTree, build_huffman
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.vocab import Vocab, build_vocab
 from jaxembed.errors import InputFileError
+from jaxembed.losses.cbow import context_counts, context_row_updates
 from jaxembed.losses.logistic import logistic_grads
 from jaxembed.losses.sgns import sgns_labels, sgns_targets
 from jaxembed.optim.sparse import RowOptimizer, apply_rows, sgd_rows, word2vec_schedule
 from jaxembed.vectors import Vectors
 
-MAX_CALLS_IN_FLIGHT = 3
-STEP_COMPILER_OPTIONS = {
-    # Let XLA:CPU reassociate float sums so the per-pair dot products vectorise (~1.4x faster step);
-    # NaN and Inf semantics are kept so divergence still shows up in the loss.
-    "xla_cpu_enable_fast_math": True,
-    "xla_cpu_fast_math_honor_nans": True,
-    "xla_cpu_fast_math_honor_infs": True,
-}
+MAX_CALLS_IN_FLIGHT = 32
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,90 +60,132 @@ def prepare_corpus(path: str | os.PathLike, config: TrainConfig) -> PreparedCorp
 
 
 @flax.struct.dataclass
-class SGNSState:
-    """syn0_VxD: input (word) vectors; syn1_VxD: output (context) vectors, word2vec's syn1neg."""
+class Word2VecState:
+    """syn0_VxD: input (word) vectors; syn1_RxD: output rows — word2vec's syn1 (V−1 Huffman inner
+    nodes) when hs is on, followed by syn1neg (V rows) when negative > 0."""
 
     syn0_VxD: jax.Array
-    syn1_VxD: jax.Array
+    syn1_RxD: jax.Array
 
 
-def init_sgns(seed: int, vocab_size: int, dim: int) -> SGNSState:
-    """word2vec init: syn0 ~ U(−0.5/D, 0.5/D), syn1neg = 0."""
-    key = jax.random.key(seed)
-    syn0 = jax.random.uniform(key, (vocab_size, dim), jnp.float32, -0.5 / dim, 0.5 / dim)
-    return SGNSState(syn0, jnp.zeros((vocab_size, dim), jnp.float32))
+@flax.struct.dataclass
+class Targets:
+    """Static-shape target description: Huffman paths (codes_VxL, points_VxL, mask_VxL) or empty."""
+
+    codes_VxL: jax.Array
+    points_VxL: jax.Array
+    mask_VxL: jax.Array
 
 
-def sgns_microbatch(state: SGNSState, batch: tuple[jax.Array, ...], optimizer: RowOptimizer) -> tuple[SGNSState, jax.Array]:
-    """One SGD step on P pairs: gather rows, hand-derived gradients, row-sparse updates. Returns loss sum."""
-    inputs_P, outputs_P, negatives_PxK, valid_P, words_done = batch
-    targets_PxT, weights_PxT = sgns_targets(outputs_P, negatives_PxK, valid_P)
-    dw_PxD, dout_PxTxD, loss_P = logistic_grads(state.syn0_VxD[inputs_P], state.syn1_VxD[targets_PxT],
-                                                sgns_labels(negatives_PxK.shape[1]), weights_PxT)
-    flat_targets = targets_PxT.reshape(-1)
-    update_w, _ = optimizer.update(inputs_P, dw_PxD, None, words_done)
-    update_out, _ = optimizer.update(flat_targets, dout_PxTxD.reshape(flat_targets.shape[0], -1), None, words_done)
-    return SGNSState(apply_rows(state.syn0_VxD, inputs_P, update_w),
-                     apply_rows(state.syn1_VxD, flat_targets, update_out)), jnp.sum(loss_P)
+def output_rows(vocab_size: int, hs: bool, negative: int) -> int:
+    return (vocab_size - 1 if hs else 0) + (vocab_size if negative else 0)
 
 
-def make_sgns_step(optimizer: RowOptimizer):
-    """Jitted `(state, block arrays) -> (state, loss_sum)` over M micro-batches; the state is donated."""
+def init_word2vec(seed: int, vocab_size: int, dim: int, output_size: int) -> Word2VecState:
+    """word2vec init: syn0 ~ U(−0.5/D, 0.5/D), output rows (syn1, syn1neg) = 0."""
+    syn0 = jax.random.uniform(jax.random.key(seed), (vocab_size, dim), jnp.float32, -0.5 / dim, 0.5 / dim)
+    return Word2VecState(syn0, jnp.zeros((output_size, dim), jnp.float32))
+
+
+def huffman_targets(tree: HuffmanTree | None) -> Targets:
+    if tree is None:
+        empty = jnp.zeros((1, 0), jnp.float32)
+        return Targets(empty, empty.astype(jnp.int32), empty)
+    return Targets(jnp.asarray(tree.codes_VxL, jnp.float32), jnp.asarray(tree.points_VxL), jnp.asarray(tree.mask_VxL, jnp.float32))
+
+
+def example_targets(outputs_B: jax.Array, negatives_BxK: jax.Array, valid_B: jax.Array, paths: Targets,
+                    hs: bool, ns_offset: int):
+    """(ids_BxT, labels_BxT, weights_BxT): Huffman path nodes (labels 1 − code) then, for negative
+    sampling, the centre and its noise words (labels 1, 0, ..., 0) at rows offset by `ns_offset`."""
+    parts = []
+    if hs:
+        parts.append((paths.points_VxL[outputs_B], 1.0 - paths.codes_VxL[outputs_B], paths.mask_VxL[outputs_B] * valid_B[:, None]))
+    if negatives_BxK.shape[1]:
+        ids, weights = sgns_targets(outputs_B, negatives_BxK, valid_B)
+        parts.append((ids + ns_offset, jnp.broadcast_to(sgns_labels(negatives_BxK.shape[1]), weights.shape), weights))
+    return tuple(jnp.concatenate(p, axis=1) for p in zip(*parts))
+
+
+def word2vec_microbatch(state: Word2VecState, batch: tuple[jax.Array, ...], paths: Targets, optimizer: RowOptimizer,
+                        hs: bool, ns_offset: int, cbow_mean: bool) -> tuple[Word2VecState, jax.Array]:
+    """One SGD step on P examples: h from the hidden rows, logistic gradients, row-sparse updates.
+
+    Every hidden row receives −lr·∂L/∂h (word2vec.c's rule; see losses.cbow). Returns the loss sum.
+    """
+    hidden_PxC, real_PxC, outputs_P, negatives_PxK, words_done = batch
+    mask_PxC = real_PxC.astype(jnp.float32)
+    rows_PxCxD = state.syn0_VxD[hidden_PxC]
+    h_PxD = jnp.einsum("pc,pcd->pd", mask_PxC, rows_PxCxD)
+    if cbow_mean:
+        h_PxD = h_PxD / context_counts(mask_PxC)[:, None]
+    targets_PxT, labels_PxT, weights_PxT = example_targets(outputs_P, negatives_PxK, real_PxC.any(axis=1), paths, hs, ns_offset)
+    dh_PxD, dout_PxTxD, loss_P = logistic_grads(h_PxD, state.syn1_RxD[targets_PxT], labels_PxT, weights_PxT)
+    flat_hidden, flat_targets = hidden_PxC.reshape(-1), targets_PxT.reshape(-1)
+    dim = dh_PxD.shape[-1]
+    update_in, _ = optimizer.update(flat_hidden, context_row_updates(dh_PxD, mask_PxC).reshape(-1, dim), None, words_done)
+    update_out, _ = optimizer.update(flat_targets, dout_PxTxD.reshape(-1, dim), None, words_done)
+    return Word2VecState(apply_rows(state.syn0_VxD, flat_hidden, update_in),
+                         apply_rows(state.syn1_RxD, flat_targets, update_out)), jnp.sum(loss_P)
+
+
+def make_word2vec_step(optimizer: RowOptimizer, hs: bool, ns_offset: int, cbow_mean: bool = True):
+    """Jitted `(state, paths, block arrays) -> (state, loss_sum)` over M micro-batches; the state is donated."""
 
     @functools.partial(jax.jit, donate_argnums=0)
-    def step(state, inputs_MxP, outputs_MxP, negatives_MxPxK, valid_MxP, words_done_M):
-        state, losses_M = jax.lax.scan(lambda s, b: sgns_microbatch(s, b, optimizer), state,
-                                       (inputs_MxP, outputs_MxP, negatives_MxPxK, valid_MxP, words_done_M))
+    def step(state, paths, hidden_MxPxC, mask_MxPxC, outputs_MxP, negatives_MxPxK, words_done_M):
+        micro = lambda s, b: word2vec_microbatch(s, b, paths, optimizer, hs, ns_offset, cbow_mean)
+        state, losses_M = jax.lax.scan(micro, state, (hidden_MxPxC, mask_MxPxC, outputs_MxP, negatives_MxPxK, words_done_M))
         return state, jnp.sum(losses_M)
 
     return step
-
-
-def block_arrays(block: PairBlock) -> tuple[np.ndarray, ...]:
-    return (block.inputs_MxP, block.outputs_MxP, block.negatives_MxPxK, block.valid_MxP, block.words_done_M)
 
 
 @dataclasses.dataclass
 class TrainResult:
     vectors: Vectors
     metrics: dict
-    state: SGNSState
+    state: Word2VecState
 
 
-def train_sgns(corpus: str | os.PathLike, config: TrainConfig, progress: bool = True) -> TrainResult:
-    """Train skip-gram negative sampling on `corpus`; returns vectors (syn0) and run metrics."""
+def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: bool = True) -> TrainResult:
+    """Train skip-gram or CBOW with negative sampling and/or hierarchical softmax; returns syn0 as vectors."""
     start_time = time.perf_counter()
     prepared = prepare_corpus(corpus, config)
     vocab, ids = prepared.vocab, prepared.ids_N
     keep_V = keep_probabilities(vocab.counts, config.sample)
     noise = noise_table(vocab.counts)
+    paths = huffman_targets(build_huffman(vocab.counts) if config.hs else None)
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
-    step = make_sgns_step(sgd_rows(schedule))
-    state = init_sgns(config.seed, len(vocab), config.dim)
+    ns_offset = len(vocab) - 1 if config.hs else 0
+    step = make_word2vec_step(sgd_rows(schedule), config.hs, ns_offset, config.cbow_mean)
+    state = init_word2vec(config.seed, len(vocab), config.dim, output_rows(len(vocab), config.hs, config.negative))
 
-    in_flight: list[jax.Array] = []
-    epoch_losses, pairs = [], 0
+    in_flight: collections.deque = collections.deque()
+    epoch_losses, examples, recent_loss = [], 0, float("nan")
     bar = tqdm(total=len(ids) * config.epochs, unit="word", unit_scale=True, disable=not progress,
-               desc="sgns", dynamic_ncols=True, mininterval=0.5)
+               desc=config.model, dynamic_ncols=True, mininterval=0.5)
     for epoch in range(config.epochs):
-        loss_sums, epoch_pairs, done = [], 0, epoch * len(ids)
-        for block in pair_blocks(ids, prepared.sentence_ends_S, keep_V, noise, config.window, config.negative,
-                                 config.batch_size, config.batches_per_call, config.seed, epoch):
-            state, loss_sum = step(state, *block_arrays(block))
+        loss_sums, epoch_examples, done = [], 0, epoch * len(ids)
+        for block in example_blocks(ids, prepared.sentence_ends_S, keep_V, noise, config.window, config.negative,
+                                    config.cbow, config.batch_size, config.batches_per_call, config.seed, epoch):
+            state, loss_sum = step(state, paths, *block.arrays())
+            count = block.num_examples
             loss_sums.append(loss_sum)
-            epoch_pairs += block.num_pairs
-            in_flight.append(loss_sum)
-            if len(in_flight) > MAX_CALLS_IN_FLIGHT:
-                in_flight.pop(0).block_until_ready()
+            epoch_examples += count
+            in_flight.append((loss_sum, count))
+            if len(in_flight) > MAX_CALLS_IN_FLIGHT:  # wait for the oldest call: bounds queued work and memory
+                finished_loss, finished_count = in_flight.popleft()
+                recent_loss = float(finished_loss) / max(finished_count, 1)
             now_done = int(block.words_done_M[-1])
             if now_done > done:
                 bar.update(now_done - done)
                 done = now_done
-            if bar.n and len(loss_sums) % 50 == 0:
-                bar.set_postfix(epoch=epoch + 1, loss=f"{float(loss_sums[-2]) / max(block.num_pairs, 1):.4f}")
+            if len(loss_sums) % 50 == 0:
+                bar.set_postfix(epoch=epoch + 1, loss=f"{recent_loss:.4f}")
         bar.update((epoch + 1) * len(ids) - done)
-        epoch_losses.append(float(jnp.sum(jnp.stack(loss_sums))) / max(epoch_pairs, 1))
-        pairs += epoch_pairs
+        epoch_losses.append(float(jnp.sum(jnp.stack(loss_sums))) / max(epoch_examples, 1))
+        examples += epoch_examples
     emb = np.asarray(state.syn0_VxD)
     bar.close()
     seconds = time.perf_counter() - start_time
@@ -156,7 +196,7 @@ def train_sgns(corpus: str | os.PathLike, config: TrainConfig, progress: bool = 
         "training_words": int(len(ids)),
         "vocab_size": len(vocab),
         "epochs": config.epochs,
-        "pairs": pairs,
+        "examples": examples,
         "train_seconds": seconds,
         "words_per_second": prepared.raw_words * config.epochs / seconds,
         "loss": epoch_losses[-1],

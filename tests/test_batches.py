@@ -1,7 +1,7 @@
 """Skip-gram pair generation against a direct transcription of word2vec.c's loops (the oracle)."""
 import numpy as np
 
-from jaxembed.data.batches import chunk_bounds, pair_blocks, sentence_ids, window_pairs
+from jaxembed.data.batches import chunk_bounds, chunk_examples, example_blocks, sentence_ids, window_pairs
 from jaxembed.data.sampling import keep_probabilities, noise_table
 
 
@@ -36,22 +36,39 @@ def test_sentence_ids_and_chunks_follow_sentence_ends():
     assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
 
 
-def test_pair_blocks_deterministic_padded_and_in_sentence():
+def test_example_blocks_deterministic_and_padded():
     rng = np.random.default_rng(1)
     ids = rng.integers(0, 50, 5000).astype(np.int32)
     ends = np.array([1000, 2500, 5000])
     counts = np.bincount(ids, minlength=50)
-    args = (ids, ends, keep_probabilities(counts, 1e-2), noise_table(counts), 3, 4, 16, 8)
-    first = list(pair_blocks(*args, seed=7, epoch=0, chunk_tokens=700))
-    second = list(pair_blocks(*args, seed=7, epoch=0, chunk_tokens=700))
-    other_epoch = list(pair_blocks(*args, seed=7, epoch=1, chunk_tokens=700))
+    args = (ids, ends, keep_probabilities(counts, 1e-2), noise_table(counts), 3, 4, False, 16, 8)
+    first = list(example_blocks(*args, seed=7, epoch=0, chunk_tokens=700))
+    second = list(example_blocks(*args, seed=7, epoch=0, chunk_tokens=700))
+    other_epoch = list(example_blocks(*args, seed=7, epoch=1, chunk_tokens=700))
     for a, b in zip(first, second):
-        np.testing.assert_array_equal(a.inputs_MxP, b.inputs_MxP)
-        np.testing.assert_array_equal(a.negatives_MxPxK, b.negatives_MxPxK)
+        for x, y in zip(a.arrays(), b.arrays()):
+            np.testing.assert_array_equal(x, y)
     assert not np.array_equal(first[0].negatives_MxPxK, other_epoch[0].negatives_MxPxK)
-    assert all(b.inputs_MxP.shape == (8, 16) and b.negatives_MxPxK.shape == (8, 16, 4) for b in first)
-    assert all(b.valid_MxP.all() for b in first[:-1]) and not first[-1].valid_MxP.all()
+    assert all(b.hidden_MxPxC.shape == (8, 16, 1) and b.negatives_MxPxK.shape == (8, 16, 4) for b in first)
+    assert all(b.hidden_mask_MxPxC.all() for b in first[:-1]) and not first[-1].hidden_mask_MxPxC.all()
     progress = np.concatenate([b.words_done_M for b in first])
     assert (np.diff(progress) >= 0).all() and progress[-1] < len(ids)
-    total = sum(b.num_pairs for b in first)
-    assert 0 < total <= len(ids) * 6
+    assert 0 < sum(b.num_examples for b in first) <= len(ids) * 6
+
+
+def test_cbow_examples_gather_each_centres_window_like_word2vec():
+    """CBOW examples == the skip-gram pairs grouped by centre (same RNG draws), padded to 2·window."""
+    rng = np.random.default_rng(2)
+    ids = rng.integers(0, 30, 600).astype(np.int32)
+    ends = np.array([7, 300, 301, 600])
+    counts = np.bincount(ids, minlength=30)
+    keep, noise = keep_probabilities(counts, 1e-2), noise_table(counts)
+    sg = chunk_examples(ids, ends, 0, 600, keep, noise, 3, 0, False, np.random.default_rng(5))
+    cbow = chunk_examples(ids, ends, 0, 600, keep, noise, 3, 2, True, np.random.default_rng(5))
+    hidden, mask, outputs, negatives, positions = cbow
+    assert hidden.shape[1] == 6 and negatives.shape == (len(outputs), 2) and mask.any(axis=1).all()
+    grouped = [sorted(hidden[e][mask[e]].tolist()) for e in range(len(outputs))]
+    sg_hidden, _, sg_outputs, _, sg_positions = sg
+    expected = [sorted(sg_hidden[sg_positions == p, 0].tolist()) for p in positions]
+    assert grouped == expected
+    np.testing.assert_array_equal(np.unique(sg_positions), positions)

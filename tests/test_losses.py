@@ -1,10 +1,15 @@
 """Hand-derived gradients of the pure losses against jax.grad (the oracle), jit and no-jit."""
+import functools
+
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxembed.data.huffman import build_huffman
+from jaxembed.losses.cbow import cbow_grads, cbow_hidden, cbow_loss
+from jaxembed.losses.hsoftmax import hs_grads, hs_log_probs, hs_loss
 from jaxembed.losses.logistic import batch_logistic_loss, logistic_grads
 from jaxembed.losses.sgns import sgns_grads, sgns_loss, sgns_targets
 
@@ -36,7 +41,7 @@ class SGNSGradientTest(chex.TestCase):
         rng = np.random.default_rng(3)
         h = jnp.asarray(rng.normal(size=(5, 8)), jnp.float32)
         out = jnp.asarray(rng.normal(size=(5, 4, 8)) * 3, jnp.float32)
-        labels = jnp.asarray([1.0, 0.0, 1.0, 0.0])
+        labels = jnp.asarray(rng.random((5, 4)) > 0.5, jnp.float32)
         weights = jnp.asarray(rng.random((5, 4)), jnp.float32)
         total = lambda h, out: jnp.sum(batch_logistic_loss(h, out, labels, weights))
         dh, dout = self.variant(jax.grad(total, argnums=(0, 1)))(h, out)
@@ -68,5 +73,52 @@ def test_targets_mask_noise_equal_to_output_and_padding():
     np.testing.assert_array_equal(weights, [[1, 0, 1], [1, 1, 1], [0, 0, 0]])
 
 
-if __name__ == "__main__":
-    pytest.main([__file__])
+class CBOWAndHSGradientTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_cbow_exact_gradients_equal_autodiff(self):
+        rng = np.random.default_rng(6)
+        for mean in (True, False):
+            ctx = jnp.asarray(rng.normal(size=(6, 4, 8)), jnp.float32)
+            ctx_mask = jnp.asarray(rng.random((6, 4)) < 0.6, jnp.float32).at[:, 0].set(1.0)  # 1..4 context words
+            _, c, neg, neg_mask = random_rows(7, b=6, k=3, d=8, scale=2.0)
+            total = lambda ctx, c, neg: jnp.sum(cbow_loss(ctx, ctx_mask, c, neg, neg_mask, mean))
+            expected = self.variant(jax.grad(total, argnums=(0, 1, 2)))(ctx, c, neg)
+            got = self.variant(functools.partial(cbow_grads, mean=mean))(ctx, ctx_mask, c, neg, neg_mask)
+            chex.assert_trees_all_close(got, expected, rtol=2e-5, atol=2e-6)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_hs_gradients_equal_autodiff_on_padded_paths(self):
+        rng = np.random.default_rng(8)
+        h = jnp.asarray(rng.normal(size=(5, 8)), jnp.float32)
+        nodes = jnp.asarray(rng.normal(size=(5, 6, 8)) * 3, jnp.float32)
+        codes = jnp.asarray(rng.integers(0, 2, (5, 6)), jnp.float32)
+        mask = jnp.asarray(np.arange(6)[None, :] < rng.integers(1, 7, (5, 1)), jnp.float32)
+        total = lambda h, nodes: jnp.sum(hs_loss(h, nodes, codes, mask))
+        expected = self.variant(jax.grad(total, argnums=(0, 1)))(h, nodes)
+        chex.assert_trees_all_close(self.variant(hs_grads)(h, nodes, codes, mask), expected, rtol=2e-5, atol=2e-6)
+        assert not np.asarray(expected[1])[np.asarray(mask) == 0].any()  # padded path nodes get no gradient
+
+
+def test_cbow_hidden_is_masked_mean():
+    ctx = jnp.arange(24, dtype=jnp.float32).reshape(2, 3, 4)
+    mask = jnp.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    np.testing.assert_allclose(cbow_hidden(ctx, mask), [(ctx[0, 0] + ctx[0, 2]) / 2, ctx[1, 1]])
+    np.testing.assert_allclose(cbow_hidden(ctx, mask, mean=False), [ctx[0, 0] + ctx[0, 2], ctx[1, 1]])
+
+
+def test_hs_probabilities_sum_to_one_over_vocabulary():
+    """Checks the Huffman tree and the HS loss together: Σ_w p(w | h) = 1 for any h."""
+    counts = np.array([50, 30, 30, 12, 9, 9, 7, 3, 2, 1, 1])
+    tree = build_huffman(counts)
+    rng = np.random.default_rng(9)
+    inner = jnp.asarray(rng.normal(size=(len(counts) - 1, 6)), jnp.float32)
+    for _ in range(3):
+        h = jnp.asarray(rng.normal(size=6) * 2, jnp.float32)
+        log_p = hs_log_probs(h, inner, jnp.asarray(tree.codes_VxL, jnp.float32), jnp.asarray(tree.points_VxL),
+                             jnp.asarray(tree.mask_VxL, jnp.float32))
+        assert float(jnp.sum(jnp.exp(log_p))) == pytest.approx(1.0, abs=1e-5)
+        # and −log p(w|h) is exactly the HS loss of w's path
+        w = 7
+        path_loss = hs_loss(h[None], inner[tree.points_VxL[w]][None], jnp.asarray(tree.codes_VxL[w:w + 1], jnp.float32),
+                            jnp.asarray(tree.mask_VxL[w:w + 1], jnp.float32))
+        assert float(path_loss[0]) == pytest.approx(-float(log_p[w]), rel=1e-5)

@@ -9,66 +9,97 @@ import pytest
 
 from jaxembed.config import TrainConfig
 from jaxembed.errors import ConfigError
+from jaxembed.data.huffman import build_huffman
+from jaxembed.losses.hsoftmax import hs_loss
 from jaxembed.losses.sgns import sgns_loss
 from jaxembed.optim.sparse import sgd_rows
-from jaxembed.train import SGNSState, init_sgns, make_sgns_step, sgns_microbatch, train_sgns
+from jaxembed.train import (Word2VecState, huffman_targets, init_word2vec, make_word2vec_step, output_rows, train_word2vec,
+                            word2vec_microbatch)
 
 
-def test_microbatch_equals_dense_grad_and_optax_sgd():
-    """Row-sparse step == jax.grad of the summed loss w.r.t. whole tables + optax.sgd, duplicates included."""
+def oracle_hidden(rows_BxCxD, mask_BxC, mean):
+    """h with word2vec's backward pass: value = masked mean (or sum), ∂h/∂x_c = m_c in both cases."""
+    total = jnp.einsum("bc,bcd->bd", mask_BxC, rows_BxCxD)
+    if not mean:
+        return total
+    return total - jax.lax.stop_gradient(total - total / jnp.maximum(mask_BxC.sum(1), 1.0)[:, None])
+
+
+VARIANTS = [  # (cbow, cbow_mean, hs, negative)
+    (False, True, False, 3), (True, True, False, 3), (True, False, False, 3),
+    (False, True, True, 0), (True, True, True, 0), (False, True, True, 2),
+]
+
+
+@pytest.mark.parametrize("cbow,mean,hs,negative", VARIANTS)
+def test_microbatch_equals_dense_oracle(cbow, mean, hs, negative):
+    """Row-sparse step == jax.grad of the pure losses w.r.t. whole tables + optax.sgd (duplicates included)."""
     rng = np.random.default_rng(0)
-    V, D, P, K, lr = 12, 6, 9, 3, 0.1
-    state = SGNSState(jnp.asarray(rng.normal(size=(V, D)), jnp.float32), jnp.asarray(rng.normal(size=(V, D)), jnp.float32))
-    inputs = jnp.asarray(rng.integers(0, 4, P), jnp.int32)            # few ids: many duplicates
-    outputs = jnp.asarray(rng.integers(0, 4, P), jnp.int32)
-    negatives = jnp.asarray(rng.integers(0, 5, (P, K)), jnp.int32)
-    valid = jnp.asarray(np.arange(P) < P - 2)
+    V, D, P, C, lr = 9, 5, 8, 4 if cbow else 1, 0.1
+    counts = np.array([40, 20, 15, 10, 8, 5, 3, 2, 1])
+    tree = build_huffman(counts)
+    offset = V - 1 if hs else 0
+    R = output_rows(V, hs, negative)
+    state = Word2VecState(jnp.asarray(rng.normal(size=(V, D)), jnp.float32), jnp.asarray(rng.normal(size=(R, D)), jnp.float32))
+    hidden = jnp.asarray(rng.integers(0, 4, (P, C)), jnp.int32)           # few ids: many duplicates
+    real = jnp.asarray(rng.random((P, C)) < 0.7).at[:, 0].set(True).at[-1].set(False)  # last example is padding
+    outputs = jnp.asarray(rng.integers(0, V, P), jnp.int32)
+    negatives = jnp.asarray(rng.integers(0, 5, (P, negative)), jnp.int32)
+    valid = real.any(1)
 
     def total_loss(tables):
         syn0, syn1 = tables
-        mask = (negatives != outputs[:, None]).astype(jnp.float32)
-        per_pair = sgns_loss(syn0[inputs], syn1[outputs], syn1[negatives], mask)
-        return jnp.sum(jnp.where(valid, per_pair, 0.0))
+        h = oracle_hidden(syn0[hidden], real.astype(jnp.float32), mean)
+        loss = jnp.zeros(P)
+        if hs:
+            codes, points = jnp.asarray(tree.codes_VxL[outputs], jnp.float32), tree.points_VxL[outputs]
+            loss += hs_loss(h, syn1[points], codes, jnp.asarray(tree.mask_VxL[outputs], jnp.float32))
+        if negative:
+            mask = (negatives != outputs[:, None]).astype(jnp.float32)
+            loss += sgns_loss(h, syn1[outputs + offset], syn1[negatives + offset], mask)
+        return jnp.sum(jnp.where(valid, loss, 0.0))
 
-    tables = (state.syn0_VxD, state.syn1_VxD)
+    tables = (state.syn0_VxD, state.syn1_RxD)
     grads = jax.grad(total_loss)(tables)
     updates, _ = optax.sgd(lr).update(grads, optax.sgd(lr).init(tables))
     expected = optax.apply_updates(tables, updates)
-    new_state, loss = sgns_microbatch(state, (inputs, outputs, negatives, valid, 0.0), sgd_rows(lr))
+    paths = huffman_targets(tree if hs else None)
+    new_state, loss = word2vec_microbatch(state, (hidden, real, outputs, negatives, 0.0), paths, sgd_rows(lr), hs, offset, mean)
     np.testing.assert_allclose(new_state.syn0_VxD, expected[0], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(new_state.syn1_VxD, expected[1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(new_state.syn1_RxD, expected[1], rtol=1e-5, atol=1e-6)
     assert float(loss) == pytest.approx(float(total_loss(tables)), rel=1e-5)
 
 
 def test_scan_of_microbatches_equals_sequential_steps():
     rng = np.random.default_rng(1)
     V, D, M, P, K = 20, 4, 3, 5, 2
-    state = init_sgns(0, V, D)
-    state = dataclasses.replace(state, syn1_VxD=jnp.asarray(rng.normal(size=(V, D)) * 0.1, jnp.float32))
-    arrays = (rng.integers(0, V, (M, P)).astype(np.int32), rng.integers(0, V, (M, P)).astype(np.int32),
-              rng.integers(0, V, (M, P, K)).astype(np.int32), np.ones((M, P), bool), np.arange(M, dtype=np.float32) * 10)
+    state = init_word2vec(0, V, D, V)
+    state = dataclasses.replace(state, syn1_RxD=jnp.asarray(rng.normal(size=(V, D)) * 0.1, jnp.float32))
+    arrays = (rng.integers(0, V, (M, P, 1)).astype(np.int32), np.ones((M, P, 1), bool), rng.integers(0, V, (M, P)).astype(np.int32),
+              rng.integers(0, V, (M, P, K)).astype(np.int32), np.arange(M, dtype=np.float32) * 10)
     schedule = lambda n: 0.05 - 0.001 * n
+    paths = huffman_targets(None)
     sequential = state
     for m in range(M):
-        sequential, _ = sgns_microbatch(sequential, tuple(a[m] for a in arrays), sgd_rows(schedule))
-    copy = SGNSState(jnp.array(state.syn0_VxD), jnp.array(state.syn1_VxD))
-    scanned, _ = make_sgns_step(sgd_rows(schedule))(copy, *arrays)
+        sequential, _ = word2vec_microbatch(sequential, tuple(a[m] for a in arrays), paths, sgd_rows(schedule), False, 0, True)
+    copy = Word2VecState(jnp.array(state.syn0_VxD), jnp.array(state.syn1_RxD))
+    scanned, _ = make_word2vec_step(sgd_rows(schedule), False, 0)(copy, paths, *arrays)
     np.testing.assert_allclose(scanned.syn0_VxD, sequential.syn0_VxD, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(scanned.syn1_VxD, sequential.syn1_VxD, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(scanned.syn1_RxD, sequential.syn1_RxD, rtol=1e-6, atol=1e-7)
 
 
 def test_init_follows_word2vec():
-    state = init_sgns(3, 1000, 50)
+    state = init_word2vec(3, 1000, 50, 999 + 1000)
     syn0 = np.asarray(state.syn0_VxD)
     assert syn0.min() >= -0.5 / 50 and syn0.max() <= 0.5 / 50 and abs(syn0.mean()) < 1e-4
-    assert not np.asarray(state.syn1_VxD).any()
+    assert state.syn1_RxD.shape == (1999, 50) and not np.asarray(state.syn1_RxD).any()
 
 
 def test_same_seed_identical_vectors_and_loss_falls(small_corpus):
     config = TrainConfig(dim=16, epochs=2, min_count=3, seed=5)
-    first = train_sgns(small_corpus, config, progress=False)
-    second = train_sgns(small_corpus, config, progress=False)
-    other = train_sgns(small_corpus, config.replace(seed=6), progress=False)
+    first = train_word2vec(small_corpus, config, progress=False)
+    second = train_word2vec(small_corpus, config, progress=False)
+    other = train_word2vec(small_corpus, config.replace(seed=6), progress=False)
     assert first.vectors.words == second.vectors.words
     np.testing.assert_array_equal(first.vectors.vectors, second.vectors.vectors)
     assert not np.array_equal(first.vectors.vectors, other.vectors.vectors)
@@ -78,8 +109,25 @@ def test_same_seed_identical_vectors_and_loss_falls(small_corpus):
         assert key in first.metrics
 
 
+@pytest.mark.parametrize("model", ["cbow", "sg-hs", "cbow-hs"])
+def test_other_variants_deterministic_and_learn(small_corpus, model):
+    config = TrainConfig(model=model, dim=16, epochs=2, min_count=3, seed=5)
+    first = train_word2vec(small_corpus, config, progress=False)
+    second = train_word2vec(small_corpus, config, progress=False)
+    np.testing.assert_array_equal(first.vectors.vectors, second.vectors.vectors)
+    assert first.metrics["epoch_losses"][1] < first.metrics["epoch_losses"][0]
+
+
+def test_model_defaults_follow_word2vec():
+    assert (TrainConfig(model="sgns").alpha, TrainConfig(model="cbow").alpha) == (0.025, 0.05)
+    assert (TrainConfig(model="sg-hs").hs, TrainConfig(model="sg-hs").negative) == (True, 0)
+    assert (TrainConfig(model="cbow").hs, TrainConfig(model="cbow").negative) == (False, 5)
+    assert TrainConfig(model="sgns", hs=True).negative == 5
+
+
 @pytest.mark.parametrize("field,value,message", [
-    ("dim", 0, "dim must be >= 1"), ("window", 0, "window"), ("negative", 0, "negative"), ("sample", -1.0, "sample"),
+    ("dim", 0, "dim must be >= 1"), ("window", 0, "window"), ("negative", 0, "negative must be >= 1 when"),
+    ("negative", -1, "negative must be >= 0"), ("sample", -1.0, "sample"),
     ("batch_size", 0, "batch_size"), ("min_alpha", 0.5, "min_alpha"), ("epochs", 0, "epochs"), ("model", "x", "model"),
 ])
 def test_invalid_hyperparameters_rejected(field, value, message):

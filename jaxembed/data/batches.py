@@ -1,9 +1,12 @@
-"""Skip-gram training pairs, produced on the host in fixed-shape blocks for one jitted call.
+"""word2vec training examples, produced on the host in fixed-shape blocks for one jitted call.
 
 One epoch = the corpus in order, in chunks of whole sentences. Per chunk (its own RNG stream,
 `seed, epoch, chunk`, so any chunk can be regenerated): subsample, draw a reduced window per kept
-centre, emit (input = context word, output = centre word) pairs in word2vec.c's order (centre by
-centre, offsets −b..+b), and draw `negative` noise words per pair.
+centre, then emit examples in word2vec.c's order (centre by centre, offsets −b..+b):
+- skip-gram: one example per (context, centre) pair, hidden row = the context word (C = 1);
+- CBOW: one example per centre with at least one context word, hidden rows = its 2·window context
+  slots (masked);
+each with `negative` noise words (word2vec draws them per pair for skip-gram, per centre for CBOW).
 """
 from __future__ import annotations
 
@@ -14,26 +17,30 @@ import numpy as np
 
 from jaxembed.data.sampling import AliasTable, reduced_windows, subsample_mask
 
-CHUNK_TOKENS = 1 << 18
+CHUNK_TOKENS = 1 << 16
 
 
 @dataclasses.dataclass(frozen=True)
-class PairBlock:
-    """M micro-batches of P pairs; a padded pair has valid = False.
+class ExampleBlock:
+    """M micro-batches of P examples; padding examples have an all-False hidden mask.
 
-    inputs_MxP / outputs_MxP / negatives_MxPxK: int32 ids (syn0 row, syn1neg target row, noise rows);
-    valid_MxP: bool; words_done_M: float32 corpus words before each micro-batch (for the LR schedule).
+    hidden_MxPxC: ids of the syn0 rows forming h; hidden_mask_MxPxC: which of them are real;
+    outputs_MxP: the predicted (centre) word; negatives_MxPxK: noise words (K may be 0);
+    words_done_M: float32 corpus words before each micro-batch (for the LR schedule).
     """
 
-    inputs_MxP: np.ndarray
+    hidden_MxPxC: np.ndarray
+    hidden_mask_MxPxC: np.ndarray
     outputs_MxP: np.ndarray
     negatives_MxPxK: np.ndarray
-    valid_MxP: np.ndarray
     words_done_M: np.ndarray
 
     @property
-    def num_pairs(self) -> int:
-        return int(self.valid_MxP.sum())
+    def num_examples(self) -> int:
+        return int(self.hidden_mask_MxPxC.any(axis=-1).sum())
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.hidden_MxPxC, self.hidden_mask_MxPxC, self.outputs_MxP, self.negatives_MxPxK, self.words_done_M)
 
 
 def sentence_ids(n: int, sentence_ends: np.ndarray) -> np.ndarray:
@@ -41,17 +48,21 @@ def sentence_ids(n: int, sentence_ends: np.ndarray) -> np.ndarray:
     return np.searchsorted(sentence_ends, np.arange(n), side="right")
 
 
-def window_pairs(sentence_N: np.ndarray, window_N: np.ndarray, max_window: int) -> tuple[np.ndarray, np.ndarray]:
-    """All (centre, context) positions with 0 < |offset| <= window_N[centre] inside one sentence.
-
-    Returns (centre_P, context_P) int64 positions, ordered by centre, then offset from −b to +b.
-    """
+def window_slots(sentence_N: np.ndarray, window_N: np.ndarray, max_window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Context slots of every centre: positions (N, 2W) for offsets −W..−1, 1..W (clipped) and
+    valid (N, 2W): 0 < |offset| <= window_N[centre], inside the array and the same sentence."""
     n = sentence_N.shape[0]
     offsets = np.concatenate([np.arange(-max_window, 0), np.arange(1, max_window + 1)])
     context_NxO = np.arange(n)[:, None] + offsets[None, :]
     inside = (context_NxO >= 0) & (context_NxO < n)
-    clipped = np.clip(context_NxO, 0, n - 1)
+    clipped = np.clip(context_NxO, 0, max(n - 1, 0))
     valid = inside & (np.abs(offsets)[None, :] <= window_N[:, None]) & (sentence_N[clipped] == sentence_N[:, None])
+    return clipped, valid
+
+
+def window_pairs(sentence_N: np.ndarray, window_N: np.ndarray, max_window: int) -> tuple[np.ndarray, np.ndarray]:
+    """All (centre, context) positions, ordered by centre, then offset from −b to +b."""
+    clipped, valid = window_slots(sentence_N, window_N, max_window)
     centre, slot = np.nonzero(valid)
     return centre, clipped[centre, slot]
 
@@ -72,50 +83,54 @@ def chunk_rng(seed: int, epoch: int, chunk: int) -> np.random.Generator:
     return np.random.default_rng([seed, epoch, chunk])
 
 
-def chunk_pairs(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, keep_V: np.ndarray,
-                noise: AliasTable, window: int, negative: int, rng: np.random.Generator):
-    """Skip-gram pairs of tokens [start, stop): (inputs_P, outputs_P, negatives_PxK, positions_P).
+def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, keep_V: np.ndarray,
+                   noise: AliasTable, window: int, negative: int, cbow: bool, rng: np.random.Generator):
+    """Examples of tokens [start, stop): (hidden_ExC, hidden_mask_ExC, outputs_E, negatives_ExK, positions_E).
 
-    positions_P: index of each pair's centre token in the corpus (before subsampling).
+    positions_E: index of each example's centre token in the corpus (before subsampling).
     """
     chunk_ids = ids[start:stop]
     kept = np.flatnonzero(subsample_mask(chunk_ids, keep_V, rng))
     local_ends = sentence_ends[(sentence_ends > start) & (sentence_ends <= stop)] - start
     sentence = sentence_ids(stop - start, local_ends)[kept]
-    centre, context = window_pairs(sentence, reduced_windows(len(kept), window, rng), window)
+    slots, valid = window_slots(sentence, reduced_windows(len(kept), window, rng), window)
+    kept_ids = chunk_ids[kept]
+    if cbow:
+        centre = np.flatnonzero(valid.any(axis=1))
+        hidden, mask = kept_ids[slots[centre]], valid[centre]
+    else:
+        centre, slot = np.nonzero(valid)
+        hidden, mask = kept_ids[slots[centre, slot]][:, None], np.ones((len(centre), 1), bool)
     negatives = noise.sample((len(centre), negative), rng)
-    return chunk_ids[kept[context]], chunk_ids[kept[centre]], negatives, (start + kept[centre]).astype(np.int64)
+    return hidden, mask, kept_ids[centre], negatives, (start + kept[centre]).astype(np.int64)
 
 
-def pair_blocks(ids: np.ndarray, sentence_ends: np.ndarray, keep_V: np.ndarray, noise: AliasTable,
-                window: int, negative: int, pairs_per_batch: int, batches_per_block: int,
-                seed: int, epoch: int, chunk_tokens: int = CHUNK_TOKENS) -> Iterator[PairBlock]:
-    """Yield an epoch of skip-gram pairs as fixed-shape `PairBlock`s (the last one padded)."""
-    block_pairs = pairs_per_batch * batches_per_block
+def example_blocks(ids: np.ndarray, sentence_ends: np.ndarray, keep_V: np.ndarray, noise: AliasTable,
+                   window: int, negative: int, cbow: bool, batch_size: int, batches_per_block: int,
+                   seed: int, epoch: int, chunk_tokens: int = CHUNK_TOKENS) -> Iterator[ExampleBlock]:
+    """Yield an epoch of examples as fixed-shape `ExampleBlock`s (the last one padded)."""
+    block_size = batch_size * batches_per_block
     offset = epoch * len(ids)
     carry: tuple[np.ndarray, ...] | None = None
     for index, (start, stop) in enumerate(chunk_bounds(sentence_ends, chunk_tokens)):
-        parts = chunk_pairs(ids, sentence_ends, start, stop, keep_V, noise, window, negative,
-                            chunk_rng(seed, epoch, index))
+        parts = chunk_examples(ids, sentence_ends, start, stop, keep_V, noise, window, negative, cbow,
+                               chunk_rng(seed, epoch, index))
         if carry is not None:
             parts = tuple(np.concatenate([c, p]) for c, p in zip(carry, parts))
-        full = len(parts[0]) // block_pairs * block_pairs
-        for s in range(0, full, block_pairs):
-            inputs, outputs, negatives, positions = (a[s:s + block_pairs] for a in parts)
-            yield make_block(inputs, outputs, negatives, positions + offset, pairs_per_batch, batches_per_block)
+        full = len(parts[0]) // block_size * block_size
+        for s in range(0, full, block_size):
+            yield make_block([a[s:s + block_size] for a in parts], offset, batch_size, batches_per_block)
         carry = tuple(a[full:] for a in parts)
     if carry is not None and len(carry[0]):
-        inputs, outputs, negatives, positions = carry
-        yield make_block(inputs, outputs, negatives, positions + offset, pairs_per_batch, batches_per_block)
+        yield make_block(list(carry), offset, batch_size, batches_per_block)
 
 
-def make_block(inputs: np.ndarray, outputs: np.ndarray, negatives: np.ndarray, positions: np.ndarray,
-               pairs_per_batch: int, batches_per_block: int) -> PairBlock:
-    """Pad up to M·P pairs and reshape to (M, P[, K])."""
-    m, p = batches_per_block, pairs_per_batch
-    pad = m * p - len(inputs)
-    valid = np.concatenate([np.ones(len(inputs), bool), np.zeros(pad, bool)])
-    padded = [np.concatenate([a, np.zeros((pad,) + a.shape[1:], a.dtype)]) for a in (inputs, outputs, negatives)]
-    batch_starts = positions[np.minimum(np.arange(m) * p, len(positions) - 1)].astype(np.float32)
-    return PairBlock(padded[0].reshape(m, p), padded[1].reshape(m, p), padded[2].reshape(m, p, -1),
-                     valid.reshape(m, p), batch_starts)
+def make_block(parts: list[np.ndarray], offset: int, batch_size: int, batches_per_block: int) -> ExampleBlock:
+    """Pad (hidden, mask, outputs, negatives, positions) up to M·P examples and reshape to (M, P, ...)."""
+    m, p = batches_per_block, batch_size
+    *arrays, positions = parts
+    pad = m * p - len(positions)
+    hidden, mask, outputs, negatives = (
+        np.concatenate([a, np.zeros((pad,) + a.shape[1:], a.dtype)]).reshape((m, p) + a.shape[1:]) for a in arrays)
+    batch_starts = (positions[np.minimum(np.arange(m) * p, len(positions) - 1)] + offset).astype(np.float32)
+    return ExampleBlock(hidden, mask, outputs, negatives, batch_starts)

@@ -20,16 +20,19 @@ def logistic_loss(h_D: jax.Array, out_TxD: jax.Array, labels_T: jax.Array, weigh
     return jnp.sum(weights_T * (jax.nn.softplus(s_T) - labels_T * s_T))
 
 
-batch_logistic_loss = jax.vmap(logistic_loss, in_axes=(0, 0, None, 0))
-"""(B,) losses for h_BxD, out_BxTxD, labels_T (shared), weights_BxT."""
+batch_logistic_loss = jax.vmap(logistic_loss)
+"""(B,) losses for h_BxD, out_BxTxD, labels_BxT, weights_BxT."""
 
 
-def logistic_grads(h_BxD: jax.Array, out_BxTxD: jax.Array, labels_T: jax.Array,
+def logistic_grads(h_BxD: jax.Array, out_BxTxD: jax.Array, labels_BxT: jax.Array,
                    weights_BxT: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Hand-derived (∂L/∂h_BxD, ∂L/∂out_BxTxD, loss_B) for the batch, equations in the module docstring."""
+    """Hand-derived (∂L/∂h_BxD, ∂L/∂out_BxTxD, loss_B) for the batch, equations in the module docstring.
+
+    labels may be (B, T) or a shared (T,) row.
+    """
     s_BxT = jnp.einsum("bd,btd->bt", h_BxD, out_BxTxD)
-    g_BxT = weights_BxT * (jax.nn.sigmoid(s_BxT) - labels_T)
-    loss_B = jnp.sum(weights_BxT * (jax.nn.softplus(s_BxT) - labels_T * s_BxT), axis=-1)
+    g_BxT = weights_BxT * (jax.nn.sigmoid(s_BxT) - labels_BxT)
+    loss_B = jnp.sum(weights_BxT * (jax.nn.softplus(s_BxT) - labels_BxT * s_BxT), axis=-1)
     dh_BxD = jnp.einsum("bt,btd->bd", g_BxT, out_BxTxD)
     dout_BxTxD = g_BxT[:, :, None] * h_BxD[:, None, :]
     return dh_BxD, dout_BxTxD, loss_B

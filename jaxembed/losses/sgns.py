@@ -34,7 +34,8 @@ def sgns_loss(w_BxD: jax.Array, c_BxD: jax.Array, neg_BxKxD: jax.Array, neg_mask
     """(B,) per-pair SGNS losses (the equation in the module docstring)."""
     out_BxTxD = jnp.concatenate([c_BxD[:, None, :], neg_BxKxD], axis=1)
     weights_BxT = jnp.concatenate([jnp.ones_like(neg_mask_BxK[:, :1]), neg_mask_BxK], axis=1)
-    return batch_logistic_loss(w_BxD, out_BxTxD, sgns_labels(neg_BxKxD.shape[1]), weights_BxT)
+    labels_BxT = jnp.broadcast_to(sgns_labels(neg_BxKxD.shape[1]), weights_BxT.shape)
+    return batch_logistic_loss(w_BxD, out_BxTxD, labels_BxT, weights_BxT)
 
 
 def sgns_grads(w_BxD: jax.Array, c_BxD: jax.Array, neg_BxKxD: jax.Array,
