@@ -43,8 +43,10 @@ def run_gensim(args) -> dict:
     from gensim.models.word2vec import Text8Corpus
     from jaxembed.eval.benchmarks import evaluate_all
     from jaxembed.vectors import Vectors
+    from jaxembed.config import TrainConfig
     flags = dict(GENSIM_FLAGS[args.model])
     flags.setdefault("negative", args.negative)
+    flags["alpha"] = TrainConfig(model=args.model).alpha  # word2vec's default; gensim's own is 0.025 for CBOW too
     start = time.perf_counter()
     model = Word2Vec(Text8Corpus(args.corpus), vector_size=args.dim, window=args.window, sample=args.sample,
                      min_count=args.min_count, epochs=args.epochs, workers=args.workers, seed=args.seed, **flags)
