@@ -70,6 +70,11 @@ class TrainConfig:
     def cbow(self) -> bool:
         return self.model.startswith("cbow")
 
+    @property
+    def window_examples(self) -> bool:
+        """Examples are whole centre windows (CBOW, and skip-gram with HS only), else (context, centre) pairs."""
+        return self.cbow or (self.hs and self.negative == 0)
+
     def replace(self, **overrides: Any) -> "TrainConfig":
         """A copy with the given fields changed (None values are ignored; defaults already resolved stay)."""
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})

@@ -28,7 +28,7 @@ from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.vocab import Vocab, build_vocab
 from jaxembed.errors import InputFileError
 from jaxembed.losses.cbow import context_counts, context_row_updates
-from jaxembed.losses.logistic import logistic_grads
+from jaxembed.losses.logistic import logistic_grads, window_logistic_grads
 from jaxembed.losses.sgns import sgns_labels, sgns_targets
 from jaxembed.optim.sparse import RowOptimizer, apply_rows, sgd_rows, word2vec_schedule
 from jaxembed.vectors import Vectors
@@ -107,34 +107,55 @@ def example_targets(outputs_B: jax.Array, negatives_BxK: jax.Array, valid_B: jax
     return tuple(jnp.concatenate(p, axis=1) for p in zip(*parts))
 
 
+HIDDEN_MODES = ("mean", "sum", "each")
+
+
+def hidden_mode(config: TrainConfig) -> str:
+    """How an example's hidden rows form h: CBOW's masked mean or sum, or skip-gram's one h per row."""
+    if config.cbow:
+        return "mean" if config.cbow_mean else "sum"
+    return "each"
+
+
 def word2vec_microbatch(state: Word2VecState, batch: tuple[jax.Array, ...], paths: Targets, optimizer: RowOptimizer,
-                        hs: bool, ns_offset: int, cbow_mean: bool) -> tuple[Word2VecState, jax.Array]:
+                        hs: bool, ns_offset: int, mode: str) -> tuple[Word2VecState, jax.Array]:
     """One SGD step on P examples: h from the hidden rows, logistic gradients, row-sparse updates.
 
-    Every hidden row receives −lr·∂L/∂h (word2vec.c's rule; see losses.cbow). Returns the loss sum.
+    mode "mean"/"sum" (CBOW): one h per example, and every hidden row receives −lr·∂L/∂h
+    (word2vec.c's rule; see losses.cbow). mode "each" (skip-gram): every real hidden row is its own
+    h against the example's targets (C = 1 for pairs; C = 2·window for a centre's window against
+    its Huffman path, which gathers the path once per centre instead of once per pair).
+    Returns the loss sum.
     """
     hidden_PxC, real_PxC, outputs_P, negatives_PxK, words_done = batch
     mask_PxC = real_PxC.astype(jnp.float32)
     rows_PxCxD = state.syn0_VxD[hidden_PxC]
-    h_PxD = jnp.einsum("pc,pcd->pd", mask_PxC, rows_PxCxD)
-    if cbow_mean:
-        h_PxD = h_PxD / context_counts(mask_PxC)[:, None]
     targets_PxT, labels_PxT, weights_PxT = example_targets(outputs_P, negatives_PxK, real_PxC.any(axis=1), paths, hs, ns_offset)
-    dh_PxD, dout_PxTxD, loss_P = logistic_grads(h_PxD, state.syn1_RxD[targets_PxT], labels_PxT, weights_PxT)
+    out_PxTxD = state.syn1_RxD[targets_PxT]
+    if mode == "each":
+        drows_PxCxD, dout_PxTxD, loss_P = window_logistic_grads(rows_PxCxD, mask_PxC, out_PxTxD, labels_PxT, weights_PxT)
+    else:
+        h_PxD = jnp.einsum("pc,pcd->pd", mask_PxC, rows_PxCxD)
+        if mode == "mean":
+            h_PxD = h_PxD / context_counts(mask_PxC)[:, None]
+        dh_PxD, dout_PxTxD, loss_P = logistic_grads(h_PxD, out_PxTxD, labels_PxT, weights_PxT)
+        drows_PxCxD = context_row_updates(dh_PxD, mask_PxC)
     flat_hidden, flat_targets = hidden_PxC.reshape(-1), targets_PxT.reshape(-1)
-    dim = dh_PxD.shape[-1]
-    update_in, _ = optimizer.update(flat_hidden, context_row_updates(dh_PxD, mask_PxC).reshape(-1, dim), None, words_done)
+    dim = rows_PxCxD.shape[-1]
+    update_in, _ = optimizer.update(flat_hidden, drows_PxCxD.reshape(-1, dim), None, words_done)
     update_out, _ = optimizer.update(flat_targets, dout_PxTxD.reshape(-1, dim), None, words_done)
     return Word2VecState(apply_rows(state.syn0_VxD, flat_hidden, update_in),
                          apply_rows(state.syn1_RxD, flat_targets, update_out)), jnp.sum(loss_P)
 
 
-def make_word2vec_step(optimizer: RowOptimizer, hs: bool, ns_offset: int, cbow_mean: bool = True):
+def make_word2vec_step(optimizer: RowOptimizer, hs: bool, ns_offset: int, mode: str):
     """Jitted `(state, paths, block arrays) -> (state, loss_sum)` over M micro-batches; the state is donated."""
+    if mode not in HIDDEN_MODES:
+        raise ValueError(f"mode must be one of {HIDDEN_MODES}, got {mode!r}")
 
     @functools.partial(jax.jit, donate_argnums=0)
     def step(state, paths, hidden_MxPxC, mask_MxPxC, outputs_MxP, negatives_MxPxK, words_done_M):
-        micro = lambda s, b: word2vec_microbatch(s, b, paths, optimizer, hs, ns_offset, cbow_mean)
+        micro = lambda s, b: word2vec_microbatch(s, b, paths, optimizer, hs, ns_offset, mode)
         state, losses_M = jax.lax.scan(micro, state, (hidden_MxPxC, mask_MxPxC, outputs_MxP, negatives_MxPxK, words_done_M))
         return state, jnp.sum(losses_M)
 
@@ -158,7 +179,8 @@ def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: boo
     paths = huffman_targets(build_huffman(vocab.counts) if config.hs else None)
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
     ns_offset = len(vocab) - 1 if config.hs else 0
-    step = make_word2vec_step(sgd_rows(schedule), config.hs, ns_offset, config.cbow_mean)
+    mode = hidden_mode(config)
+    step = make_word2vec_step(sgd_rows(schedule), config.hs, ns_offset, mode)
     state = init_word2vec(config.seed, len(vocab), config.dim, output_rows(len(vocab), config.hs, config.negative))
 
     in_flight: collections.deque = collections.deque()
@@ -168,9 +190,9 @@ def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: boo
     for epoch in range(config.epochs):
         loss_sums, epoch_examples, done = [], 0, epoch * len(ids)
         for block in example_blocks(ids, prepared.sentence_ends_S, keep_V, noise, config.window, config.negative,
-                                    config.cbow, config.batch_size, config.batches_per_call, config.seed, epoch):
+                                    config.window_examples, config.batch_size, config.batches_per_call, config.seed, epoch):
             state, loss_sum = step(state, paths, *block.arrays())
-            count = block.num_examples
+            count = block.num_hidden if mode == "each" else block.num_examples
             loss_sums.append(loss_sum)
             epoch_examples += count
             in_flight.append((loss_sum, count))

@@ -56,8 +56,9 @@ def test_example_blocks_deterministic_and_padded():
     assert 0 < sum(b.num_examples for b in first) <= len(ids) * 6
 
 
-def test_cbow_examples_gather_each_centres_window_like_word2vec():
-    """CBOW examples == the skip-gram pairs grouped by centre (same RNG draws), padded to 2·window."""
+def test_window_examples_group_the_pairs_by_centre():
+    """Window examples (CBOW, skip-gram-HS) == the skip-gram pairs grouped by centre (same RNG
+    draws), padded to 2·window."""
     rng = np.random.default_rng(2)
     ids = rng.integers(0, 30, 600).astype(np.int32)
     ends = np.array([7, 300, 301, 600])

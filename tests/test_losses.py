@@ -9,8 +9,9 @@ import pytest
 
 from jaxembed.data.huffman import build_huffman
 from jaxembed.losses.cbow import cbow_grads, cbow_hidden, cbow_loss
+from jaxembed.losses.glove import glove_grads, glove_loss
 from jaxembed.losses.hsoftmax import hs_grads, hs_log_probs, hs_loss
-from jaxembed.losses.logistic import batch_logistic_loss, logistic_grads
+from jaxembed.losses.logistic import batch_logistic_loss, logistic_grads, window_logistic_grads
 from jaxembed.losses.sgns import sgns_grads, sgns_loss, sgns_targets
 
 jax.config.update("jax_enable_x64", False)
@@ -48,6 +49,26 @@ class SGNSGradientTest(chex.TestCase):
         got_dh, got_dout, loss = self.variant(logistic_grads)(h, out, labels, weights)
         chex.assert_trees_all_close((got_dh, got_dout), (dh, dout), rtol=1e-5, atol=1e-6)
         chex.assert_trees_all_close(loss, batch_logistic_loss(h, out, labels, weights), rtol=1e-6)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_window_gradients_equal_autodiff_of_pairwise_sum(self):
+        """C hidden vectors sharing T targets == the pairwise losses summed over masked (c, t)."""
+        rng = np.random.default_rng(7)
+        for scale in (0.5, 6.0):  # 6.0 saturates
+            h = jnp.asarray(rng.normal(size=(4, 6, 8)) * scale, jnp.float32)
+            hidden_mask = jnp.asarray(rng.random((4, 6)) > 0.4, jnp.float32)
+            out = jnp.asarray(rng.normal(size=(4, 5, 8)) * scale, jnp.float32)
+            labels = jnp.asarray(rng.random((4, 5)) > 0.5, jnp.float32)
+            weights = jnp.asarray(rng.random((4, 5)) > 0.3, jnp.float32)
+
+            def total(h, out):
+                pairwise = jax.vmap(batch_logistic_loss, in_axes=(1, None, None, None), out_axes=1)(h, out, labels, weights)
+                return jnp.sum(hidden_mask * pairwise)
+
+            dh, dout = self.variant(jax.grad(total, argnums=(0, 1)))(h, out)
+            got_dh, got_dout, loss = self.variant(window_logistic_grads)(h, hidden_mask, out, labels, weights)
+            chex.assert_trees_all_close((got_dh, got_dout), (dh, dout), rtol=2e-5, atol=2e-5)
+            np.testing.assert_allclose(jnp.sum(loss), total(h, out), rtol=1e-5)
 
 
 def test_sgns_loss_matches_definition():
@@ -122,3 +143,26 @@ def test_hs_probabilities_sum_to_one_over_vocabulary():
         path_loss = hs_loss(h[None], inner[tree.points_VxL[w]][None], jnp.asarray(tree.codes_VxL[w:w + 1], jnp.float32),
                             jnp.asarray(tree.mask_VxL[w:w + 1], jnp.float32))
         assert float(path_loss[0]) == pytest.approx(-float(log_p[w]), rel=1e-5)
+
+
+class GloVeGradientTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_hand_gradients_equal_autodiff(self):
+        rng = np.random.default_rng(8)
+        for scale in (0.1, 2.0):
+            w, wc = (jnp.asarray(rng.normal(size=(9, 6)) * scale, jnp.float32) for _ in range(2))
+            b, bc = (jnp.asarray(rng.normal(size=9), jnp.float32) for _ in range(2))
+            x = jnp.asarray(np.concatenate([[1.0, 10.0, 150.0], rng.uniform(0.1, 300, 6)]), jnp.float32)  # both sides of x_max
+            total = lambda *p: jnp.sum(glove_loss(*p, x, 100.0, 0.75))
+            expected = self.variant(jax.grad(total, argnums=(0, 1, 2, 3)))(w, wc, b, bc)
+            *got, loss = self.variant(glove_grads)(w, wc, b, bc, x, 100.0, 0.75)
+            chex.assert_trees_all_close(tuple(got), expected, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(jnp.sum(loss), total(w, wc, b, bc), rtol=1e-6)
+
+
+def test_glove_loss_matches_definition():
+    w, wc = np.array([[1.0, 2.0]]), np.array([[0.5, -1.0]])
+    b, bc, x = np.array([0.3]), np.array([-0.2]), np.array([20.0])
+    e = 0.5 - 2.0 + 0.3 - 0.2 - np.log(20.0)
+    expected = 0.5 * (20.0 / 100.0) ** 0.75 * e ** 2
+    np.testing.assert_allclose(glove_loss(*(jnp.asarray(a, jnp.float32) for a in (w, wc, b, bc, x))), [expected], rtol=1e-5)

@@ -25,17 +25,19 @@ def oracle_hidden(rows_BxCxD, mask_BxC, mean):
     return total - jax.lax.stop_gradient(total - total / jnp.maximum(mask_BxC.sum(1), 1.0)[:, None])
 
 
-VARIANTS = [  # (cbow, cbow_mean, hs, negative)
-    (False, True, False, 3), (True, True, False, 3), (True, False, False, 3),
-    (False, True, True, 0), (True, True, True, 0), (False, True, True, 2),
+VARIANTS = [  # (hidden mode, hidden rows per example, hs, negative)
+    ("each", 1, False, 3), ("mean", 4, False, 3), ("sum", 4, False, 3),
+    ("each", 1, True, 0), ("each", 4, True, 0), ("mean", 4, True, 0), ("each", 1, True, 2),
 ]
 
 
-@pytest.mark.parametrize("cbow,mean,hs,negative", VARIANTS)
-def test_microbatch_equals_dense_oracle(cbow, mean, hs, negative):
-    """Row-sparse step == jax.grad of the pure losses w.r.t. whole tables + optax.sgd (duplicates included)."""
+@pytest.mark.parametrize("mode,C,hs,negative", VARIANTS)
+def test_microbatch_equals_dense_oracle(mode, C, hs, negative):
+    """Row-sparse step == jax.grad of the pure losses w.r.t. whole tables + optax.sgd (duplicates included).
+
+    "each" with C > 1 (skip-gram windows) must equal the sum of the C pairwise losses."""
     rng = np.random.default_rng(0)
-    V, D, P, C, lr = 9, 5, 8, 4 if cbow else 1, 0.1
+    V, D, P, lr = 9, 5, 8, 0.1
     counts = np.array([40, 20, 15, 10, 8, 5, 3, 2, 1])
     tree = build_huffman(counts)
     offset = V - 1 if hs else 0
@@ -47,9 +49,7 @@ def test_microbatch_equals_dense_oracle(cbow, mean, hs, negative):
     negatives = jnp.asarray(rng.integers(0, 5, (P, negative)), jnp.int32)
     valid = real.any(1)
 
-    def total_loss(tables):
-        syn0, syn1 = tables
-        h = oracle_hidden(syn0[hidden], real.astype(jnp.float32), mean)
+    def example_loss(syn1, h):
         loss = jnp.zeros(P)
         if hs:
             codes, points = jnp.asarray(tree.codes_VxL[outputs], jnp.float32), tree.points_VxL[outputs]
@@ -57,14 +57,20 @@ def test_microbatch_equals_dense_oracle(cbow, mean, hs, negative):
         if negative:
             mask = (negatives != outputs[:, None]).astype(jnp.float32)
             loss += sgns_loss(h, syn1[outputs + offset], syn1[negatives + offset], mask)
-        return jnp.sum(jnp.where(valid, loss, 0.0))
+        return jnp.where(valid, loss, 0.0)
+
+    def total_loss(tables):
+        syn0, syn1 = tables
+        if mode == "each":
+            return sum(jnp.sum(real[:, c] * example_loss(syn1, syn0[hidden[:, c]])) for c in range(C))
+        return jnp.sum(example_loss(syn1, oracle_hidden(syn0[hidden], real.astype(jnp.float32), mode == "mean")))
 
     tables = (state.syn0_VxD, state.syn1_RxD)
     grads = jax.grad(total_loss)(tables)
     updates, _ = optax.sgd(lr).update(grads, optax.sgd(lr).init(tables))
     expected = optax.apply_updates(tables, updates)
     paths = huffman_targets(tree if hs else None)
-    new_state, loss = word2vec_microbatch(state, (hidden, real, outputs, negatives, 0.0), paths, sgd_rows(lr), hs, offset, mean)
+    new_state, loss = word2vec_microbatch(state, (hidden, real, outputs, negatives, 0.0), paths, sgd_rows(lr), hs, offset, mode)
     np.testing.assert_allclose(new_state.syn0_VxD, expected[0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(new_state.syn1_RxD, expected[1], rtol=1e-5, atol=1e-6)
     assert float(loss) == pytest.approx(float(total_loss(tables)), rel=1e-5)
@@ -81,9 +87,9 @@ def test_scan_of_microbatches_equals_sequential_steps():
     paths = huffman_targets(None)
     sequential = state
     for m in range(M):
-        sequential, _ = word2vec_microbatch(sequential, tuple(a[m] for a in arrays), paths, sgd_rows(schedule), False, 0, True)
+        sequential, _ = word2vec_microbatch(sequential, tuple(a[m] for a in arrays), paths, sgd_rows(schedule), False, 0, "each")
     copy = Word2VecState(jnp.array(state.syn0_VxD), jnp.array(state.syn1_RxD))
-    scanned, _ = make_word2vec_step(sgd_rows(schedule), False, 0)(copy, paths, *arrays)
+    scanned, _ = make_word2vec_step(sgd_rows(schedule), False, 0, "each")(copy, paths, *arrays)
     np.testing.assert_allclose(scanned.syn0_VxD, sequential.syn0_VxD, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(scanned.syn1_RxD, sequential.syn1_RxD, rtol=1e-6, atol=1e-7)
 

@@ -3,10 +3,12 @@
 One epoch = the corpus in order, in chunks of whole sentences. Per chunk (its own RNG stream,
 `seed, epoch, chunk`, so any chunk can be regenerated): subsample, draw a reduced window per kept
 centre, then emit examples in word2vec.c's order (centre by centre, offsets −b..+b):
-- skip-gram: one example per (context, centre) pair, hidden row = the context word (C = 1);
-- CBOW: one example per centre with at least one context word, hidden rows = its 2·window context
-  slots (masked);
-each with `negative` noise words (word2vec draws them per pair for skip-gram, per centre for CBOW).
+- pairs (skip-gram with negative sampling): one example per (context, centre) pair, hidden row =
+  the context word (C = 1), with `negative` noise words per pair as word2vec draws them;
+- windows (CBOW; skip-gram with hierarchical softmax only): one example per centre with at least
+  one context word, hidden rows = its 2·window context slots (masked), `negative` noise words per
+  centre (CBOW's draw). For skip-gram-HS a window holds exactly the pairs of that centre, all
+  predicting the same Huffman path.
 """
 from __future__ import annotations
 
@@ -38,6 +40,11 @@ class ExampleBlock:
     @property
     def num_examples(self) -> int:
         return int(self.hidden_mask_MxPxC.any(axis=-1).sum())
+
+    @property
+    def num_hidden(self) -> int:
+        """Real hidden rows: (context, centre) pairs for skip-gram in either layout."""
+        return int(self.hidden_mask_MxPxC.sum())
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         return (self.hidden_MxPxC, self.hidden_mask_MxPxC, self.outputs_MxP, self.negatives_MxPxK, self.words_done_M)
@@ -84,10 +91,11 @@ def chunk_rng(seed: int, epoch: int, chunk: int) -> np.random.Generator:
 
 
 def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, keep_V: np.ndarray,
-                   noise: AliasTable, window: int, negative: int, cbow: bool, rng: np.random.Generator):
+                   noise: AliasTable, window: int, negative: int, windows: bool, rng: np.random.Generator):
     """Examples of tokens [start, stop): (hidden_ExC, hidden_mask_ExC, outputs_E, negatives_ExK, positions_E).
 
-    positions_E: index of each example's centre token in the corpus (before subsampling).
+    windows: one example per centre window (else per pair, module docstring); positions_E: index
+    of each example's centre token in the corpus (before subsampling).
     """
     chunk_ids = ids[start:stop]
     kept = np.flatnonzero(subsample_mask(chunk_ids, keep_V, rng))
@@ -95,7 +103,7 @@ def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop:
     sentence = sentence_ids(stop - start, local_ends)[kept]
     slots, valid = window_slots(sentence, reduced_windows(len(kept), window, rng), window)
     kept_ids = chunk_ids[kept]
-    if cbow:
+    if windows:
         centre = np.flatnonzero(valid.any(axis=1))
         hidden, mask = kept_ids[slots[centre]], valid[centre]
     else:
@@ -106,14 +114,14 @@ def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop:
 
 
 def example_blocks(ids: np.ndarray, sentence_ends: np.ndarray, keep_V: np.ndarray, noise: AliasTable,
-                   window: int, negative: int, cbow: bool, batch_size: int, batches_per_block: int,
+                   window: int, negative: int, windows: bool, batch_size: int, batches_per_block: int,
                    seed: int, epoch: int, chunk_tokens: int = CHUNK_TOKENS) -> Iterator[ExampleBlock]:
     """Yield an epoch of examples as fixed-shape `ExampleBlock`s (the last one padded)."""
     block_size = batch_size * batches_per_block
     offset = epoch * len(ids)
     carry: tuple[np.ndarray, ...] | None = None
     for index, (start, stop) in enumerate(chunk_bounds(sentence_ends, chunk_tokens)):
-        parts = chunk_examples(ids, sentence_ends, start, stop, keep_V, noise, window, negative, cbow,
+        parts = chunk_examples(ids, sentence_ends, start, stop, keep_V, noise, window, negative, windows,
                                chunk_rng(seed, epoch, index))
         if carry is not None:
             parts = tuple(np.concatenate([c, p]) for c, p in zip(carry, parts))

@@ -7,6 +7,12 @@ For hidden h (D,), output rows u_t (T×D), labels y_t ∈ {0, 1} and weights m_t
 Hand-derived gradients, with g_t = m_t · (σ(s_t) − y_t):
 
     ∂L/∂h = Σ_t g_t u_t,        ∂L/∂u_t = g_t h.
+
+`window_logistic_grads` is the same loss summed over C hidden vectors h_c (mask n_c) that share
+one set of output rows — skip-gram's context words of one centre against the centre's Huffman
+path — with g_ct = n_c m_t (σ(h_c·u_t) − y_t):
+
+    ∂L/∂h_c = Σ_t g_ct u_t,     ∂L/∂u_t = Σ_c g_ct h_c.
 """
 from __future__ import annotations
 
@@ -36,3 +42,16 @@ def logistic_grads(h_BxD: jax.Array, out_BxTxD: jax.Array, labels_BxT: jax.Array
     dh_BxD = jnp.einsum("bt,btd->bd", g_BxT, out_BxTxD)
     dout_BxTxD = g_BxT[:, :, None] * h_BxD[:, None, :]
     return dh_BxD, dout_BxTxD, loss_B
+
+
+def window_logistic_grads(h_BxCxD: jax.Array, hidden_mask_BxC: jax.Array, out_BxTxD: jax.Array, labels_BxT: jax.Array,
+                          weights_BxT: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Hand-derived (∂L/∂h_BxCxD, ∂L/∂out_BxTxD, loss_B) of L_b = Σ_c n_bc Σ_t L(h_bc, u_bt) (module docstring)."""
+    s_BxCxT = jnp.einsum("bcd,btd->bct", h_BxCxD, out_BxTxD)
+    w_BxCxT = hidden_mask_BxC[:, :, None] * weights_BxT[:, None, :]
+    labels_Bx1xT = labels_BxT[:, None, :] if labels_BxT.ndim == 2 else labels_BxT
+    g_BxCxT = w_BxCxT * (jax.nn.sigmoid(s_BxCxT) - labels_Bx1xT)
+    loss_B = jnp.sum(w_BxCxT * (jax.nn.softplus(s_BxCxT) - labels_Bx1xT * s_BxCxT), axis=(1, 2))
+    dh_BxCxD = jnp.einsum("bct,btd->bcd", g_BxCxT, out_BxTxD)
+    dout_BxTxD = jnp.einsum("bct,bcd->btd", g_BxCxT, h_BxCxD)
+    return dh_BxCxD, dout_BxTxD, loss_B

@@ -1,0 +1,208 @@
+"""Word–word co-occurrence counts for GloVe, memory-bounded, as GloVe's `cooccur` computes them.
+
+For every in-vocabulary token at position t of a sentence and every earlier token at t − d,
+1 ≤ d ≤ window (out-of-vocabulary tokens are dropped before windowing, so distances count
+in-vocabulary words only; windows never cross a line), the pair gets weight 1/d (or 1):
+
+    X[w_{t−d}, w_t] += 1/d,     and, symmetric (default), X[w_t, w_{t−d}] += 1/d.
+
+Like GloVe's cooccur, pairs of frequent words — (i+1)(j+1) ≤ P for frequency ranks i, j — are
+summed in a dense triangular-ish table sized to the memory limit; all others are sorted and
+reduced per chunk, spilled to disk as sorted runs when their memory share is used up, and merged
+at the end by key ranges. Everything is vectorised numpy: no per-pair Python loop.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+
+import numpy as np
+
+from jaxembed.errors import ConfigError, InputFileError
+from jaxembed.io.atomic import atomic_open
+
+GLOVE_RECORD = np.dtype([("word1", "<i4"), ("word2", "<i4"), ("value", "<f8")])
+"""GloVe's CREC record in its binary cooccurrence files: 1-based word ids and the count."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Cooccurrences:
+    """Sparse X in coordinate form, sorted by (row, col): rows_N, cols_N int32 ids, values_N float64."""
+
+    rows_N: np.ndarray
+    cols_N: np.ndarray
+    values_N: np.ndarray
+    vocab_size: int
+
+    def __len__(self) -> int:
+        return len(self.values_N)
+
+    def to_dense(self) -> np.ndarray:
+        """(V, V) dense matrix (small vocabularies only)."""
+        dense = np.zeros((self.vocab_size, self.vocab_size))
+        np.add.at(dense, (self.rows_N, self.cols_N), self.values_N)
+        return dense
+
+
+def dense_row_widths(vocab_size: int, max_product: int) -> np.ndarray:
+    """(V,) columns of each row kept dense: j < width[i] ⟺ (i+1)(j+1) ≤ max_product."""
+    return np.minimum(max_product // np.arange(1, vocab_size + 1, dtype=np.int64), vocab_size)
+
+
+def max_product_for(vocab_size: int, budget_bytes: int) -> int:
+    """Largest P whose dense table (Σ_i width_i float64 cells) fits in `budget_bytes`."""
+    low, high = 0, vocab_size * vocab_size
+    while low < high:
+        mid = (low + high + 1) // 2
+        if dense_row_widths(vocab_size, mid).sum() * 8 <= budget_bytes:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def left_pairs(ids_n: np.ndarray, sentence_n: np.ndarray, first: int, window: int, distance_weighting: bool):
+    """(earlier_E, later_E, weight_E): every later position t >= first with each context t − d,
+    1 <= d <= window, t − d >= 0, in the same sentence; weight 1/d (or 1)."""
+    earlier, later, weights = [], [], []
+    for d in range(1, window + 1):
+        t = np.arange(max(first, d), len(ids_n))
+        t = t[sentence_n[t] == sentence_n[t - d]]
+        earlier.append(ids_n[t - d])
+        later.append(ids_n[t])
+        weights.append(np.full(len(t), 1.0 / d if distance_weighting else 1.0))
+    return np.concatenate(earlier), np.concatenate(later), np.concatenate(weights)
+
+
+def reduce_sorted(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort by key and sum the values of equal keys."""
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    if len(keys) == 0:
+        return keys, values
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    return keys[starts], np.add.reduceat(values, starts)
+
+
+class SortedRuns:
+    """Reduced, key-sorted runs of sparse counts: in memory up to `budget_bytes`, then spilled to disk."""
+
+    def __init__(self, budget_bytes: int, directory: str):
+        self.budget_bytes, self.directory = budget_bytes, directory
+        self.memory: list[tuple[np.ndarray, np.ndarray]] = []
+        self.spilled: list[str] = []
+
+    def memory_bytes(self) -> int:
+        return sum(k.nbytes + v.nbytes for k, v in self.memory)
+
+    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
+        self.memory.append(reduce_sorted(keys, values))
+        if self.memory_bytes() > self.budget_bytes:
+            self.spill()
+
+    def spill(self) -> None:
+        keys, values = reduce_sorted(np.concatenate([k for k, _ in self.memory]), np.concatenate([v for _, v in self.memory]))
+        path = os.path.join(self.directory, f"run{len(self.spilled)}.npz")
+        np.save(path + ".keys.npy", keys)
+        np.save(path + ".values.npy", values)
+        self.spilled.append(path)
+        self.memory = []
+
+    def runs(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        on_disk = [(np.load(p + ".keys.npy", mmap_mode="r"), np.load(p + ".values.npy", mmap_mode="r")) for p in self.spilled]
+        return on_disk + self.memory
+
+    def merged(self, partition_entries: int):
+        """Yield (keys, values) of all runs merged, in key order, `partition_entries` entries at a time."""
+        runs = self.runs()
+        total = sum(len(k) for k, _ in runs)
+        if total == 0:
+            return
+        sample = np.concatenate([np.asarray(k[::max(1, len(k) * len(runs) // 4096 + 1)]) for k, _ in runs])
+        parts = max(1, -(-total // max(partition_entries, 1)))
+        bounds = np.unique(np.quantile(sample, np.linspace(0, 1, parts + 1)[1:-1], method="lower").astype(np.int64))
+        edges = [None, *bounds.tolist(), None]
+        for low, high in zip(edges[:-1], edges[1:]):
+            pieces = []
+            for keys, values in runs:
+                a = 0 if low is None else np.searchsorted(keys, low, side="left")
+                b = len(keys) if high is None else np.searchsorted(keys, high, side="left")
+                pieces.append((np.asarray(keys[a:b]), np.asarray(values[a:b])))
+            yield reduce_sorted(np.concatenate([k for k, _ in pieces]), np.concatenate([v for _, v in pieces]))
+
+
+def count_cooccurrences(ids_N: np.ndarray, sentence_ends_S: np.ndarray, vocab_size: int, window: int = 10,
+                        symmetric: bool = True, distance_weighting: bool = True, memory_mb: float = 1024.0,
+                        chunk_tokens: int | None = None, tmp_dir: str | None = None) -> Cooccurrences:
+    """Co-occurrence counts of an encoded corpus (module docstring).
+
+    ids_N: in-vocabulary token ids (0 = most frequent); sentence_ends_S: sentence end offsets.
+    `memory_mb` bounds the counting structures: 1/4 dense table, 1/4 sparse runs in memory, the
+    rest for per-chunk pair arrays and the merge.
+    """
+    if window < 1:
+        raise ConfigError(f"window must be >= 1, got {window}")
+    if memory_mb <= 0:
+        raise ConfigError(f"memory limit must be > 0 MB, got {memory_mb}")
+    budget = int(memory_mb * 2 ** 20)
+    max_product = max_product_for(vocab_size, budget // 4)
+    widths = dense_row_widths(vocab_size, max_product)
+    offsets = np.concatenate([[0], np.cumsum(widths)])
+    dense = np.zeros(int(offsets[-1]), np.float64)
+    bytes_per_token = window * (2 if symmetric else 1) * 64  # pair ids, keys, weights and sort temporaries
+    chunk_tokens = chunk_tokens or max(1024, budget // 4 // bytes_per_token)
+    sentence_N = np.searchsorted(sentence_ends_S, np.arange(len(ids_N)), side="right")
+    with tempfile.TemporaryDirectory(dir=tmp_dir, prefix="jaxembed-cooccur-") as spill_dir:
+        runs = SortedRuns(budget // 4, spill_dir)
+        for start in range(0, len(ids_N), chunk_tokens):
+            stop = min(start + chunk_tokens, len(ids_N))
+            history = min(start, window)  # earlier tokens that are context of this chunk's first tokens
+            earlier, later, weights = left_pairs(ids_N[start - history:stop], sentence_N[start - history:stop],
+                                                 history, window, distance_weighting)
+            if symmetric:
+                earlier, later, weights = np.concatenate([earlier, later]), np.concatenate([later, earlier]), np.concatenate([weights, weights])
+            in_dense = later < widths[earlier]
+            dense += np.bincount(offsets[earlier[in_dense]] + later[in_dense], weights[in_dense], minlength=len(dense))
+            sparse = ~in_dense
+            runs.add(earlier[sparse].astype(np.int64) * vocab_size + later[sparse], weights[sparse])
+        cells = np.flatnonzero(dense)
+        dense_rows = np.searchsorted(offsets, cells, side="right") - 1
+        dense_keys = dense_rows * vocab_size + (cells - offsets[dense_rows])
+        runs.add(dense_keys, dense[cells])
+        del dense, cells, dense_rows, dense_keys
+        keys, values = [], []
+        for part_keys, part_values in runs.merged(partition_entries=budget // 4 // 32):
+            keys.append(part_keys)
+            values.append(part_values)
+    keys = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    values = np.concatenate(values) if values else np.zeros(0, np.float64)
+    return Cooccurrences((keys // vocab_size).astype(np.int32), (keys % vocab_size).astype(np.int32), values, vocab_size)
+
+
+def save_cooccurrences(path: str | os.PathLike, cooc: Cooccurrences) -> None:
+    """Write GloVe's binary cooccurrence format (records of int32 word1, int32 word2, float64; 1-based), atomically."""
+    records = np.empty(len(cooc), GLOVE_RECORD)
+    records["word1"], records["word2"], records["value"] = cooc.rows_N + 1, cooc.cols_N + 1, cooc.values_N
+    with atomic_open(path, "wb") as f:
+        records.tofile(f)
+
+
+def load_cooccurrences(path: str | os.PathLike, vocab_size: int) -> Cooccurrences:
+    """Read a GloVe binary cooccurrence file for a vocabulary of `vocab_size` words."""
+    path = os.fspath(path)
+    try:
+        size = os.path.getsize(path)
+        if size % GLOVE_RECORD.itemsize:
+            raise InputFileError(f"cooccurrence file {path!r}: size {size} is not a multiple of the "
+                                 f"{GLOVE_RECORD.itemsize}-byte record (int32, int32, float64)")
+        records = np.fromfile(path, GLOVE_RECORD)
+    except OSError as e:
+        raise InputFileError(f"cooccurrence file {path!r} cannot be read: {e.strerror or e}") from e
+    rows, cols = records["word1"].astype(np.int64) - 1, records["word2"].astype(np.int64) - 1
+    bad = (rows < 0) | (rows >= vocab_size) | (cols < 0) | (cols >= vocab_size) | ~np.isfinite(records["value"])
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InputFileError(f"cooccurrence file {path!r}: record {first} has word ids ({rows[first] + 1}, "
+                             f"{cols[first] + 1}) outside 1..{vocab_size} or a non-finite value")
+    return Cooccurrences(rows.astype(np.int32), cols.astype(np.int32), records["value"].copy(), vocab_size)
