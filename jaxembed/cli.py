@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from jaxembed.config import MODELS, TrainConfig, read_config_file
+from jaxembed.config import MODELS, GloveConfig, TrainConfig, make_config, read_config_file
 from jaxembed.errors import JaxembedError
 
 DEMO_CORPUS = os.path.join(os.path.dirname(__file__), "data", "wordnet.txt.gz")
@@ -26,9 +26,14 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-count", type=int, help="drop words rarer than this (default 5)")
     p.add_argument("--max-vocab-size", type=int, help="keep at most this many most frequent words")
     p.add_argument("--epochs", type=int, help="passes over the corpus (default 5)")
-    p.add_argument("--alpha", type=float, help="initial learning rate (default 0.025 skip-gram, 0.05 CBOW)")
+    p.add_argument("--alpha", type=float, help="word2vec models: initial learning rate (default 0.025 skip-gram, "
+                   "0.05 CBOW); glove: weighting exponent of f(x) = min(1, (x/x_max)^alpha) (default 0.75), as GloVe names it")
     p.add_argument("--min-alpha", type=float, help="final learning rate (default 0.0001)")
-    p.add_argument("--batch-size", type=int, help="pairs per SGD micro-batch (default 64)")
+    p.add_argument("--batch-size", type=int, help="examples per micro-batch (default 64; glove: nonzeros, 1024)")
+    p.add_argument("--x-max", type=float, help="glove: cutoff of the weighting function (default 100)")
+    p.add_argument("--eta", type=float, help="glove: Adagrad learning rate (default 0.05)")
+    p.add_argument("--memory-mb", type=float, help="glove: memory limit for co-occurrence counting in MB (default 1024)")
+    p.add_argument("--glove-output", choices=["sum", "word"], help="glove: write W + W~ (sum, default) or W (word)")
     p.add_argument("--seed", type=int, help="random seed (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -37,15 +42,17 @@ def as_bool(flag: int | None) -> bool | None:
     return None if flag is None else bool(flag)
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """Config file settings, then the flags given on the command line; unset values take model defaults."""
+def config_from_args(args: argparse.Namespace) -> TrainConfig | GloveConfig:
+    """Config file settings, then the flags given on the command line; unset values take model defaults.
+    A flag that does not apply to the model (e.g. --negative with glove) is an error."""
     flags = dict(model=args.model, dim=args.dim, window=args.window, negative=args.negative, hs=as_bool(args.hs),
                  cbow_mean=as_bool(args.cbow_mean), sample=args.sample, min_count=args.min_count,
                  max_vocab_size=args.max_vocab_size, epochs=args.epochs, alpha=args.alpha, min_alpha=args.min_alpha,
-                 batch_size=args.batch_size, seed=args.seed)
+                 batch_size=args.batch_size, seed=args.seed, x_max=args.x_max, eta=args.eta, memory_mb=args.memory_mb,
+                 output=args.glove_output)
     settings = read_config_file(args.config) if args.config else {}
     settings.update({k: v for k, v in flags.items() if v is not None})
-    return TrainConfig(**settings)
+    return make_config(settings)
 
 
 def write_json(path: str, data: dict) -> None:
@@ -57,8 +64,10 @@ def write_json(path: str, data: dict) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     from jaxembed.train import train_word2vec
+    from jaxembed.train_glove import train_glove
     config = config_from_args(args)
-    result = train_word2vec(args.corpus, config, progress=not args.quiet)
+    train = train_glove if isinstance(config, GloveConfig) else train_word2vec
+    result = train(args.corpus, config, progress=not args.quiet)
     os.makedirs(args.out, exist_ok=True)
     result.vectors.save(os.path.join(args.out, "vectors.txt"))
     if args.binary:

@@ -9,7 +9,8 @@ import yaml
 
 from jaxembed.errors import ConfigError, InputFileError
 
-MODELS = ("sgns", "cbow", "sg-hs", "cbow-hs")
+WORD2VEC_MODELS = ("sgns", "cbow", "sg-hs", "cbow-hs")
+MODELS = WORD2VEC_MODELS + ("glove",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +41,8 @@ class TrainConfig:
     seed: int = 1
 
     def __post_init__(self):
-        if self.model not in MODELS:
-            raise ConfigError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        if self.model not in WORD2VEC_MODELS:
+            raise ConfigError(f"model must be one of {', '.join(WORD2VEC_MODELS)}, got {self.model!r}")
         hs_model = self.model.endswith("-hs")
         defaults = {"hs": hs_model, "negative": 0 if hs_model else 5, "alpha": 0.05 if self.cbow else 0.025}
         for name, value in defaults.items():
@@ -62,9 +63,7 @@ class TrainConfig:
             (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
             (self.max_sentence_length >= 1, f"max_sentence_length must be >= 1, got {self.max_sentence_length}"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+        raise_failed(checks)
 
     @property
     def cbow(self) -> bool:
@@ -80,9 +79,77 @@ class TrainConfig:
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def load_config(path: str | os.PathLike, **overrides: Any) -> TrainConfig:
-    """TrainConfig from a YAML mapping of its fields, with `overrides` (None values ignored) on top."""
-    return TrainConfig(**{**read_config_file(path), **{k: v for k, v in overrides.items() if v is not None}})
+@dataclasses.dataclass(frozen=True)
+class GloveConfig:
+    """GloVe hyperparameters; defaults are GloVe C's (`x_max` 100, α 0.75, η 0.05, 25 iterations,
+    symmetric 1/d-weighted window) except window 10 (GloVe C: 15) and min_count 5 (its demo's).
+
+    `eta` scales the vector gradients and `bias_eta` the bias gradients before Adagrad
+    (accumulator starting at 1): GloVe C's update, whose bias step has no η (bias_eta = 1).
+    `output` "sum" writes W + W̃ (GloVe's -model 2), "word" writes W only.
+    """
+
+    model: str = "glove"
+    dim: int = 100
+    window: int = 10
+    min_count: int = 5
+    max_vocab_size: int | None = None
+    epochs: int = 25
+    x_max: float = 100.0
+    alpha: float = 0.75
+    eta: float = 0.05
+    bias_eta: float = 1.0
+    grad_clip: float = 100.0
+    symmetric: bool = True
+    distance_weighting: bool = True
+    memory_mb: float = 1024.0
+    batch_size: int = 1024
+    batches_per_call: int = 64
+    output: str = "sum"
+    seed: int = 1
+
+    def __post_init__(self):
+        raise_failed([
+            (self.model == "glove", f"GloveConfig is for model 'glove', got {self.model!r}"),
+            (self.dim >= 1, f"dim must be >= 1, got {self.dim}"),
+            (self.window >= 1, f"window must be >= 1, got {self.window}"),
+            (self.min_count >= 1, f"min_count must be >= 1, got {self.min_count}"),
+            (self.max_vocab_size is None or self.max_vocab_size >= 1, f"max_vocab_size must be >= 1, got {self.max_vocab_size}"),
+            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
+            (self.x_max > 0, f"x_max must be > 0, got {self.x_max}"),
+            (self.alpha >= 0, f"alpha (GloVe's weighting exponent) must be >= 0, got {self.alpha}"),
+            (self.eta > 0 and self.bias_eta >= 0, f"eta must be > 0 and bias_eta >= 0, got {self.eta}, {self.bias_eta}"),
+            (self.grad_clip > 0, f"grad_clip must be > 0, got {self.grad_clip}"),
+            (self.memory_mb > 0, f"memory_mb must be > 0, got {self.memory_mb}"),
+            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
+            (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
+            (self.output in ("sum", "word"), f"output must be 'sum' (W + W̃) or 'word' (W), got {self.output!r}"),
+        ])
+
+    def replace(self, **overrides: Any) -> "GloveConfig":
+        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def raise_failed(checks: list[tuple[bool, str]]) -> None:
+    """Raise ConfigError with the message of the first failed check."""
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+
+
+def make_config(settings: dict[str, Any]) -> TrainConfig | GloveConfig:
+    """The config class for settings["model"] (default sgns), built from `settings`."""
+    cls = GloveConfig if settings.get("model") == "glove" else TrainConfig
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ConfigError(f"settings {unknown} do not apply to model {settings.get('model', 'sgns')!r}; known: {sorted(known)}")
+    return cls(**settings)
+
+
+def load_config(path: str | os.PathLike, **overrides: Any) -> TrainConfig | GloveConfig:
+    """Config from a YAML mapping of its fields, with `overrides` (None values ignored) on top."""
+    return make_config({**read_config_file(path), **{k: v for k, v in overrides.items() if v is not None}})
 
 
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
@@ -95,7 +162,7 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
         raise InputFileError(f"config file {path!r} cannot be read: {e}") from e
     if not isinstance(raw, dict):
         raise InputFileError(f"config file {path!r} must hold a mapping of settings")
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    known = {f.name for cls in (TrainConfig, GloveConfig) for f in dataclasses.fields(cls)}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"config file {path!r}: unknown settings {unknown}; known: {sorted(known)}")

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import os
 import time
+from typing import Any
 
 import flax
 import jax
@@ -22,7 +23,7 @@ from tqdm.auto import tqdm
 
 from jaxembed.config import TrainConfig
 from jaxembed.data.batches import example_blocks
-from jaxembed.data.corpus import count_words, encode_corpus
+from jaxembed.data.corpus import MAX_SENTENCE_LENGTH, count_words, encode_corpus
 from jaxembed.data.huffman import HuffmanTree, build_huffman
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.vocab import Vocab, build_vocab
@@ -46,16 +47,20 @@ class PreparedCorpus:
     raw_words: int
 
 
-def prepare_corpus(path: str | os.PathLike, config: TrainConfig) -> PreparedCorpus:
-    """Count, build the vocabulary and encode the corpus to ids (two streaming passes)."""
+def prepare_corpus(path: str | os.PathLike, min_count: int, max_vocab_size: int | None = None,
+                   max_sentence_length: int | None = MAX_SENTENCE_LENGTH) -> PreparedCorpus:
+    """Count, build the vocabulary and encode the corpus to ids (two streaming passes).
+
+    max_sentence_length None: sentences are whole lines (GloVe's rule).
+    """
     counts, raw_words = count_words(path)
     if raw_words == 0:
         raise InputFileError(f"corpus file {os.fspath(path)!r} contains no words")
-    vocab = build_vocab(counts, config.min_count, config.max_vocab_size)
+    vocab = build_vocab(counts, min_count, max_vocab_size)
     if len(vocab) < 2:
         raise InputFileError(f"corpus file {os.fspath(path)!r}: {len(vocab)} distinct word(s) occur at least "
-                             f"min_count={config.min_count} times; training needs at least 2")
-    ids, ends = encode_corpus(path, vocab.index, config.max_sentence_length)
+                             f"min_count={min_count} times; training needs at least 2")
+    ids, ends = encode_corpus(path, vocab.index, max_sentence_length or raw_words + 1)
     return PreparedCorpus(vocab, ids, ends, raw_words)
 
 
@@ -164,15 +169,17 @@ def make_word2vec_step(optimizer: RowOptimizer, hs: bool, ns_offset: int, mode: 
 
 @dataclasses.dataclass
 class TrainResult:
+    """The vectors, the metrics written to metrics.json, and the final training state."""
+
     vectors: Vectors
     metrics: dict
-    state: Word2VecState
+    state: Any
 
 
 def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: bool = True) -> TrainResult:
     """Train skip-gram or CBOW with negative sampling and/or hierarchical softmax; returns syn0 as vectors."""
     start_time = time.perf_counter()
-    prepared = prepare_corpus(corpus, config)
+    prepared = prepare_corpus(corpus, config.min_count, config.max_vocab_size, config.max_sentence_length)
     vocab, ids = prepared.vocab, prepared.ids_N
     keep_V = keep_probabilities(vocab.counts, config.sample)
     noise = noise_table(vocab.counts)

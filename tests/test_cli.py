@@ -27,6 +27,17 @@ def test_train_writes_vectors_and_metrics_then_eval(small_corpus, tmp_path, caps
     assert 0 <= results["analogy"]["coverage"] <= 1 and results["wordsim353"]["pairs"] > 0
 
 
+def test_train_glove_from_the_command_line(small_corpus, tmp_path):
+    out = tmp_path / "glove"
+    assert main(["train", "--model", "glove", "--corpus", small_corpus, "--out", str(out), "--dim", "8", "--epochs", "2",
+                 "--min-count", "3", "--window", "4", "--x-max", "10", "--alpha", "0.5", "--glove-output", "word", "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"] == "glove" and metrics["nonzeros"] > 0
+    assert (metrics["config"]["alpha"], metrics["config"]["x_max"], metrics["config"]["window"]) == (0.5, 10.0, 4)
+    from gensim.models import KeyedVectors
+    assert KeyedVectors.load_word2vec_format(str(out / "vectors.txt")).vector_size == 8
+
+
 def test_convert_text_to_binary_and_back(tmp_path):
     src = tmp_path / "a.txt"
     src.write_text("2 3\nfoo 1 2 3\nbar 4 5 6.5\n")
@@ -40,6 +51,8 @@ def test_convert_text_to_binary_and_back(tmp_path):
     (["train", "--corpus", "CORPUS", "--out", "x", "--dim", "0"], "dim must be >= 1"),
     (["train", "--corpus", "CORPUS", "--out", "x", "--min-alpha", "1"], "min_alpha"),
     (["eval", "/nonexistent.vec"], "cannot read"),
+    (["train", "--corpus", "CORPUS", "--out", "x", "--model", "glove", "--negative", "5"], "do not apply to model 'glove'"),
+    (["train", "--corpus", "CORPUS", "--out", "x", "--model", "glove", "--x-max", "-1"], "x_max must be > 0"),
 ])
 def test_bad_input_exits_2_with_message(args, message, small_corpus, capsys):
     args = [small_corpus if a == "CORPUS" else a for a in args]

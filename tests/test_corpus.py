@@ -66,11 +66,10 @@ def test_encode_drops_oov_and_keeps_sentence_ends(tmp_path):
 
 
 def test_missing_and_empty_corpus_errors(tmp_path):
-    from jaxembed.config import TrainConfig
     from jaxembed.train import prepare_corpus
     with pytest.raises(InputFileError, match="does not exist"):
         count_words(tmp_path / "nope.txt")
     with pytest.raises(InputFileError, match="no words"):
-        prepare_corpus(write(tmp_path, "e.txt", b"\n \n"), TrainConfig())
+        prepare_corpus(write(tmp_path, "e.txt", b"\n \n"), 5)
     with pytest.raises(InputFileError, match="min_count=5"):
-        prepare_corpus(write(tmp_path, "r.txt", b"a b c d\n"), TrainConfig())
+        prepare_corpus(write(tmp_path, "r.txt", b"a b c d\n"), 5)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+from collections.abc import Callable
 
 import numpy as np
 
@@ -86,50 +87,74 @@ def reduce_sorted(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.
 
 
 class SortedRuns:
-    """Reduced, key-sorted runs of sparse counts: in memory up to `budget_bytes`, then spilled to disk."""
+    """Reduced, key-sorted runs of sparse counts: held in memory up to `budget_bytes`, then each run
+    is written to its own pair of files (no concatenation, so a spill needs no extra memory)."""
 
     def __init__(self, budget_bytes: int, directory: str):
         self.budget_bytes, self.directory = budget_bytes, directory
         self.memory: list[tuple[np.ndarray, np.ndarray]] = []
-        self.spilled: list[str] = []
+        self.spilled: list[tuple[str, int]] = []  # (path prefix, entries)
 
-    def memory_bytes(self) -> int:
-        return sum(k.nbytes + v.nbytes for k, v in self.memory)
+    def add(self, keys: np.ndarray, values: np.ndarray, reduced: bool = False) -> None:
+        """Add counts; `reduced` promises keys already sorted and unique."""
+        self.memory.append((keys, values) if reduced else reduce_sorted(keys, values))
+        if sum(k.nbytes + v.nbytes for k, v in self.memory) > self.budget_bytes:
+            for keys, values in self.memory:
+                prefix = os.path.join(self.directory, f"run{len(self.spilled)}")
+                keys.astype(np.int64).tofile(prefix + ".keys")
+                values.astype(np.float64).tofile(prefix + ".values")
+                self.spilled.append((prefix, len(keys)))
+            self.memory = []
 
-    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
-        self.memory.append(reduce_sorted(keys, values))
-        if self.memory_bytes() > self.budget_bytes:
-            self.spill()
-
-    def spill(self) -> None:
-        keys, values = reduce_sorted(np.concatenate([k for k, _ in self.memory]), np.concatenate([v for _, v in self.memory]))
-        path = os.path.join(self.directory, f"run{len(self.spilled)}.npz")
-        np.save(path + ".keys.npy", keys)
-        np.save(path + ".values.npy", values)
-        self.spilled.append(path)
-        self.memory = []
-
-    def runs(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        on_disk = [(np.load(p + ".keys.npy", mmap_mode="r"), np.load(p + ".values.npy", mmap_mode="r")) for p in self.spilled]
-        return on_disk + self.memory
+    def sources(self) -> list[tuple[np.ndarray, Callable]]:
+        """(keys to search, read(a, b) -> (keys, values) copy) per run; files are read, not mapped, so
+        merged slices do not stay resident."""
+        def file_reader(prefix):
+            return lambda a, b: (np.fromfile(prefix + ".keys", np.int64, b - a, offset=8 * a),
+                                 np.fromfile(prefix + ".values", np.float64, b - a, offset=8 * a))
+        on_disk = [(np.memmap(prefix + ".keys", np.int64, "r", shape=(n,)), file_reader(prefix)) for prefix, n in self.spilled if n]
+        in_memory = [(k, lambda a, b, k=k, v=v: (k[a:b], v[a:b])) for k, v in self.memory if len(k)]
+        return on_disk + in_memory
 
     def merged(self, partition_entries: int):
-        """Yield (keys, values) of all runs merged, in key order, `partition_entries` entries at a time."""
-        runs = self.runs()
-        total = sum(len(k) for k, _ in runs)
+        """Yield (keys, values) of all runs merged, in key order, about `partition_entries` entries at a time."""
+        sources = self.sources()
+        total = sum(len(k) for k, _ in sources)
         if total == 0:
             return
-        sample = np.concatenate([np.asarray(k[::max(1, len(k) * len(runs) // 4096 + 1)]) for k, _ in runs])
+        sample = np.concatenate([np.asarray(k[::max(1, len(k) * len(sources) // 4096 + 1)]) for k, _ in sources])
         parts = max(1, -(-total // max(partition_entries, 1)))
         bounds = np.unique(np.quantile(sample, np.linspace(0, 1, parts + 1)[1:-1], method="lower").astype(np.int64))
-        edges = [None, *bounds.tolist(), None]
+        edges = [0, *bounds.tolist(), np.iinfo(np.int64).max]
         for low, high in zip(edges[:-1], edges[1:]):
-            pieces = []
-            for keys, values in runs:
-                a = 0 if low is None else np.searchsorted(keys, low, side="left")
-                b = len(keys) if high is None else np.searchsorted(keys, high, side="left")
-                pieces.append((np.asarray(keys[a:b]), np.asarray(values[a:b])))
+            pieces = [read(np.searchsorted(keys, low, side="left"), np.searchsorted(keys, high, side="left"))
+                      for keys, read in sources]
             yield reduce_sorted(np.concatenate([k for k, _ in pieces]), np.concatenate([v for _, v in pieces]))
+
+
+class DenseTable:
+    """Counts of the frequent pairs: a flat float64 table, row i holding columns j < width_i."""
+
+    def __init__(self, widths_V: np.ndarray):
+        self.widths_V, self.offsets = widths_V, np.concatenate([[0], np.cumsum(widths_V)])
+        self.cells = np.zeros(int(self.offsets[-1]), np.float64)
+
+    def split(self, rows_E: np.ndarray, cols_E: np.ndarray) -> np.ndarray:
+        """(E,) True where (row, col) is stored here."""
+        return cols_E < self.widths_V[rows_E]
+
+    def add(self, rows_E: np.ndarray, cols_E: np.ndarray, weights_E: np.ndarray) -> None:
+        np.add.at(self.cells, self.offsets[rows_E] + cols_E, weights_E)
+
+    def keys_and_values(self, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Nonzero cells as sorted unique keys row·V + col and their counts (three nnz-sized arrays at most)."""
+        cells = np.flatnonzero(self.cells)
+        values = self.cells[cells]
+        keys = np.searchsorted(self.offsets, cells, side="right") - 1  # rows
+        cells -= self.offsets[keys]  # columns
+        keys *= vocab_size
+        keys += cells
+        return keys, values
 
 
 def count_cooccurrences(ids_N: np.ndarray, sentence_ends_S: np.ndarray, vocab_size: int, window: int = 10,
@@ -138,23 +163,21 @@ def count_cooccurrences(ids_N: np.ndarray, sentence_ends_S: np.ndarray, vocab_si
     """Co-occurrence counts of an encoded corpus (module docstring).
 
     ids_N: in-vocabulary token ids (0 = most frequent); sentence_ends_S: sentence end offsets.
-    `memory_mb` bounds the counting structures: 1/4 dense table, 1/4 sparse runs in memory, the
-    rest for per-chunk pair arrays and the merge.
+    `memory_mb` bounds the counting structures: the dense table takes 1/4 of it, each chunk's pair
+    arrays 1/8, sparse runs 1/8 before they spill to disk; the result is assembled through files so
+    it is never held twice.
     """
     if window < 1:
         raise ConfigError(f"window must be >= 1, got {window}")
     if memory_mb <= 0:
         raise ConfigError(f"memory limit must be > 0 MB, got {memory_mb}")
     budget = int(memory_mb * 2 ** 20)
-    max_product = max_product_for(vocab_size, budget // 4)
-    widths = dense_row_widths(vocab_size, max_product)
-    offsets = np.concatenate([[0], np.cumsum(widths)])
-    dense = np.zeros(int(offsets[-1]), np.float64)
-    bytes_per_token = window * (2 if symmetric else 1) * 64  # pair ids, keys, weights and sort temporaries
-    chunk_tokens = chunk_tokens or max(1024, budget // 4 // bytes_per_token)
+    dense = DenseTable(dense_row_widths(vocab_size, max_product_for(vocab_size, budget // 4)))
+    bytes_per_token = window * (2 if symmetric else 1) * 48  # ids, keys, weights, masks and sort temporaries per pair
+    chunk_tokens = chunk_tokens or max(1024, budget // 8 // bytes_per_token)
     sentence_N = np.searchsorted(sentence_ends_S, np.arange(len(ids_N)), side="right")
-    with tempfile.TemporaryDirectory(dir=tmp_dir, prefix="jaxembed-cooccur-") as spill_dir:
-        runs = SortedRuns(budget // 4, spill_dir)
+    with tempfile.TemporaryDirectory(dir=tmp_dir, prefix="jaxembed-cooccur-") as work_dir:
+        runs = SortedRuns(budget // 8, work_dir)
         for start in range(0, len(ids_N), chunk_tokens):
             stop = min(start + chunk_tokens, len(ids_N))
             history = min(start, window)  # earlier tokens that are context of this chunk's first tokens
@@ -162,22 +185,28 @@ def count_cooccurrences(ids_N: np.ndarray, sentence_ends_S: np.ndarray, vocab_si
                                                  history, window, distance_weighting)
             if symmetric:
                 earlier, later, weights = np.concatenate([earlier, later]), np.concatenate([later, earlier]), np.concatenate([weights, weights])
-            in_dense = later < widths[earlier]
-            dense += np.bincount(offsets[earlier[in_dense]] + later[in_dense], weights[in_dense], minlength=len(dense))
+            in_dense = dense.split(earlier, later)
+            dense.add(earlier[in_dense], later[in_dense], weights[in_dense])
             sparse = ~in_dense
             runs.add(earlier[sparse].astype(np.int64) * vocab_size + later[sparse], weights[sparse])
-        cells = np.flatnonzero(dense)
-        dense_rows = np.searchsorted(offsets, cells, side="right") - 1
-        dense_keys = dense_rows * vocab_size + (cells - offsets[dense_rows])
-        runs.add(dense_keys, dense[cells])
-        del dense, cells, dense_rows, dense_keys
-        keys, values = [], []
-        for part_keys, part_values in runs.merged(partition_entries=budget // 4 // 32):
-            keys.append(part_keys)
-            values.append(part_values)
-    keys = np.concatenate(keys) if keys else np.zeros(0, np.int64)
-    values = np.concatenate(values) if values else np.zeros(0, np.float64)
-    return Cooccurrences((keys // vocab_size).astype(np.int32), (keys % vocab_size).astype(np.int32), values, vocab_size)
+            del earlier, later, weights, in_dense, sparse
+        keys, values = dense.keys_and_values(vocab_size)
+        del dense
+        runs.add(keys, values, reduced=True)
+        del keys, values
+        return assemble(runs.merged(partition_entries=budget // 8 // 32), vocab_size, work_dir)
+
+
+def assemble(partitions, vocab_size: int, work_dir: str) -> Cooccurrences:
+    """Write merged (keys, values) partitions to files as rows/cols/values, then read them back once."""
+    paths = {name: os.path.join(work_dir, name) for name in ("rows", "cols", "values")}
+    with open(paths["rows"], "wb") as rows, open(paths["cols"], "wb") as cols, open(paths["values"], "wb") as values:
+        for keys, counts in partitions:
+            (keys // vocab_size).astype(np.int32).tofile(rows)
+            (keys % vocab_size).astype(np.int32).tofile(cols)
+            counts.astype(np.float64).tofile(values)
+    return Cooccurrences(np.fromfile(paths["rows"], np.int32), np.fromfile(paths["cols"], np.int32),
+                         np.fromfile(paths["values"], np.float64), vocab_size)
 
 
 def save_cooccurrences(path: str | os.PathLike, cooc: Cooccurrences) -> None:

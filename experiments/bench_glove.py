@@ -1,0 +1,119 @@
+"""GloVe on a corpus: co-occurrence counting time and peak memory, seconds per epoch, quality.
+
+    python experiments/bench_glove.py --corpus ../shared/data/pdcorpus.txt.gz
+
+Expected on pdcorpus (2 CPU cores, window 10, x_max 10, dim 100, 15 epochs, min_count 5): counting
+<= 30 s with peak RSS under --memory-mb, an epoch over the ~16.7M nonzeros <= 14.8 s (GloVe C's
+time per iteration with 2 threads), WS353 rho >= 0.46 and analogy >= 0.09 (GloVe C: 0.477, 0.100).
+No GloVe C build is available from Debian or PyPI here, so its figures are the reference ones
+from ../shared/data/README.md, measured on another run. Counting runs in its own subprocess so
+its peak RSS (getrusage) covers counting alone. Writes experiments/results/bench_glove.json and .png.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+GLOVE_C = {"system": "GloVe C (reference figures, ../shared/data/README.md)", "seconds_per_epoch": 14.8,
+           "nonzeros": 16.7e6, "cooccur_seconds": 9.3, "analogy": 0.100, "wordsim353": 0.477, "simlex999": 0.274}
+
+
+def count_in_subprocess(args) -> dict:
+    """Vocabulary + counting in a fresh process; saves the counts in GloVe's binary format for the training run."""
+    code = f"""
+import json, resource, time
+from jaxembed.data.corpus import count_words, encode_corpus
+from jaxembed.data.vocab import build_vocab
+from jaxembed.data.cooccur import count_cooccurrences, save_cooccurrences
+start = time.perf_counter()
+counts, raw = count_words({args.corpus!r})
+vocab = build_vocab(counts, {args.min_count})
+ids, ends = encode_corpus({args.corpus!r}, vocab.index, raw + 1)
+vocab_seconds = time.perf_counter() - start
+cooc = count_cooccurrences(ids, ends, len(vocab), {args.window}, memory_mb={args.memory_mb})
+seconds = time.perf_counter() - start
+save_cooccurrences({args.cooc_path!r}, cooc)
+print(json.dumps(dict(vocab_size=len(vocab), nonzeros=len(cooc), vocab_and_encode_seconds=vocab_seconds,
+                      total_seconds=seconds, cooccur_seconds=seconds - vocab_seconds,
+                      peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, memory_limit_mb={args.memory_mb})))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def train(args) -> dict:
+    import numpy as np
+    from jaxembed.config import GloveConfig
+    from jaxembed.data.cooccur import load_cooccurrences
+    from jaxembed.data.corpus import count_words
+    from jaxembed.data.vocab import build_vocab
+    from jaxembed.eval.benchmarks import evaluate_all
+    from jaxembed.train_glove import fit_glove, glove_vectors
+    from jaxembed.vectors import Vectors
+    vocab = build_vocab(count_words(args.corpus)[0], args.min_count)
+    cooc = load_cooccurrences(args.cooc_path, len(vocab))
+    config = GloveConfig(dim=args.dim, window=args.window, min_count=args.min_count, epochs=args.epochs, x_max=args.x_max,
+                         batch_size=args.batch_size, seed=args.seed)
+    state, losses, seconds = fit_glove(cooc, config, progress=False)
+    params = np.asarray(state.params_RxE)
+    vectors = Vectors(vocab.strings, glove_vectors(params, len(vocab), "sum"))
+    path = os.path.join(RESULTS_DIR, "jaxembed_glove_vectors.txt")
+    vectors.save(path)
+    return {"epoch_seconds": seconds, "steady_epoch_seconds": float(np.median(seconds[1:] if len(seconds) > 1 else seconds)),
+            "epoch_losses": losses, "eval": evaluate_all(vectors), "vectors": path}
+
+
+def plot(report: dict, path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    t = report["jaxembed"]
+    ax1.plot(range(1, len(t["epoch_seconds"]) + 1), t["epoch_seconds"], "o-", label="jaxembed")
+    ax1.axhline(GLOVE_C["seconds_per_epoch"], color="gray", ls="--", label="GloVe C (reference)")
+    ax1.set(xlabel="epoch", ylabel="seconds", title="time per epoch (2 cores)")
+    ax1.legend()
+    ax2.plot(range(1, len(t["epoch_losses"]) + 1), t["epoch_losses"], "o-")
+    ax2.set(xlabel="epoch", ylabel="mean ½ f(X)(w·w̃ + b + b̃ − log X)²", title="GloVe loss")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--corpus", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "pdcorpus.txt.gz"))
+    p.add_argument("--dim", type=int, default=100)
+    p.add_argument("--window", type=int, default=10)
+    p.add_argument("--min-count", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--x-max", type=float, default=10.0)
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--memory-mb", type=float, default=1024.0)
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    args.cooc_path = os.path.join(RESULTS_DIR, "glove_cooccurrence.bin")
+    counting = count_in_subprocess(args)
+    print(f"counting: {counting['cooccur_seconds']:.1f} s (+{counting['vocab_and_encode_seconds']:.1f} s vocabulary), "
+          f"{counting['nonzeros']:,} nonzeros, peak RSS {counting['peak_rss_mb']:.0f} MB (limit {args.memory_mb:.0f} MB)", flush=True)
+    trained = train(args)
+    os.remove(args.cooc_path)
+    e = trained["eval"]
+    print(f"training: {trained['steady_epoch_seconds']:.1f} s/epoch (first epoch incl. compilation "
+          f"{trained['epoch_seconds'][0]:.1f} s); analogy {e['analogy']['accuracy']:.4f}, "
+          f"WS353 {e['wordsim353']['spearman']:.4f}, SimLex {e['simlex999']['spearman']:.4f}")
+    report = {"corpus": os.path.abspath(args.corpus), "settings": {k: v for k, v in vars(args).items() if k != "cooc_path"},
+              "machine": f"{os.cpu_count()} CPU cores", "counting": counting, "jaxembed": trained, "glove_c": GLOVE_C,
+              "epoch_time_ratio_vs_glove_c": trained["steady_epoch_seconds"] / GLOVE_C["seconds_per_epoch"]}
+    with open(os.path.join(RESULTS_DIR, "bench_glove.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    plot(report, os.path.join(RESULTS_DIR, "bench_glove.png"))
+
+
+if __name__ == "__main__":
+    main()

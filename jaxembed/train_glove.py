@@ -1,0 +1,152 @@
+"""GloVe training: co-occurrence counts, then shuffled mini-batches of nonzeros with row-sparse Adagrad.
+
+Parameters live in one table of 2V rows: word rows w_i then context rows w̃_j (offset V), each
+[vector, bias] as GloVe C lays them out (E = D+1 columns), followed by its E Adagrad accumulators,
+so one gather and one scatter per id serve both. Per nonzero (i, j, X_ij) the
+gradient (losses.glove) is clipped elementwise at ±grad_clip on the vector part and scaled by η
+(vectors) or bias_eta (biases); Adagrad with accumulator starting at 1 and learning rate 1 then
+gives GloVe C's step  −η g / sqrt(1 + Σ (η g)²). Differences from GloVe C, all deliberate: the
+accumulator includes the current gradient (optax's order; C uses the previous sum — a relative
+change of (ηg)²/2 in the first steps), equal ids in a mini-batch are merged before Adagrad
+(C is Hogwild per record), and the nonzeros are reshuffled every epoch from the seed (C shuffles
+the file once).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import time
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
+
+from jaxembed.config import GloveConfig
+from jaxembed.data.cooccur import Cooccurrences, count_cooccurrences
+from jaxembed.losses.glove import glove_grads
+from jaxembed.optim.sparse import adagrad_init, adagrad_rows, set_rows, unmarked
+from jaxembed.train import TrainResult, prepare_corpus
+from jaxembed.vectors import Vectors
+
+
+@flax.struct.dataclass
+class GloveState:
+    """table_Rx2E: R = 2V rows [w_i; w̃_j], each [params (E = D+1, bias last) | Adagrad accumulator (E)];
+    marks_R: scratch for merging duplicate ids."""
+
+    table_Rx2E: jax.Array
+    marks_R: jax.Array
+
+    @property
+    def params_RxE(self) -> jax.Array:
+        return self.table_Rx2E[:, : self.table_Rx2E.shape[1] // 2]
+
+
+def init_glove(seed: int, vocab_size: int, dim: int) -> GloveState:
+    """GloVe C's init: every entry (biases too) ~ U(−0.5, 0.5) / D; accumulators 1."""
+    params = (jax.random.uniform(jax.random.key(seed), (2 * vocab_size, dim + 1), jnp.float32) - 0.5) / dim
+    return GloveState(adagrad_init(params, initial_accumulator_value=1.0), unmarked(2 * vocab_size))
+
+
+def glove_microbatch(state: GloveState, batch: tuple[jax.Array, ...], vocab_size: int, x_max: float, alpha: float,
+                     eta: float, bias_eta: float, grad_clip: float) -> tuple[GloveState, jax.Array]:
+    """One Adagrad step on B nonzeros (rows_B, cols_B, x_B; padding has x = 0 and gets zero gradient)."""
+    rows_B, cols_B, x_B = batch
+    real_B = x_B > 0
+    batch_size, e = rows_B.shape[0], state.table_Rx2E.shape[1] // 2
+    ids_2B = jnp.concatenate([rows_B, cols_B + vocab_size])
+    gathered_2Bx2E = state.table_Rx2E[ids_2B]
+    w_BxE, wc_BxE = gathered_2Bx2E[:batch_size, :e], gathered_2Bx2E[batch_size:, :e]
+    safe_x_B = jnp.where(real_B, x_B, 1.0)
+    dw, dwc, db, dbc, loss_B = glove_grads(w_BxE[:, :-1], wc_BxE[:, :-1], w_BxE[:, -1], wc_BxE[:, -1], safe_x_B, x_max, alpha)
+    vector_grads_2BxD = eta * jnp.clip(jnp.concatenate([dw, dwc]), -grad_clip, grad_clip)
+    bias_grads_2B = bias_eta * jnp.concatenate([db, dbc])
+    grads_2BxE = jnp.where(jnp.concatenate([real_B, real_B])[:, None],
+                           jnp.concatenate([vector_grads_2BxD, bias_grads_2B[:, None]], axis=1), 0.0)
+    new_rows, marks = adagrad_rows(gathered_2Bx2E, ids_2B, grads_2BxE, state.marks_R, learning_rate=1.0)
+    return GloveState(set_rows(state.table_Rx2E, ids_2B, new_rows), marks), jnp.sum(jnp.where(real_B, loss_B, 0.0))
+
+
+def make_glove_step(config: GloveConfig, vocab_size: int):
+    """Jitted `(state, rows_MxB, cols_MxB, x_MxB) -> (state, loss_sum)`; the state is donated."""
+    micro = functools.partial(glove_microbatch, vocab_size=vocab_size, x_max=config.x_max, alpha=config.alpha,
+                              eta=config.eta, bias_eta=config.bias_eta, grad_clip=config.grad_clip)
+
+    @functools.partial(jax.jit, donate_argnums=0)
+    def step(state, rows_MxB, cols_MxB, x_MxB):
+        state, losses_M = jax.lax.scan(micro, state, (rows_MxB, cols_MxB, x_MxB))
+        return state, jnp.sum(losses_M)
+
+    return step
+
+
+def epoch_blocks(cooc: Cooccurrences, seed: int, epoch: int, batch_size: int, batches_per_call: int):
+    """Yield (rows_MxB, cols_MxB, x_MxB) of the nonzeros in this epoch's shuffled order; the last block padded with x = 0."""
+    order = np.random.default_rng([seed, epoch]).permutation(len(cooc))
+    block = batch_size * batches_per_call
+    for start in range(0, len(order), block):
+        take = order[start:start + block]
+        pad = block - len(take)
+        arrays = (cooc.rows_N[take], cooc.cols_N[take], cooc.values_N[take].astype(np.float32))
+        yield tuple(np.pad(a, (0, pad)).reshape(batches_per_call, batch_size) for a in arrays)
+
+
+def glove_vectors(params_RxE: np.ndarray, vocab_size: int, output: str) -> np.ndarray:
+    """W + W̃ ("sum", GloVe's default -model 2) or W ("word"), biases dropped: (V, D)."""
+    word = params_RxE[:vocab_size, :-1]
+    return word + params_RxE[vocab_size:, :-1] if output == "sum" else word.copy()
+
+
+def fit_glove(cooc: Cooccurrences, config: GloveConfig, progress: bool = False) -> tuple[GloveState, list[float], list[float]]:
+    """Adagrad epochs over the nonzeros of `cooc`: (final state, loss per nonzero and seconds, per epoch)."""
+    step = make_glove_step(config, cooc.vocab_size)
+    state = init_glove(config.seed, cooc.vocab_size, config.dim)
+    epoch_losses, epoch_seconds = [], []
+    bar = tqdm(total=len(cooc) * config.epochs, unit="pair", unit_scale=True, disable=not progress, desc="glove",
+               dynamic_ncols=True, mininterval=0.5)
+    for epoch in range(config.epochs):
+        epoch_start, losses = time.perf_counter(), []
+        for block in epoch_blocks(cooc, config.seed, epoch, config.batch_size, config.batches_per_call):
+            state, loss_sum = step(state, *block)
+            losses.append(loss_sum)
+            bar.update(int(np.count_nonzero(block[2])))
+        epoch_losses.append(float(jnp.sum(jnp.stack(losses))) / max(len(cooc), 1))
+        epoch_seconds.append(time.perf_counter() - epoch_start)
+        bar.set_postfix(epoch=epoch + 1, loss=f"{epoch_losses[-1]:.4f}")
+    bar.close()
+    return state, epoch_losses, epoch_seconds
+
+
+def train_glove(corpus: str | os.PathLike, config: GloveConfig, progress: bool = True) -> TrainResult:
+    """Count the corpus's co-occurrences and fit GloVe; returns W + W̃ (or W) as vectors."""
+    start_time = time.perf_counter()
+    prepared = prepare_corpus(corpus, config.min_count, config.max_vocab_size, max_sentence_length=None)
+    vocab = prepared.vocab
+    cooc = count_cooccurrences(prepared.ids_N, prepared.sentence_ends_S, len(vocab), config.window,
+                               config.symmetric, config.distance_weighting, config.memory_mb)
+    count_seconds = time.perf_counter() - start_time
+    state, epoch_losses, epoch_seconds = fit_glove(cooc, config, progress)
+    vectors = glove_vectors(np.asarray(state.params_RxE), len(vocab), config.output)
+    seconds = time.perf_counter() - start_time
+    metrics = {
+        "model": "glove",
+        "corpus": os.fspath(corpus),
+        "corpus_words": prepared.raw_words,
+        "training_words": int(len(prepared.ids_N)),
+        "vocab_size": len(vocab),
+        "nonzeros": len(cooc),
+        "epochs": config.epochs,
+        "cooccurrence_seconds": count_seconds,
+        "epoch_seconds": epoch_seconds,
+        "train_seconds": seconds,
+        "words_per_second": prepared.raw_words * config.epochs / seconds,
+        "loss": epoch_losses[-1],
+        "epoch_losses": epoch_losses,
+        "config": dataclasses.asdict(config),
+        "backend": jax.default_backend(),
+        "devices": jax.device_count(),
+    }
+    return TrainResult(Vectors(vocab.strings, vectors), metrics, state)
