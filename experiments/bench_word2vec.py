@@ -11,6 +11,7 @@ own evaluator is run on jaxembed's saved vectors to cross-check.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -18,16 +19,20 @@ import sys
 import time
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-GENSIM_FLAGS = {"sgns": dict(sg=1, hs=0), "cbow": dict(sg=0, hs=0), "sg-hs": dict(sg=1, hs=1, negative=0),
-                "cbow-hs": dict(sg=0, hs=1, negative=0)}
+MODELS = ("sgns", "cbow", "sg-hs", "cbow-hs")
+
+
+def bench_config(args):
+    """The one configuration both systems run: the model's defaults (word2vec's) plus the flags given."""
+    from jaxembed.config import TrainConfig
+    return TrainConfig(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
+                       sample=args.sample, min_count=args.min_count, epochs=args.epochs, seed=args.seed)
 
 
 def run_jaxembed(args) -> dict:
-    from jaxembed.config import TrainConfig
     from jaxembed.eval.benchmarks import evaluate_all
     from jaxembed.train import train_word2vec
-    config = TrainConfig(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
-                         sample=args.sample, min_count=args.min_count, epochs=args.epochs, seed=args.seed)
+    config = bench_config(args)
     result = train_word2vec(args.corpus, config, progress=False)
     path = os.path.join(RESULTS_DIR, f"jaxembed_{args.model}_vectors.txt")
     result.vectors.save(path)
@@ -43,10 +48,9 @@ def run_gensim(args) -> dict:
     from gensim.models.word2vec import Text8Corpus
     from jaxembed.eval.benchmarks import evaluate_all
     from jaxembed.vectors import Vectors
-    from jaxembed.config import TrainConfig
-    flags = dict(GENSIM_FLAGS[args.model])
-    flags.setdefault("negative", args.negative)
-    flags["alpha"] = TrainConfig(model=args.model).alpha  # word2vec's default; gensim's own is 0.025 for CBOW too
+    config = bench_config(args)  # word2vec's alpha: gensim's own default is 0.025 for CBOW too
+    flags = dict(sg=int(not config.cbow), hs=int(config.hs), negative=config.negative, alpha=config.alpha,
+                 min_alpha=config.min_alpha, cbow_mean=int(config.cbow_mean))
     start = time.perf_counter()
     model = Word2Vec(Text8Corpus(args.corpus), vector_size=args.dim, window=args.window, sample=args.sample,
                      min_count=args.min_count, epochs=args.epochs, workers=args.workers, seed=args.seed, **flags)
@@ -90,11 +94,11 @@ def plot(report: dict, path: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="sgns", choices=sorted(GENSIM_FLAGS))
+    parser.add_argument("--model", default="sgns", choices=MODELS)
     parser.add_argument("--corpus", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "pdcorpus.txt.gz"))
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--window", type=int, default=5)
-    parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument("--negative", type=int, help="default: 5 for sgns/cbow, 0 for the HS models")
     parser.add_argument("--sample", type=float, default=1e-3)
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=5)
@@ -115,7 +119,8 @@ def main() -> None:
               f"analogy {runs[-1]['eval']['analogy']['accuracy']:.4f}, WS353 {runs[-1]['eval']['wordsim353']['spearman']:.4f}, "
               f"SimLex {runs[-1]['eval']['simlex999']['spearman']:.4f}", flush=True)
     ours, peer = runs
-    report = {"model": args.model, "corpus": os.path.abspath(args.corpus), "settings": vars(args), "runs": runs,
+    report = {"model": args.model, "corpus": os.path.abspath(args.corpus), "settings": vars(args),
+              "config": dataclasses.asdict(bench_config(args)), "runs": runs,
               "machine": f"{os.cpu_count()} CPU cores",
               "speed_ratio": ours["words_per_second"] / peer["words_per_second"],
               "analogy_ratio": ours["eval"]["analogy"]["accuracy"] / peer["eval"]["analogy"]["accuracy"],

@@ -29,7 +29,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=float, help="word2vec models: initial learning rate (default 0.025 skip-gram, "
                    "0.05 CBOW); glove: weighting exponent of f(x) = min(1, (x/x_max)^alpha) (default 0.75), as GloVe names it")
     p.add_argument("--min-alpha", type=float, help="final learning rate (default 0.0001)")
-    p.add_argument("--batch-size", type=int, help="examples per micro-batch (default 64; glove: nonzeros, 1024)")
+    p.add_argument("--batch-size", type=int, help="examples per micro-batch: skip-gram pairs (64), CBOW windows (64), skip-gram HS windows (16), glove nonzeros (1024)")
     p.add_argument("--x-max", type=float, help="glove: cutoff of the weighting function (default 100)")
     p.add_argument("--eta", type=float, help="glove: Adagrad learning rate (default 0.05)")
     p.add_argument("--memory-mb", type=float, help="glove: memory limit for co-occurrence counting in MB (default 1024)")

@@ -20,7 +20,8 @@ class TrainConfig:
     `model` picks the architecture and its default objective: sgns / cbow use negative sampling
     (negative=5), sg-hs / cbow-hs hierarchical softmax (hs=True, negative=0). Setting `hs` and
     `negative` explicitly combines them as word2vec's `-hs 1 -negative 5` does. `alpha` defaults to
-    word2vec's 0.025 for skip-gram and 0.05 for CBOW.
+    word2vec's 0.025 for skip-gram and 0.05 for CBOW. `batch_size` counts examples per micro-batch:
+    pairs (skip-gram NS, default 64), centre windows (CBOW, default 64; skip-gram HS, default 16).
     """
 
     model: str = "sgns"
@@ -35,7 +36,7 @@ class TrainConfig:
     epochs: int = 5
     alpha: float | None = None
     min_alpha: float = 0.0001
-    batch_size: int = 64
+    batch_size: int | None = None
     batches_per_call: int = 128
     max_sentence_length: int = 10_000
     seed: int = 1
@@ -48,6 +49,8 @@ class TrainConfig:
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
+        if self.batch_size is None:  # skip-gram windows hold ~6 pairs each: 16 of them ≈ 64 pairs
+            object.__setattr__(self, "batch_size", 16 if self.window_examples and not self.cbow else 64)
         checks = [
             (self.dim >= 1, f"dim must be >= 1, got {self.dim}"),
             (self.window >= 1, f"window must be >= 1, got {self.window}"),

@@ -167,6 +167,27 @@ def make_word2vec_step(optimizer: RowOptimizer, hs: bool, ns_offset: int, mode: 
     return step
 
 
+def run_metrics(corpus: str | os.PathLike, prepared: PreparedCorpus, config: Any, seconds: float,
+                epoch_losses: list[float], **extra: Any) -> dict:
+    """metrics.json: whole-run words/s (corpus words × epochs / wall time), losses, the config, the machine."""
+    return {
+        "model": config.model,
+        "corpus": os.fspath(corpus),
+        "corpus_words": prepared.raw_words,
+        "training_words": int(len(prepared.ids_N)),
+        "vocab_size": len(prepared.vocab),
+        "epochs": config.epochs,
+        **extra,
+        "train_seconds": seconds,
+        "words_per_second": prepared.raw_words * config.epochs / seconds,
+        "loss": epoch_losses[-1],
+        "epoch_losses": epoch_losses,
+        "config": dataclasses.asdict(config),
+        "backend": jax.default_backend(),
+        "devices": jax.device_count(),
+    }
+
+
 @dataclasses.dataclass
 class TrainResult:
     """The vectors, the metrics written to metrics.json, and the final training state."""
@@ -218,20 +239,5 @@ def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: boo
     emb = np.asarray(state.syn0_VxD)
     bar.close()
     seconds = time.perf_counter() - start_time
-    metrics = {
-        "model": config.model,
-        "corpus": os.fspath(corpus),
-        "corpus_words": prepared.raw_words,
-        "training_words": int(len(ids)),
-        "vocab_size": len(vocab),
-        "epochs": config.epochs,
-        "examples": examples,
-        "train_seconds": seconds,
-        "words_per_second": prepared.raw_words * config.epochs / seconds,
-        "loss": epoch_losses[-1],
-        "epoch_losses": epoch_losses,
-        "config": dataclasses.asdict(config),
-        "backend": jax.default_backend(),
-        "devices": jax.device_count(),
-    }
+    metrics = run_metrics(corpus, prepared, config, seconds, epoch_losses, examples=examples)
     return TrainResult(Vectors(vocab.strings, emb), metrics, state)

@@ -13,7 +13,6 @@ the file once).
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import time
@@ -28,7 +27,7 @@ from jaxembed.config import GloveConfig
 from jaxembed.data.cooccur import Cooccurrences, count_cooccurrences
 from jaxembed.losses.glove import glove_grads
 from jaxembed.optim.sparse import adagrad_init, adagrad_rows, set_rows, unmarked
-from jaxembed.train import TrainResult, prepare_corpus
+from jaxembed.train import TrainResult, prepare_corpus, run_metrics
 from jaxembed.vectors import Vectors
 
 
@@ -131,22 +130,6 @@ def train_glove(corpus: str | os.PathLike, config: GloveConfig, progress: bool =
     state, epoch_losses, epoch_seconds = fit_glove(cooc, config, progress)
     vectors = glove_vectors(np.asarray(state.params_RxE), len(vocab), config.output)
     seconds = time.perf_counter() - start_time
-    metrics = {
-        "model": "glove",
-        "corpus": os.fspath(corpus),
-        "corpus_words": prepared.raw_words,
-        "training_words": int(len(prepared.ids_N)),
-        "vocab_size": len(vocab),
-        "nonzeros": len(cooc),
-        "epochs": config.epochs,
-        "cooccurrence_seconds": count_seconds,
-        "epoch_seconds": epoch_seconds,
-        "train_seconds": seconds,
-        "words_per_second": prepared.raw_words * config.epochs / seconds,
-        "loss": epoch_losses[-1],
-        "epoch_losses": epoch_losses,
-        "config": dataclasses.asdict(config),
-        "backend": jax.default_backend(),
-        "devices": jax.device_count(),
-    }
+    metrics = run_metrics(corpus, prepared, config, seconds, epoch_losses, nonzeros=len(cooc),
+                          cooccurrence_seconds=count_seconds, epoch_seconds=epoch_seconds)
     return TrainResult(Vectors(vocab.strings, vectors), metrics, state)

@@ -16,7 +16,7 @@ def loop_oracle(ids, ends, vocab_size, window, symmetric, distance_weighting):
             for d in range(1, window + 1):
                 if t - d < start:
                     break
-                weight = 1.0 / d if distance_weighting else 1.0
+                weight = distance_weighting[d - 1] if isinstance(distance_weighting, list) else 1.0 / d if distance_weighting else 1.0
                 dense[ids[t - d], ids[t]] += weight
                 if symmetric:
                     dense[ids[t], ids[t - d]] += weight
@@ -31,7 +31,8 @@ def random_corpus(seed, n=3000, vocab=40):
     return ids, ends
 
 
-@pytest.mark.parametrize("window,symmetric,weighting", [(10, True, True), (3, False, True), (5, True, False)])
+@pytest.mark.parametrize("window,symmetric,weighting", [(10, True, True), (3, False, True), (5, True, False),
+                                                        (3, True, [1.0, 2 / 3, 1 / 3])])
 @pytest.mark.parametrize("memory_mb,chunk_tokens", [(1024.0, None), (0.02, 97)])  # 0.02 MB: tiny dense table, many spills
 def test_counts_equal_loop_oracle(window, symmetric, weighting, memory_mb, chunk_tokens, tmp_path):
     ids, ends = random_corpus(0)

@@ -129,6 +129,8 @@ def test_model_defaults_follow_word2vec():
     assert (TrainConfig(model="sg-hs").hs, TrainConfig(model="sg-hs").negative) == (True, 0)
     assert (TrainConfig(model="cbow").hs, TrainConfig(model="cbow").negative) == (False, 5)
     assert TrainConfig(model="sgns", hs=True).negative == 5
+    assert [TrainConfig(model=m).batch_size for m in ("sgns", "cbow", "sg-hs", "cbow-hs")] == [64, 64, 16, 64]
+    assert TrainConfig(model="sgns", hs=True).batch_size == 64  # NS pairs, not windows
 
 
 @pytest.mark.parametrize("field,value,message", [

@@ -2,7 +2,8 @@
 
 For every in-vocabulary token at position t of a sentence and every earlier token at t − d,
 1 ≤ d ≤ window (out-of-vocabulary tokens are dropped before windowing, so distances count
-in-vocabulary words only; windows never cross a line), the pair gets weight 1/d (or 1):
+in-vocabulary words only; windows never cross a line), the pair gets weight 1/d (GloVe; or 1, or
+any weight per distance):
 
     X[w_{t−d}, w_t] += 1/d,     and, symmetric (default), X[w_t, w_{t−d}] += 1/d.
 
@@ -63,16 +64,28 @@ def max_product_for(vocab_size: int, budget_bytes: int) -> int:
     return low
 
 
-def left_pairs(ids_n: np.ndarray, sentence_n: np.ndarray, first: int, window: int, distance_weighting: bool):
+def distance_weights(window: int, distance_weighting) -> np.ndarray:
+    """(window,) weight of a pair at distance d = 1..window: 1/d (True, GloVe), 1 (False), or the given array
+    (e.g. word2vec's expected weight under its reduced window, (window − d + 1)/window)."""
+    if isinstance(distance_weighting, (bool, np.bool_)):
+        d = np.arange(1, window + 1, dtype=np.float64)
+        return 1.0 / d if distance_weighting else np.ones(window)
+    weights = np.asarray(distance_weighting, np.float64)
+    if weights.shape != (window,):
+        raise ConfigError(f"distance weights must have one value per distance 1..{window}, got shape {weights.shape}")
+    return weights
+
+
+def left_pairs(ids_n: np.ndarray, sentence_n: np.ndarray, first: int, weights_W: np.ndarray):
     """(earlier_E, later_E, weight_E): every later position t >= first with each context t − d,
-    1 <= d <= window, t − d >= 0, in the same sentence; weight 1/d (or 1)."""
+    1 <= d <= W, t − d >= 0, in the same sentence; weight weights_W[d − 1]."""
     earlier, later, weights = [], [], []
-    for d in range(1, window + 1):
+    for d, weight in enumerate(weights_W, start=1):
         t = np.arange(max(first, d), len(ids_n))
         t = t[sentence_n[t] == sentence_n[t - d]]
         earlier.append(ids_n[t - d])
         later.append(ids_n[t])
-        weights.append(np.full(len(t), 1.0 / d if distance_weighting else 1.0))
+        weights.append(np.full(len(t), weight))
     return np.concatenate(earlier), np.concatenate(later), np.concatenate(weights)
 
 
@@ -158,7 +171,7 @@ class DenseTable:
 
 
 def count_cooccurrences(ids_N: np.ndarray, sentence_ends_S: np.ndarray, vocab_size: int, window: int = 10,
-                        symmetric: bool = True, distance_weighting: bool = True, memory_mb: float = 1024.0,
+                        symmetric: bool = True, distance_weighting: bool | np.ndarray = True, memory_mb: float = 1024.0,
                         chunk_tokens: int | None = None, tmp_dir: str | None = None) -> Cooccurrences:
     """Co-occurrence counts of an encoded corpus (module docstring).
 
@@ -171,6 +184,7 @@ def count_cooccurrences(ids_N: np.ndarray, sentence_ends_S: np.ndarray, vocab_si
         raise ConfigError(f"window must be >= 1, got {window}")
     if memory_mb <= 0:
         raise ConfigError(f"memory limit must be > 0 MB, got {memory_mb}")
+    weights_W = distance_weights(window, distance_weighting)
     budget = int(memory_mb * 2 ** 20)
     dense = DenseTable(dense_row_widths(vocab_size, max_product_for(vocab_size, budget // 4)))
     bytes_per_token = window * (2 if symmetric else 1) * 48  # ids, keys, weights, masks and sort temporaries per pair
@@ -182,7 +196,7 @@ def count_cooccurrences(ids_N: np.ndarray, sentence_ends_S: np.ndarray, vocab_si
             stop = min(start + chunk_tokens, len(ids_N))
             history = min(start, window)  # earlier tokens that are context of this chunk's first tokens
             earlier, later, weights = left_pairs(ids_N[start - history:stop], sentence_N[start - history:stop],
-                                                 history, window, distance_weighting)
+                                                 history, weights_W)
             if symmetric:
                 earlier, later, weights = np.concatenate([earlier, later]), np.concatenate([later, earlier]), np.concatenate([weights, weights])
             in_dense = dense.split(earlier, later)
