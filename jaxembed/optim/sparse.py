@@ -58,16 +58,15 @@ UNMARKED = np.iinfo(np.int32).max
 def merge_duplicate_rows(ids_N: jax.Array, grads_NxD: jax.Array, marks_V: jax.Array):
     """Sum the gradients of equal ids, in O(N) (no sort).
 
-    marks_V: int32 scratch, UNMARKED everywhere on entry and on return. Returns
-    (first_N: bool, merged_NxD, marks_V): first_N marks each id's first occurrence; merged_NxD[n] is
-    the sum over all occurrences of ids_N[n] (the same for every occurrence).
+    marks_V: int32 scratch, UNMARKED everywhere on entry and on return. Returns (merged_NxD, marks_V):
+    merged_NxD[n] is the sum over all occurrences of ids_N[n] (the same for every occurrence).
     """
     positions_N = jnp.arange(ids_N.shape[0], dtype=jnp.int32)
     marked_V = marks_V.at[ids_N].min(positions_N)
     owner_N = marked_V[ids_N]
     summed_NxD = jnp.zeros_like(grads_NxD).at[owner_N].add(grads_NxD)
     # max(owner, UNMARKED) is UNMARKED; reading owner orders the reset after the gather, so XLA scatters in place
-    return owner_N == positions_N, summed_NxD[owner_N], marked_V.at[ids_N].set(jnp.maximum(owner_N, UNMARKED))
+    return summed_NxD[owner_N], marked_V.at[ids_N].set(jnp.maximum(owner_N, UNMARKED))
 
 
 def adagrad_init(params_VxE: jax.Array, initial_accumulator_value: float = 0.1) -> jax.Array:
@@ -85,7 +84,7 @@ def adagrad_rows(rows_Nx2E: jax.Array, ids_N: jax.Array, grads_NxE: jax.Array, m
     `set_rows` (a plain scatter-set, order-free).
     """
     e = grads_NxE.shape[1]
-    _, g_NxE, marks_V = merge_duplicate_rows(ids_N, grads_NxE, marks_V)
+    g_NxE, marks_V = merge_duplicate_rows(ids_N, grads_NxE, marks_V)
     accumulated_NxE = rows_Nx2E[:, e:] + g_NxE * g_NxE
     scale_NxE = jnp.where(accumulated_NxE > 0, jax.lax.rsqrt(accumulated_NxE + eps), 0.0)
     return jnp.concatenate([rows_Nx2E[:, :e] - learning_rate * scale_NxE * g_NxE, accumulated_NxE], axis=1), marks_V
