@@ -10,7 +10,7 @@ import yaml
 from jaxembed.errors import ConfigError, InputFileError
 
 WORD2VEC_MODELS = ("sgns", "cbow", "sg-hs", "cbow-hs")
-MODELS = WORD2VEC_MODELS + ("glove",)
+MODELS = WORD2VEC_MODELS + ("glove", "fasttext")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +133,70 @@ class GloveConfig:
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
+@dataclasses.dataclass(frozen=True)
+class FastTextConfig:
+    """fastText (unsupervised) hyperparameters; defaults are the fastText tool's (`fasttext skipgram`):
+    lr 0.05 decaying linearly to 0, sampling threshold t = 1e-4, noise ∝ count^0.5, n-grams of
+    3..6 characters hashed into 2,000,000 buckets.
+
+    `cbow` picks CBOW (the bag of all context words' subword rows predicts the centre) instead of
+    skip-gram (the centre's bag predicts each context word). `batch_size` counts pairs per
+    micro-batch for skip-gram (default 64) and centre words for CBOW (default 64);
+    `max_line_tokens` is fastText's MAX_LINE_SIZE (lines are cut after 1024 + 1 tokens).
+    `maxn` 0 turns subwords off (words only); `bucket` may be lowered for small machines.
+    """
+
+    model: str = "fasttext"
+    cbow: bool = False
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    sample: float = 1e-4
+    min_count: int = 5
+    max_vocab_size: int | None = None
+    epochs: int = 5
+    alpha: float = 0.05
+    min_alpha: float = 0.0
+    minn: int = 3
+    maxn: int = 6
+    bucket: int = 2_000_000
+    noise_power: float = 0.5
+    batch_size: int = 64
+    batches_per_call: int = 128
+    max_line_tokens: int = 1024
+    seed: int = 1
+
+    def __post_init__(self):
+        raise_failed([
+            (self.model == "fasttext", f"FastTextConfig is for model 'fasttext', got {self.model!r}"),
+            (self.dim >= 1, f"dim must be >= 1, got {self.dim}"),
+            (self.window >= 1, f"window must be >= 1, got {self.window}"),
+            (self.negative >= 1, f"negative must be >= 1 (fastText trains with negative sampling), got {self.negative}"),
+            (self.sample >= 0, f"sample must be >= 0, got {self.sample}"),
+            (self.min_count >= 1, f"min_count must be >= 1, got {self.min_count}"),
+            (self.max_vocab_size is None or self.max_vocab_size >= 2, f"max_vocab_size must be >= 2, got {self.max_vocab_size}"),
+            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
+            (self.alpha > 0, f"alpha must be > 0, got {self.alpha}"),
+            (0 <= self.min_alpha <= self.alpha, f"min_alpha must be in [0, alpha={self.alpha}], got {self.min_alpha}"),
+            (self.maxn >= 0, f"maxn must be >= 0 (0: no subwords), got {self.maxn}"),
+            (self.maxn == 0 or 1 <= self.minn <= self.maxn, f"minn must be in [1, maxn={self.maxn}], got {self.minn}"),
+            (self.maxn == 0 or self.bucket >= 1, f"bucket must be >= 1 when maxn > 0, got {self.bucket}"),
+            (self.bucket >= 0, f"bucket must be >= 0, got {self.bucket}"),
+            (self.noise_power >= 0, f"noise_power must be >= 0, got {self.noise_power}"),
+            (self.batch_size >= 2 * self.window or self.cbow,
+             f"batch_size (pairs per micro-batch) must be >= 2 * window = {2 * self.window} for skip-gram, got {self.batch_size}"),
+            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
+            (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
+            (self.max_line_tokens >= 1, f"max_line_tokens must be >= 1, got {self.max_line_tokens}"),
+        ])
+
+    def replace(self, **overrides: Any) -> "FastTextConfig":
+        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+CONFIG_CLASSES = {"glove": GloveConfig, "fasttext": FastTextConfig}
+
+
 def raise_failed(checks: list[tuple[bool, str]]) -> None:
     """Raise ConfigError with the message of the first failed check."""
     for ok, message in checks:
@@ -140,9 +204,9 @@ def raise_failed(checks: list[tuple[bool, str]]) -> None:
             raise ConfigError(message)
 
 
-def make_config(settings: dict[str, Any]) -> TrainConfig | GloveConfig:
+def make_config(settings: dict[str, Any]) -> TrainConfig | GloveConfig | FastTextConfig:
     """The config class for settings["model"] (default sgns), built from `settings`."""
-    cls = GloveConfig if settings.get("model") == "glove" else TrainConfig
+    cls = CONFIG_CLASSES.get(settings.get("model"), TrainConfig)
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(settings) - known)
     if unknown:
@@ -150,7 +214,7 @@ def make_config(settings: dict[str, Any]) -> TrainConfig | GloveConfig:
     return cls(**settings)
 
 
-def load_config(path: str | os.PathLike, **overrides: Any) -> TrainConfig | GloveConfig:
+def load_config(path: str | os.PathLike, **overrides: Any) -> TrainConfig | GloveConfig | FastTextConfig:
     """Config from a YAML mapping of its fields, with `overrides` (None values ignored) on top."""
     return make_config({**read_config_file(path), **{k: v for k, v in overrides.items() if v is not None}})
 
@@ -165,7 +229,7 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
         raise InputFileError(f"config file {path!r} cannot be read: {e}") from e
     if not isinstance(raw, dict):
         raise InputFileError(f"config file {path!r} must hold a mapping of settings")
-    known = {f.name for cls in (TrainConfig, GloveConfig) for f in dataclasses.fields(cls)}
+    known = {f.name for cls in (TrainConfig, GloveConfig, FastTextConfig) for f in dataclasses.fields(cls)}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"config file {path!r}: unknown settings {unknown}; known: {sorted(known)}")

@@ -48,19 +48,20 @@ class PreparedCorpus:
 
 
 def prepare_corpus(path: str | os.PathLike, min_count: int, max_vocab_size: int | None = None,
-                   max_sentence_length: int | None = MAX_SENTENCE_LENGTH) -> PreparedCorpus:
+                   max_sentence_length: int | None = MAX_SENTENCE_LENGTH, eos: bytes | None = None) -> PreparedCorpus:
     """Count, build the vocabulary and encode the corpus to ids (two streaming passes).
 
-    max_sentence_length None: sentences are whole lines (GloVe's rule).
+    max_sentence_length None: sentences are whole lines (GloVe's rule). eos: a token ending every
+    line (fastText's `</s>`), counted and trained like a word.
     """
-    counts, raw_words = count_words(path)
+    counts, raw_words = count_words(path, eos)
     if raw_words == 0:
         raise InputFileError(f"corpus file {os.fspath(path)!r} contains no words")
     vocab = build_vocab(counts, min_count, max_vocab_size)
     if len(vocab) < 2:
         raise InputFileError(f"corpus file {os.fspath(path)!r}: {len(vocab)} distinct word(s) occur at least "
                              f"min_count={min_count} times; training needs at least 2")
-    ids, ends = encode_corpus(path, vocab.index, max_sentence_length or raw_words + 1)
+    ids, ends = encode_corpus(path, vocab.index, max_sentence_length or raw_words + 1, eos)
     return PreparedCorpus(vocab, ids, ends, raw_words)
 
 

@@ -31,6 +31,7 @@ class Vectors:
         return word in self.index
 
     def __getitem__(self, word: str) -> np.ndarray:
+        """(D,) the word's vector; KeyError for a word outside the vocabulary."""
         return self.vectors[self.word_id(word)]
 
     def __repr__(self) -> str:
@@ -53,7 +54,8 @@ class Vectors:
 
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of two words."""
-        return float(self.unit[self.word_id(a)] @ self.unit[self.word_id(b)])
+        va_D, vb_D = unit_rows(np.stack([self[a], self[b]]))
+        return float(va_D @ vb_D)
 
     def most_similar(self, positive: str | Iterable[str] = (), negative: str | Iterable[str] = (),
                      topn: int = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
@@ -65,14 +67,17 @@ class Vectors:
         negative = [negative] if isinstance(negative, str) else list(negative)
         if not positive and not negative:
             raise ValueError("most_similar needs at least one positive or negative word")
-        ids = [self.word_id(w) for w in positive + negative]
-        signs = np.array([1.0] * len(positive) + [-1.0] * len(negative), dtype=np.float32)
-        query = unit_rows((signs @ self.unit[ids])[None])[0]
-        candidates = self.unit[:restrict_vocab]
-        scores = candidates @ query
+        query_D = unit_rows(self.query_rows(positive, negative)[None])[0]
+        scores = self.unit[:restrict_vocab] @ query_D
+        ids = [self.index[w] for w in positive + negative if w in self.index]
         scores[[i for i in ids if i < len(scores)]] = -np.inf
         top = np.argsort(-scores, kind="stable")[:topn]
         return [(self.words[i], float(scores[i])) for i in top]
+
+    def query_rows(self, positive: list[str], negative: list[str]) -> np.ndarray:
+        """(D,) Σ_p û_p − Σ_n û_n over the words' unit vectors (`self[word]`, so OOV words where supported)."""
+        signs = np.array([1.0] * len(positive) + [-1.0] * len(negative), dtype=np.float32)
+        return signs @ unit_rows(np.stack([self[w] for w in positive + negative]))
 
     def analogy(self, a: str, b: str, c: str, topn: int = 1) -> list[tuple[str, float]]:
         """a : b :: c : ?  by 3CosAdd (b − a + c)."""
@@ -82,3 +87,58 @@ class Vectors:
         """Write word2vec text (or binary) format atomically."""
         from jaxembed.io.word2vec import save_word2vec
         save_word2vec(path, self, binary=binary)
+
+
+def decode_word(word: bytes) -> str:
+    """A vocabulary word as str; undecodable bytes kept as surrogates so that `encode_word` restores them."""
+    return word.decode("utf-8", errors="surrogateescape")
+
+
+def encode_word(word: str) -> bytes:
+    return word.encode("utf-8", errors="surrogateescape")
+
+
+class SubwordVectors(Vectors):
+    """fastText vectors: vocabulary words as trained, and any other word from its character n-grams.
+
+    `input_RxD` holds the word rows then the n-gram bucket rows; a word's vector is the mean of its
+    rows (`data.ngrams`): for an out-of-vocabulary word, the mean of its n-gram rows (fastText's
+    getWordVector). `word in vectors` is vocabulary membership; `vectors[word]` answers any word
+    with at least one n-gram, and so do `most_similar`, `similarity` and `analogy`.
+    """
+
+    def __init__(self, words: Sequence[str], vectors: np.ndarray, input_RxD: np.ndarray, spec):
+        super().__init__(words, vectors)
+        self.input_RxD = input_RxD
+        self.spec = spec
+
+    @classmethod
+    def from_rows(cls, words: Sequence[str], input_RxD: np.ndarray, table, spec,
+                  chunk_rows: int = 1 << 18) -> "SubwordVectors":
+        """Vocabulary vectors as the mean of each word's rows (`table`: a data.ngrams.SubwordTable)."""
+        return cls(words, mean_rows(input_RxD, table.rows_R, table.offsets_V1, chunk_rows), input_RxD, spec)
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        if word in self.index:
+            return self.vectors[self.index[word]]
+        rows = self.spec.word_rows(encode_word(word), None)
+        if not len(rows):
+            raise KeyError(f"word {word!r} is not in the vocabulary ({len(self)} words) and has no character "
+                           f"n-grams (minn {self.spec.minn}, maxn {self.spec.maxn}) to build a vector from")
+        return self.input_RxD[rows].mean(axis=0, dtype=np.float64).astype(np.float32)
+
+
+def mean_rows(table_RxD: np.ndarray, rows_N: np.ndarray, offsets_V1: np.ndarray, chunk_rows: int) -> np.ndarray:
+    """(V, D) mean of table rows rows_N[offsets[v]:offsets[v+1]] for each v (every group non-empty),
+    summed in float64 over chunks of about `chunk_rows` gathered rows."""
+    groups = len(offsets_V1) - 1
+    out_VxD = np.zeros((groups, table_RxD.shape[1]), np.float32)
+    first = 0
+    while first < groups:
+        last = int(np.searchsorted(offsets_V1, offsets_V1[first] + chunk_rows, side="right")) - 1
+        last = min(max(last, first + 1), groups)
+        start, stop = offsets_V1[first], offsets_V1[last]
+        sums = np.add.reduceat(table_RxD[rows_N[start:stop]].astype(np.float64), offsets_V1[first:last] - start, axis=0)
+        out_VxD[first:last] = sums / np.diff(offsets_V1[first:last + 1])[:, None]
+        first = last
+    return out_VxD

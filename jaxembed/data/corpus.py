@@ -33,12 +33,15 @@ def open_corpus(path: str | os.PathLike):
         raise InputFileError(f"corpus file {path!r} cannot be read: {e.strerror or e}") from e
 
 
-def iter_line_pieces(path: str | os.PathLike, block_bytes: int = READ_BLOCK_BYTES) -> Iterator[tuple[list[bytes], bool]]:
+def iter_line_pieces(path: str | os.PathLike, block_bytes: int = READ_BLOCK_BYTES,
+                     eos: bytes | None = None) -> Iterator[tuple[list[bytes], bool]]:
     """Yield `(tokens, ends_line)` pieces of the corpus in file order.
 
     Reads fixed-size blocks so that memory stays bounded even for a file that is one huge line; a
     piece ends at a newline (`ends_line=True`) or on whitespace inside a long line, never inside a token.
+    eos: a token appended to every newline-terminated line (fastText's `</s>`), or None.
     """
+    line_end = [] if eos is None else [eos]
     carry = b""
     with open_corpus(path) as f:
         while True:
@@ -50,7 +53,7 @@ def iter_line_pieces(path: str | os.PathLike, block_bytes: int = READ_BLOCK_BYTE
                 break
             lines = (carry + block).split(b"\n")
             for line in lines[:-1]:
-                yield line.split(), True
+                yield line.split() + line_end, True
             last = lines[-1]
             cut = max(last.rfind(b" "), last.rfind(b"\t"), last.rfind(b"\r"))
             if cut >= 0:
@@ -62,11 +65,11 @@ def iter_line_pieces(path: str | os.PathLike, block_bytes: int = READ_BLOCK_BYTE
         yield carry.split(), True
 
 
-def count_words(path: str | os.PathLike) -> tuple[collections.Counter, int]:
+def count_words(path: str | os.PathLike, eos: bytes | None = None) -> tuple[collections.Counter, int]:
     """Count every token of the corpus: (Counter bytes -> count in first-seen order, total tokens)."""
     counts: collections.Counter = collections.Counter()
     total = 0
-    for tokens, _ in iter_line_pieces(path):
+    for tokens, _ in iter_line_pieces(path, eos=eos):
         counts.update(tokens)
         total += len(tokens)
     return counts, total
@@ -82,15 +85,15 @@ def sentence_ends(line_ends: np.ndarray, max_sentence_length: int) -> np.ndarray
     return np.unique(np.concatenate([line_ends, *cuts])) if cuts else line_ends
 
 
-def encode_corpus(path: str | os.PathLike, index: dict[bytes, int],
-                  max_sentence_length: int = MAX_SENTENCE_LENGTH) -> tuple[np.ndarray, np.ndarray]:
+def encode_corpus(path: str | os.PathLike, index: dict[bytes, int], max_sentence_length: int = MAX_SENTENCE_LENGTH,
+                  eos: bytes | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Map the corpus to vocabulary ids, dropping out-of-vocabulary tokens.
 
     Returns (ids_N int32, sentence_ends_S int64): ids of in-vocabulary tokens in order, and the
     offsets into `ids_N` where each sentence ends (raw-token sentences, cut as `sentence_ends`).
     """
     id_blocks, raw_line_ends, raw_total = [], [], 0
-    for tokens, ends_line in iter_line_pieces(path):
+    for tokens, ends_line in iter_line_pieces(path, eos=eos):
         id_blocks.append(np.fromiter(map(index.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens)))
         raw_total += len(tokens)
         if ends_line:

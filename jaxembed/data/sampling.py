@@ -11,17 +11,19 @@ import numpy as np
 NOISE_POWER = 0.75
 
 
-def keep_probabilities(counts_V: np.ndarray, sample: float) -> np.ndarray:
-    """Per-word probability of keeping an occurrence (word2vec.c / gensim):
+def keep_probabilities(counts_V: np.ndarray, sample: float, total_words: int | None = None) -> np.ndarray:
+    """Per-word probability of keeping an occurrence (word2vec.c / gensim; fastText's pdiscard is the
+    same expression, sqrt(s/f) + s/f with f = c_w / T):
 
-        p_keep(w) = min(1, (sqrt(c_w / (s·T)) + 1) · (s·T) / c_w),   T = Σ_w c_w.
+        p_keep(w) = min(1, (sqrt(c_w / (s·T)) + 1) · (s·T) / c_w),   T = Σ_w c_w (word2vec)
 
+    or T = `total_words` (fastText: every token of the corpus, in the vocabulary or not).
     `sample <= 0` disables subsampling (all ones). Returns (V,) float64.
     """
     counts = np.asarray(counts_V, dtype=np.float64)
     if sample <= 0:
         return np.ones_like(counts)
-    threshold = sample * counts.sum()
+    threshold = sample * (counts.sum() if total_words is None else total_words)
     return np.minimum(1.0, (np.sqrt(counts / threshold) + 1.0) * threshold / counts)
 
 
@@ -80,6 +82,17 @@ class AliasTable:
         slot = (halves[:, 0] % np.uint32(len(self.alias_V))).astype(np.int32)
         accept = halves[:, 1] < self.threshold_V[slot]
         return np.where(accept, slot, self.alias_V[slot]).reshape(shape)
+
+
+def sample_negatives(noise: AliasTable, targets_Q: np.ndarray, negative: int, rng: np.random.Generator) -> np.ndarray:
+    """(Q, K) noise words, each redrawn until it differs from its pair's target (fastText's getNegative;
+    word2vec instead skips such draws). Needs at least two words with nonzero noise probability."""
+    negatives_QxK = noise.sample((len(targets_Q), negative), rng)
+    clash_QxK = negatives_QxK == targets_Q[:, None]
+    while clash_QxK.any():
+        negatives_QxK[clash_QxK] = noise.sample((int(clash_QxK.sum()),), rng)
+        clash_QxK = negatives_QxK == targets_Q[:, None]
+    return negatives_QxK
 
 
 def noise_table(counts_V: np.ndarray, power: float = NOISE_POWER) -> AliasTable:

@@ -1,0 +1,200 @@
+"""fastText training examples, packed into fixed-shape micro-batches on the host.
+
+An example is a kept centre word with at least one context word (after subsampling and the reduced
+window, as `data.batches`). Its bag of input rows and its pairs depend on the architecture:
+- skip-gram: the bag is the centre's subword rows; one pair per context word (target: that word);
+- CBOW: the bag is the subword rows of every context word; one pair (target: the centre).
+Each pair has `negative` noise words, redrawn while equal to the target (fastText's getNegative).
+
+Bags and pair lists vary in length, so micro-batches are packed greedily in corpus order: a
+micro-batch takes consecutive examples while it holds at most `shape.examples` examples,
+`shape.rows` bag rows and `shape.pairs` pairs; the rest is padding (mask False). Every chunk of
+the corpus has its own RNG stream (`seed, epoch, chunk`), so the batches are reproducible.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import numpy as np
+
+from jaxembed.data.batches import chunk_bounds, chunk_rng, sentence_ids, window_slots
+from jaxembed.data.ngrams import SubwordTable
+from jaxembed.data.sampling import AliasTable, reduced_windows, sample_negatives, subsample_mask
+
+
+@dataclasses.dataclass(frozen=True)
+class PackShape:
+    """Static sizes of one micro-batch: examples E, bag rows F, pairs Q."""
+
+    examples: int
+    rows: int
+    pairs: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ChunkExamples:
+    """A chunk's examples, flat: bag rows (rows_R, owner_R), pairs (targets_QxT: target then noise
+    words, owner_Q), and each example's centre position in the corpus (positions_E)."""
+
+    rows_R: np.ndarray
+    row_owner_R: np.ndarray
+    targets_QxT: np.ndarray
+    pair_owner_Q: np.ndarray
+    positions_E: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class PackedBlock:
+    """M packed micro-batches; owners index examples within their micro-batch.
+
+    rows_MxF / row_owner_MxF / row_mask_MxF: bag rows; targets_MxQxT / pair_owner_MxQ /
+    pair_mask_MxQ: pairs; words_done_M: float32 corpus words before each micro-batch (LR schedule).
+    """
+
+    rows_MxF: np.ndarray
+    row_owner_MxF: np.ndarray
+    row_mask_MxF: np.ndarray
+    targets_MxQxT: np.ndarray
+    pair_owner_MxQ: np.ndarray
+    pair_mask_MxQ: np.ndarray
+    words_done_M: np.ndarray
+
+    @property
+    def num_pairs(self) -> int:
+        return int(self.pair_mask_MxQ.sum())
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.rows_MxF, self.row_owner_MxF, self.row_mask_MxF, self.targets_MxQxT, self.pair_owner_MxQ,
+                self.pair_mask_MxQ, self.words_done_M)
+
+
+def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, keep_V: np.ndarray,
+                   noise: AliasTable, subwords: SubwordTable, window: int, negative: int, cbow: bool,
+                   rng: np.random.Generator) -> ChunkExamples:
+    """The examples of tokens [start, stop) (module docstring); RNG draws: subsampling, windows, noise."""
+    chunk_ids = ids[start:stop]
+    kept = np.flatnonzero(subsample_mask(chunk_ids, keep_V, rng))
+    local_ends = sentence_ends[(sentence_ends > start) & (sentence_ends <= stop)] - start
+    slots, valid = window_slots(sentence_ids(stop - start, local_ends)[kept], reduced_windows(len(kept), window, rng), window)
+    centre_E = np.flatnonzero(valid.any(axis=1))
+    kept_ids = chunk_ids[kept]
+    context_owner_C, slot_C = np.nonzero(valid[centre_E])
+    context_words_C = kept_ids[slots[centre_E[context_owner_C], slot_C]]
+    if cbow:
+        rows_R, bag_of_context_R = subwords.gather(context_words_C)
+        row_owner_R = context_owner_C[bag_of_context_R]
+        pair_targets_Q, pair_owner_Q = kept_ids[centre_E], np.arange(len(centre_E))
+    else:
+        rows_R, row_owner_R = subwords.gather(kept_ids[centre_E])
+        pair_targets_Q, pair_owner_Q = context_words_C, context_owner_C
+    negatives_QxK = sample_negatives(noise, pair_targets_Q, negative, rng)
+    targets_QxT = np.concatenate([pair_targets_Q[:, None], negatives_QxK], axis=1).astype(np.int32)
+    return ChunkExamples(rows_R.astype(np.int32), row_owner_R, targets_QxT, pair_owner_Q, start + kept[centre_E])
+
+
+def pack_starts(rows_per_example: np.ndarray, pairs_per_example: np.ndarray, shape: PackShape) -> np.ndarray:
+    """First example of every micro-batch, filling each greedily within `shape` (every example must fit alone)."""
+    row_ends = np.concatenate([[0], np.cumsum(rows_per_example)])
+    pair_ends = np.concatenate([[0], np.cumsum(pairs_per_example)])
+    count, starts, first = len(rows_per_example), [], 0
+    while first < count:
+        starts.append(first)
+        last = min(first + shape.examples,
+                   int(np.searchsorted(row_ends, row_ends[first] + shape.rows, side="right")) - 1,
+                   int(np.searchsorted(pair_ends, pair_ends[first] + shape.pairs, side="right")) - 1)
+        first = max(last, first + 1)
+    return np.asarray(starts, dtype=np.int64)
+
+
+def scatter_packed(values: np.ndarray, owner: np.ndarray, batch_of_example: np.ndarray, first_example: np.ndarray,
+                   width: int, batches: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Place items (values, owned by examples in order) into (batches, width, ...) micro-batch slots:
+    (packed values, packed local owner, packed mask)."""
+    batch = batch_of_example[owner]
+    item_starts = np.concatenate([[0], np.flatnonzero(np.diff(batch)) + 1]) if len(batch) else np.zeros(0, np.int64)
+    first_item = np.zeros(batches, np.int64)
+    first_item[batch[item_starts]] = item_starts
+    slot = np.arange(len(owner)) - first_item[batch]
+    packed = np.zeros((batches, width) + values.shape[1:], values.dtype)
+    local_owner = np.zeros((batches, width), np.int32)
+    mask = np.zeros((batches, width), bool)
+    packed[batch, slot] = values
+    local_owner[batch, slot] = owner - first_example[batch]
+    mask[batch, slot] = True
+    return packed, local_owner, mask
+
+
+def pack_chunk(examples: ChunkExamples, shape: PackShape, offset: int) -> PackedBlock:
+    """All of a chunk's examples as packed micro-batches (the block dimension M = their number)."""
+    num_examples = len(examples.positions_E)
+    rows_per_example = np.bincount(examples.row_owner_R, minlength=num_examples)
+    pairs_per_example = np.bincount(examples.pair_owner_Q, minlength=num_examples)
+    if rows_per_example.max() > shape.rows or pairs_per_example.max() > shape.pairs:
+        raise ValueError(f"an example of {rows_per_example.max()} rows and {pairs_per_example.max()} pairs "
+                         f"does not fit a micro-batch of {shape}")
+    starts = pack_starts(rows_per_example, pairs_per_example, shape)
+    batch_of_example = np.searchsorted(starts, np.arange(num_examples), side="right") - 1
+    rows, row_owner, row_mask = scatter_packed(examples.rows_R, examples.row_owner_R, batch_of_example, starts,
+                                               shape.rows, len(starts))
+    targets, pair_owner, pair_mask = scatter_packed(examples.targets_QxT, examples.pair_owner_Q, batch_of_example,
+                                                    starts, shape.pairs, len(starts))
+    words_done = (examples.positions_E[starts] + offset).astype(np.float32)
+    return PackedBlock(rows, row_owner, row_mask, targets, pair_owner, pair_mask, words_done)
+
+
+def concat_blocks(blocks: list[PackedBlock]) -> PackedBlock:
+    return PackedBlock(*(np.concatenate(parts) for parts in zip(*(b.arrays() for b in blocks))))
+
+
+def slice_block(block: PackedBlock, start: int, stop: int) -> PackedBlock:
+    return PackedBlock(*(a[start:stop] for a in block.arrays()))
+
+
+def pad_block(block: PackedBlock, batches: int) -> PackedBlock:
+    """Append empty micro-batches (all masks False) up to `batches`; their words_done repeats the last."""
+    pad = batches - len(block.words_done_M)
+    arrays = [np.concatenate([a, np.zeros((pad,) + a.shape[1:], a.dtype)]) for a in block.arrays()[:-1]]
+    words_done = np.concatenate([block.words_done_M, np.full(pad, block.words_done_M[-1], np.float32)])
+    return PackedBlock(*arrays, words_done)
+
+
+def packed_blocks(ids: np.ndarray, sentence_ends: np.ndarray, keep_V: np.ndarray, noise: AliasTable,
+                  subwords: SubwordTable, window: int, negative: int, cbow: bool, shape: PackShape,
+                  batches_per_block: int, seed: int, epoch: int, chunk_tokens: int = 1 << 16) -> Iterator[PackedBlock]:
+    """Yield an epoch of packed micro-batches in blocks of `batches_per_block` (the last one padded)."""
+    offset, pending = epoch * len(ids), None
+    for index, (start, stop) in enumerate(chunk_bounds(sentence_ends, chunk_tokens)):
+        examples = chunk_examples(ids, sentence_ends, start, stop, keep_V, noise, subwords, window, negative, cbow,
+                                  chunk_rng(seed, epoch, index))
+        if not len(examples.positions_E):
+            continue
+        packed = pack_chunk(examples, shape, offset)
+        pending = packed if pending is None else concat_blocks([pending, packed])
+        full = len(pending.words_done_M) // batches_per_block * batches_per_block
+        for s in range(0, full, batches_per_block):
+            yield slice_block(pending, s, s + batches_per_block)
+        pending = slice_block(pending, full, len(pending.words_done_M))
+    if pending is not None and len(pending.words_done_M):
+        yield pad_block(pending, batches_per_block)
+
+
+def pack_shape(subwords: SubwordTable, token_weights_V: np.ndarray, window: int, batch_size: int, cbow: bool,
+               slack: float = 1.5, multiple: int = 64) -> PackShape:
+    """Micro-batch sizes: `batch_size` pairs (skip-gram) or examples (CBOW), and bag rows for `slack` ×
+    the expected number, rounded up to `multiple` and never below the largest possible example.
+
+    The expected bag of a kept centre holds E[rows] = Σ_w p_w · rows_w rows (p_w: token_weights_V
+    normalised, e.g. counts × keep probabilities); a reduced window averages window + 1 contexts.
+    """
+    rows_V = subwords.counts_V
+    expected_rows = float(np.sum(token_weights_V * rows_V) / np.sum(token_weights_V))
+    contexts = window + 1
+    if cbow:
+        per_batch, largest = batch_size * contexts * expected_rows, 2 * window * int(rows_V.max())
+        examples, pairs = batch_size, batch_size
+    else:
+        per_batch, largest = batch_size / contexts * expected_rows, int(rows_V.max())
+        examples, pairs = batch_size, batch_size
+    rows = max(int(np.ceil(slack * per_batch / multiple)) * multiple, largest)
+    return PackShape(examples, rows, pairs)

@@ -1,0 +1,140 @@
+"""fastText training (skip-gram or CBOW with negative sampling) on packed micro-batches.
+
+The input table holds the vocabulary rows then `bucket` n-gram rows, U(−1/D, 1/D) as fastText
+initialises it; the output table (one row per word) starts at zero. One jitted call runs M packed
+micro-batches (`data.subword_batches`) with `lax.scan`; each gathers the bag rows and output rows
+it touches, takes the hand-derived gradients of `losses.fasttext` and scatters row-sparse SGD
+updates into the donated tables, so the 2M-row bucket table is never copied or densely updated.
+
+Matched to fastText: vocabulary and `</s>` line ends, subword rows, lines cut after 1024 + 1
+tokens, subsampling (`t` against all corpus tokens), reduced window, noise ∝ count^0.5 redrawn
+while equal to the target, the un-normalised bag update, linear LR decay to 0. Different, on
+purpose: updates of a micro-batch come from the same parameters (fastText updates after each pair),
+exact sigmoid and log, exact noise sampling instead of a 10^7-entry table, numpy's PCG64 per
+(seed, epoch, chunk) instead of one minstd_rand per thread, ties in the vocabulary in first-seen
+order, and the LR decays over in-vocabulary tokens.
+"""
+from __future__ import annotations
+
+import collections
+import functools
+import os
+import time
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
+
+from jaxembed.config import FastTextConfig
+from jaxembed.data.ngrams import EOS, SubwordSpec, subword_table
+from jaxembed.data.sampling import keep_probabilities, noise_table
+from jaxembed.data.subword_batches import PackShape, pack_shape, packed_blocks
+from jaxembed.io.fasttext import LOSS_IDS, MODEL_IDS, WORD, FastTextArgs, FastTextModel
+from jaxembed.losses.fasttext import bag_row_updates, fasttext_grads
+from jaxembed.losses.sgns import sgns_labels
+from jaxembed.optim.sparse import RowOptimizer, apply_rows, sgd_rows, word2vec_schedule
+from jaxembed.train import MAX_CALLS_IN_FLIGHT, TrainResult, prepare_corpus, run_metrics
+
+
+@flax.struct.dataclass
+class FastTextState:
+    """input_RxD: word rows then n-gram bucket rows; output_VxD: one output row per word."""
+
+    input_RxD: jax.Array
+    output_VxD: jax.Array
+
+
+def init_fasttext(seed: int, input_rows: int, vocab_size: int, dim: int) -> FastTextState:
+    """fastText's init: input ~ U(−1/D, 1/D), output = 0."""
+    bound = 1.0 / dim
+    return FastTextState(jax.random.uniform(jax.random.key(seed), (input_rows, dim), jnp.float32, -bound, bound),
+                         jnp.zeros((vocab_size, dim), jnp.float32))
+
+
+def fasttext_microbatch(state: FastTextState, batch: tuple[jax.Array, ...], optimizer: RowOptimizer,
+                        num_examples: int) -> tuple[FastTextState, jax.Array]:
+    """One SGD step on a packed micro-batch; every bag row receives −lr·∂L/∂h (fastText). Returns the loss sum."""
+    rows_F, row_owner_F, row_mask_F, targets_QxT, pair_owner_Q, pair_mask_Q, words_done = batch
+    row_weight_F = row_mask_F.astype(jnp.float32)
+    weights_QxT = jnp.broadcast_to(pair_mask_Q.astype(jnp.float32)[:, None], targets_QxT.shape)
+    _, dout_QxTxD, dh_ExD, loss_Q = fasttext_grads(
+        state.input_RxD[rows_F], row_weight_F, row_owner_F, state.output_VxD[targets_QxT],
+        sgns_labels(targets_QxT.shape[1] - 1), weights_QxT, pair_owner_Q, num_examples)
+    drows_FxD = bag_row_updates(dh_ExD, row_weight_F, row_owner_F)
+    flat_targets = targets_QxT.reshape(-1)
+    update_in, _ = optimizer.update(rows_F, drows_FxD, None, words_done)
+    update_out, _ = optimizer.update(flat_targets, dout_QxTxD.reshape(-1, dout_QxTxD.shape[-1]), None, words_done)
+    return FastTextState(apply_rows(state.input_RxD, rows_F, update_in),
+                         apply_rows(state.output_VxD, flat_targets, update_out)), jnp.sum(loss_Q)
+
+
+def make_fasttext_step(optimizer: RowOptimizer, shape: PackShape):
+    """Jitted `(state, block arrays) -> (state, loss_sum)` over M packed micro-batches; the state is donated."""
+    micro = functools.partial(fasttext_microbatch, optimizer=optimizer, num_examples=shape.examples)
+
+    @functools.partial(jax.jit, donate_argnums=0)
+    def step(state, *block):
+        state, losses_M = jax.lax.scan(micro, state, block)
+        return state, jnp.sum(losses_M)
+
+    return step
+
+
+def fasttext_model(config: FastTextConfig, words: tuple[bytes, ...], counts: np.ndarray, ntokens: int,
+                   input_RxD: np.ndarray, output_VxD: np.ndarray) -> FastTextModel:
+    """The trained tables as a fastText model (saved as an official `.bin` by `io.fasttext`)."""
+    args = FastTextArgs(dim=config.dim, ws=config.window, epoch=config.epochs, min_count=config.min_count,
+                        neg=config.negative, loss=LOSS_IDS["ns"], model=MODEL_IDS["cbow" if config.cbow else "skipgram"],
+                        bucket=config.bucket, minn=config.minn, maxn=config.maxn, t=config.sample)
+    return FastTextModel(args, words, np.asarray(counts, np.int64), np.full(len(words), WORD, np.int8), ntokens,
+                         input_RxD, output_VxD)
+
+
+def train_fasttext(corpus: str | os.PathLike, config: FastTextConfig, progress: bool = True) -> TrainResult:
+    """Train fastText; `result.vectors` answers OOV words, `result.state` is the `FastTextModel`."""
+    start_time = time.perf_counter()
+    prepared = prepare_corpus(corpus, config.min_count, config.max_vocab_size, config.max_line_tokens + 1, eos=EOS)
+    vocab, ids = prepared.vocab, prepared.ids_N
+    spec = SubwordSpec(len(vocab), config.minn, config.maxn, config.bucket)
+    subwords = subword_table(vocab.words, spec)
+    keep_V = keep_probabilities(vocab.counts, config.sample, total_words=prepared.raw_words)
+    noise = noise_table(vocab.counts, config.noise_power)
+    shape = pack_shape(subwords, vocab.counts * keep_V, config.window, config.batch_size, config.cbow)
+    schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
+    step = make_fasttext_step(sgd_rows(schedule), shape)
+    state = init_fasttext(config.seed, spec.rows, len(vocab), config.dim)
+
+    in_flight: collections.deque = collections.deque()
+    epoch_losses, pairs, recent_loss = [], 0, float("nan")
+    bar = tqdm(total=len(ids) * config.epochs, unit="word", unit_scale=True, disable=not progress,
+               desc="fasttext", dynamic_ncols=True, mininterval=0.5)
+    for epoch in range(config.epochs):
+        loss_sums, epoch_pairs, done = [], 0, epoch * len(ids)
+        for block in packed_blocks(ids, prepared.sentence_ends_S, keep_V, noise, subwords, config.window,
+                                   config.negative, config.cbow, shape, config.batches_per_call, config.seed, epoch):
+            state, loss_sum = step(state, *block.arrays())
+            loss_sums.append(loss_sum)
+            epoch_pairs += block.num_pairs
+            in_flight.append((loss_sum, block.num_pairs))
+            if len(in_flight) > MAX_CALLS_IN_FLIGHT:  # wait for the oldest call: bounds queued work and memory
+                finished_loss, finished_pairs = in_flight.popleft()
+                recent_loss = float(finished_loss) / max(finished_pairs, 1)
+            now_done = int(block.words_done_M[-1])
+            if now_done > done:
+                bar.update(now_done - done)
+                done = now_done
+            if len(loss_sums) % 50 == 0:
+                bar.set_postfix(epoch=epoch + 1, loss=f"{recent_loss:.4f}")
+        bar.update((epoch + 1) * len(ids) - done)
+        epoch_losses.append(float(jnp.sum(jnp.stack(loss_sums))) / epoch_pairs if epoch_pairs else float("nan"))
+        pairs += epoch_pairs
+    model = fasttext_model(config, vocab.words, vocab.counts, prepared.raw_words, np.asarray(state.input_RxD),
+                           np.asarray(state.output_VxD))
+    vectors = model.vectors()
+    bar.close()
+    seconds = time.perf_counter() - start_time
+    metrics = run_metrics(corpus, prepared, config, seconds, epoch_losses, examples=pairs, input_rows=spec.rows,
+                          micro_batch={"examples": shape.examples, "rows": shape.rows, "pairs": shape.pairs})
+    return TrainResult(vectors, metrics, model)

@@ -1,0 +1,223 @@
+"""fastText: subword hashing, the pure loss, the packed step against the dense oracle, and the
+official `fasttext` package as the oracle for models, OOV vectors and the `.bin` format."""
+import os
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxembed.config import FastTextConfig
+from jaxembed.data.ngrams import SubwordSpec, char_ngrams, fnv1a_signed, subword_table
+from jaxembed.data.sampling import noise_table
+from jaxembed.data.subword_batches import PackShape, chunk_examples, pack_chunk
+from jaxembed.errors import ConfigError, InputFileError
+from jaxembed.io.fasttext import load_fasttext, load_fasttext_model, save_fasttext_model
+from jaxembed.losses.fasttext import fasttext_grads, fasttext_loss
+from jaxembed.losses.logistic import batch_logistic_loss
+from jaxembed.losses.sgns import sgns_labels
+from jaxembed.optim.sparse import sgd_rows
+from jaxembed.train_fasttext import FastTextState, fasttext_microbatch, train_fasttext
+
+fasttext = pytest.importorskip("fasttext", reason="the official fastText package is the oracle (pip install fasttext)")
+GENSIM_DATA = os.path.join(os.path.dirname(pytest.importorskip("gensim").__file__), "test", "test_data")
+OFFICIAL_MODELS = ["lee_fasttext_new.bin", "toy-model.bin", "crime-and-punishment.bin", "toy-model-pretrained.bin"]
+
+
+def reference_fnv1a_signed(data: bytes) -> int:
+    """The hash by its definition, one byte at a time: h = (h XOR uint32(int8(b))) * 16777619 mod 2^32."""
+    h = 2166136261
+    for b in data:
+        h = ((h ^ ((b - 256 if b >= 128 else b) & 0xFFFFFFFF)) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def test_fnv1a_published_values_and_signed_bytes():
+    assert [int(h) for h in fnv1a_signed([b"", b"a", b"foobar"])] == [0x811C9DC5, 0xE40C292C, 0xBF9CF968]
+    strings = [b"<h\xc3\xa9llo>", "日本".encode(), b"\xff\x80", b"abc"]
+    assert [int(h) for h in fnv1a_signed(strings)] == [reference_fnv1a_signed(s) for s in strings]
+    assert reference_fnv1a_signed(b"\xe9") != (((0x811C9DC5 ^ 0xE9) * 16777619) & 0xFFFFFFFF)  # sign extension matters
+
+
+def test_char_ngrams_by_hand():
+    assert char_ngrams(b"ab", 1, 3) == [b"<a", b"<ab", b"a", b"ab", b"ab>", b"b", b"b>"]
+    assert char_ngrams(b"ab", 3, 6) == [b"<ab", b"<ab>", b"ab>"]
+    assert char_ngrams("é".encode(), 2, 2) == [b"<\xc3\xa9", b"\xc3\xa9>"]  # n counts characters, not bytes
+
+
+@pytest.mark.parametrize("name", OFFICIAL_MODELS)
+def test_subword_rows_equal_official(name):
+    model = fasttext.load_model(os.path.join(GENSIM_DATA, name))
+    ours = load_fasttext_model(os.path.join(GENSIM_DATA, name))
+    table = ours.subwords()
+    for i, word in enumerate(model.words):
+        assert table.rows_R[table.offsets_V1[i]:table.offsets_V1[i + 1]].tolist() == model.get_subwords(word)[1].tolist()
+    for word in ["héllo", "Раскольников", "zzzq", "日本語テキスト", "x"]:
+        assert ours.spec.word_rows(word.encode(), None).tolist() == model.get_subwords(word)[1].tolist()
+
+
+def oov_words(vocabulary: list[str], count: int) -> list[str]:
+    """Misspellings and inflections of vocabulary words that are themselves out of vocabulary."""
+    vocab, words = set(vocabulary), []
+    for w in [w for w in vocabulary[:count] if w]:
+        for variant in (w + "s", w + "ing", w[:-1] + w[-1] * 2, w[1:] + w[0], "un" + w):
+            if variant not in vocab and variant not in words:
+                words.append(variant)
+    return words
+
+
+@pytest.mark.parametrize("name", OFFICIAL_MODELS)
+def test_vectors_equal_official_get_word_vector(name):
+    path = os.path.join(GENSIM_DATA, name)
+    model, ours = fasttext.load_model(path), load_fasttext(path)
+    assert ours.words == model.words and ours.dim == model.get_dimension()
+    official_iv = np.stack([model.get_word_vector(w) for w in ours.words])
+    np.testing.assert_allclose(ours.vectors, official_iv, atol=1e-5, rtol=0)
+    oov = oov_words(ours.words, 60)
+    assert len(oov) >= 100 and not any(w in ours for w in oov)
+    np.testing.assert_allclose(np.stack([ours[w] for w in oov]), np.stack([model.get_word_vector(w) for w in oov]),
+                               atol=1e-5, rtol=0)
+
+
+def test_oov_most_similar_and_similarity():
+    vectors = load_fasttext(os.path.join(GENSIM_DATA, "lee_fasttext_new.bin"))
+    neighbours = vectors.most_similar("governmentt", topn=3)
+    assert len(neighbours) == 3 and all(w in vectors for w, _ in neighbours)
+    query = vectors["governmentt"] / np.linalg.norm(vectors["governmentt"])
+    expected = vectors.unit @ query
+    assert neighbours[0][1] == pytest.approx(float(expected.max()), abs=1e-5)
+    assert vectors.similarity("governmentt", "government") == pytest.approx(
+        float(query @ vectors.unit[vectors.index["government"]]), abs=1e-5)
+
+
+def test_supervised_model_words_without_ngrams_and_errors(tmp_path):
+    vectors = load_fasttext(os.path.join(GENSIM_DATA, "pang_lee_polarity_fasttext.bin"))
+    model = fasttext.load_model(os.path.join(GENSIM_DATA, "pang_lee_polarity_fasttext.bin"))
+    np.testing.assert_allclose(vectors[vectors.words[5]], model.get_word_vector(vectors.words[5]), atol=1e-6)
+    with pytest.raises(KeyError, match="no character n-grams"):
+        vectors["qqqzzz"]
+    with pytest.raises(InputFileError, match="fastText releases before 2017"):
+        load_fasttext_model(os.path.join(GENSIM_DATA, "lee_fasttext.bin"))
+    data = open(os.path.join(GENSIM_DATA, "toy-model.bin"), "rb").read()
+    (tmp_path / "cut.bin").write_bytes(data[:len(data) - 7])
+    with pytest.raises(InputFileError, match="truncated"):
+        load_fasttext_model(tmp_path / "cut.bin")
+
+
+def test_saved_bin_loads_in_official_fasttext(tmp_path):
+    ours = load_fasttext_model(os.path.join(GENSIM_DATA, "crime-and-punishment.bin"))
+    save_fasttext_model(tmp_path / "copy.bin", ours)
+    assert (tmp_path / "copy.bin").read_bytes() == open(os.path.join(GENSIM_DATA, "crime-and-punishment.bin"), "rb").read()
+
+
+def packed_problem(seed=0, E=3, F=11, Q=6, T=4, V=7, R=20, D=5):
+    rng = np.random.default_rng(seed)
+    rows = jnp.asarray(rng.integers(0, 6, F), jnp.int32)               # few ids: duplicate rows across bags
+    owner = jnp.asarray(np.sort(rng.integers(0, E, F)), jnp.int32)
+    mask = jnp.asarray(rng.random(F) < 0.8).at[-1].set(False)
+    targets = jnp.asarray(rng.integers(0, V, (Q, T)), jnp.int32)
+    pair_owner = jnp.asarray(np.sort(rng.integers(0, E, Q)), jnp.int32)
+    pair_mask = jnp.asarray(rng.random(Q) < 0.85)
+    state = FastTextState(jnp.asarray(rng.normal(size=(R, D)), jnp.float32), jnp.asarray(rng.normal(size=(V, D)), jnp.float32))
+    return state, (rows, owner, mask, targets, pair_owner, pair_mask), E
+
+
+class FastTextGradientTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_hand_gradients_equal_autodiff(self):
+        for seed in range(3):
+            state, (rows, owner, mask, targets, pair_owner, pair_mask), E = packed_problem(seed)
+            x_FxD, out_QxTxD = state.input_RxD[rows], state.output_VxD[targets]
+            labels = jnp.broadcast_to(sgns_labels(targets.shape[1] - 1), targets.shape)
+            weights = jnp.broadcast_to(pair_mask.astype(jnp.float32)[:, None], targets.shape)
+            m = mask.astype(jnp.float32)
+            total = lambda x, o: jnp.sum(fasttext_loss(x, m, owner, o, labels, weights, pair_owner, E))
+            expected = self.variant(jax.grad(total, argnums=(0, 1)))(x_FxD, out_QxTxD)
+            grads = self.variant(lambda x, o: fasttext_grads(x, m, owner, o, labels, weights, pair_owner, E))
+            d_rows, d_out, _, loss_Q = grads(x_FxD, out_QxTxD)
+            chex.assert_trees_all_close((d_rows, d_out), expected, rtol=1e-5, atol=1e-6)
+            assert float(jnp.sum(loss_Q)) == pytest.approx(float(total(x_FxD, out_QxTxD)), rel=1e-5)
+
+
+def test_microbatch_equals_dense_oracle():
+    """The packed row-sparse step == jax.grad w.r.t. whole tables of the loss whose bag mean passes
+    the gradient back unscaled (fastText's rule) + optax.sgd; duplicate ids included."""
+    state, batch, E = packed_problem(seed=3)
+    rows, owner, mask, targets, pair_owner, pair_mask = batch
+    lr, m = 0.1, mask.astype(jnp.float32)
+    labels = jnp.broadcast_to(sgns_labels(targets.shape[1] - 1), targets.shape)
+    weights = jnp.broadcast_to(pair_mask.astype(jnp.float32)[:, None], targets.shape)
+
+    def total(tables):
+        inp, out = tables
+        sums = jax.ops.segment_sum(m[:, None] * inp[rows], owner, E)
+        mean = sums / jnp.maximum(jax.ops.segment_sum(m, owner, E), 1.0)[:, None]
+        h = sums - jax.lax.stop_gradient(sums - mean)       # value: mean; gradient: as the sum
+        return jnp.sum(batch_logistic_loss(h[pair_owner], out[targets], labels, weights))
+
+    tables = (state.input_RxD, state.output_VxD)
+    updates, _ = optax.sgd(lr).update(jax.grad(total)(tables), optax.sgd(lr).init(tables))
+    expected = optax.apply_updates(tables, updates)
+    new_state, loss = fasttext_microbatch(state, (*batch, 0.0), sgd_rows(lr), E)
+    chex.assert_trees_all_close((new_state.input_RxD, new_state.output_VxD), expected, rtol=1e-5, atol=1e-6)
+    assert float(loss) == pytest.approx(float(total(tables)), rel=1e-5)
+
+
+@pytest.mark.parametrize("cbow", [False, True])
+def test_packing_keeps_every_example_in_order(cbow):
+    rng = np.random.default_rng(0)
+    words = [bytes(rng.choice(list(b"abcdefg"), rng.integers(1, 12)).astype(np.uint8)) for _ in range(40)]
+    table = subword_table(words, SubwordSpec(40, 3, 6, 97))
+    ids = rng.integers(0, 40, 3000).astype(np.int32)
+    ends = np.array([700, 1500, 3000])
+    noise = noise_table(np.arange(40, 0, -1), 0.5)
+    examples = chunk_examples(ids, ends, 0, 3000, np.full(40, 0.8), noise, table, 5, 3, cbow, np.random.default_rng(1))
+    shape = PackShape(16, 160 if not cbow else 1400, 16)
+    packed = pack_chunk(examples, shape, offset=0)
+    assert packed.rows_MxF.shape[1:] == (160 if not cbow else 1400,) and packed.targets_MxQxT.shape[1:] == (16, 4)
+    # unpacking the micro-batches in order gives back the flat examples exactly
+    rows = np.concatenate([r[m] for r, m in zip(packed.rows_MxF, packed.row_mask_MxF)])
+    targets = np.concatenate([t[m] for t, m in zip(packed.targets_MxQxT, packed.pair_mask_MxQ)])
+    np.testing.assert_array_equal(rows, examples.rows_R)
+    np.testing.assert_array_equal(targets, examples.targets_QxT)
+    starts = np.concatenate([[0], np.cumsum([o[m].max() + 1 for o, m in zip(packed.row_owner_MxF, packed.row_mask_MxF)])])
+    owners = np.concatenate([o[m] + s for o, m, s in zip(packed.row_owner_MxF, packed.row_mask_MxF, starts)])
+    np.testing.assert_array_equal(owners, examples.row_owner_R)
+    assert (examples.targets_QxT[:, 1:] != examples.targets_QxT[:, :1]).all()  # noise never equals the target
+    # skip-gram pairs are (centre, context) with contexts in the same sentence
+    assert len(examples.positions_E) == len(np.unique(examples.positions_E))
+
+
+def test_training_is_deterministic_learns_and_round_trips(small_corpus, tmp_path):
+    config = FastTextConfig(dim=16, epochs=2, bucket=5000, min_count=3, sample=1e-3, batches_per_call=16)
+    first = train_fasttext(small_corpus, config, progress=False)
+    second = train_fasttext(small_corpus, config, progress=False)
+    np.testing.assert_array_equal(first.state.input_RxD, second.state.input_RxD)
+    losses = first.metrics["epoch_losses"]
+    assert losses[1] < losses[0] < 6 * np.log(2)  # below the loss of the all-zero start
+    save_fasttext_model(tmp_path / "model.bin", first.state)
+    official = fasttext.load_model(str(tmp_path / "model.bin"))
+    words = first.vectors.words[:200] + oov_words(first.vectors.words, 30)
+    np.testing.assert_allclose(np.stack([first.vectors[w] for w in words]),
+                               np.stack([official.get_word_vector(w) for w in words]), atol=1e-5, rtol=0)
+
+
+def test_eos_ends_lines_and_is_a_word(tmp_path):
+    corpus = tmp_path / "lines.txt"
+    corpus.write_text("a b c\n" * 6 + "d e")
+    result = train_fasttext(corpus, FastTextConfig(dim=4, epochs=1, min_count=5, bucket=10, minn=2, maxn=3, sample=0,
+                                                   batch_size=10, window=1), progress=False)
+    assert result.vectors.words == ["a", "b", "c", "</s>"] and result.metrics["corpus_words"] == 26
+    # windows never cross a line end: 6 lines of 4 tokens with window 1 give 6 · 2 · 3 = 36 pairs
+    assert result.metrics["examples"] == 36
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="minn"):
+        FastTextConfig(minn=5, maxn=3)
+    with pytest.raises(ConfigError, match="negative"):
+        FastTextConfig(negative=0)
+    with pytest.raises(ConfigError, match="batch_size"):
+        FastTextConfig(batch_size=4, window=5)
