@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from jaxembed.config import MODELS, GloveConfig, TrainConfig, make_config, read_config_file
+from jaxembed.config import MODELS, FastTextConfig, GloveConfig, TrainConfig, make_config, read_config_file
 from jaxembed.errors import JaxembedError
 
 DEMO_CORPUS = os.path.join(os.path.dirname(__file__), "data", "wordnet.txt.gz")
@@ -34,6 +34,10 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eta", type=float, help="glove: Adagrad learning rate (default 0.05)")
     p.add_argument("--memory-mb", type=float, help="glove: memory limit for co-occurrence counting in MB (default 1024)")
     p.add_argument("--glove-output", choices=["sum", "word"], help="glove: write W + W~ (sum, default) or W (word)")
+    p.add_argument("--minn", type=int, help="fasttext: shortest character n-gram (default 3)")
+    p.add_argument("--maxn", type=int, help="fasttext: longest character n-gram (default 6; 0: no subwords)")
+    p.add_argument("--bucket", type=int, help="fasttext: hash buckets for n-grams (default 2000000; lower it on small machines)")
+    p.add_argument("--cbow", action="store_const", const=True, help="fasttext: CBOW instead of skip-gram")
     p.add_argument("--seed", type=int, help="random seed (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -42,14 +46,14 @@ def as_bool(flag: int | None) -> bool | None:
     return None if flag is None else bool(flag)
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig | GloveConfig:
+def config_from_args(args: argparse.Namespace) -> TrainConfig | GloveConfig | FastTextConfig:
     """Config file settings, then the flags given on the command line; unset values take model defaults.
     A flag that does not apply to the model (e.g. --negative with glove) is an error."""
     flags = dict(model=args.model, dim=args.dim, window=args.window, negative=args.negative, hs=as_bool(args.hs),
                  cbow_mean=as_bool(args.cbow_mean), sample=args.sample, min_count=args.min_count,
                  max_vocab_size=args.max_vocab_size, epochs=args.epochs, alpha=args.alpha, min_alpha=args.min_alpha,
                  batch_size=args.batch_size, seed=args.seed, x_max=args.x_max, eta=args.eta, memory_mb=args.memory_mb,
-                 output=args.glove_output)
+                 output=args.glove_output, minn=args.minn, maxn=args.maxn, bucket=args.bucket, cbow=args.cbow)
     settings = read_config_file(args.config) if args.config else {}
     settings.update({k: v for k, v in flags.items() if v is not None})
     return make_config(settings)
@@ -64,30 +68,40 @@ def write_json(path: str, data: dict) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     from jaxembed.train import train_word2vec
+    from jaxembed.train_fasttext import train_fasttext
     from jaxembed.train_glove import train_glove
     config = config_from_args(args)
-    train = train_glove if isinstance(config, GloveConfig) else train_word2vec
+    train = {GloveConfig: train_glove, FastTextConfig: train_fasttext}.get(type(config), train_word2vec)
     result = train(args.corpus, config, progress=not args.quiet)
     os.makedirs(args.out, exist_ok=True)
     result.vectors.save(os.path.join(args.out, "vectors.txt"))
     if args.binary:
         result.vectors.save(os.path.join(args.out, "vectors.bin"), binary=True)
+    if isinstance(config, FastTextConfig):
+        from jaxembed.io.fasttext import save_fasttext_model
+        save_fasttext_model(os.path.join(args.out, "model.bin"), result.state)
     write_json(os.path.join(args.out, "metrics.json"), result.metrics)
     m = result.metrics
     print(f"trained {m['vocab_size']} words x {config.dim} in {m['train_seconds']:.1f} s "
           f"({m['words_per_second']:,.0f} words/s, final loss {m['loss']:.4f}); wrote {args.out}/vectors.txt")
 
 
+def load_vectors(path: str):
+    """word2vec text/binary vectors, or a fastText `.bin` model (recognised by its magic number)."""
+    from jaxembed.io.fasttext import is_fasttext_model, load_fasttext
+    from jaxembed.io.word2vec import load_word2vec
+    return load_fasttext(path) if is_fasttext_model(path) else load_word2vec(path)
+
+
 def cmd_eval(args: argparse.Namespace) -> None:
     from jaxembed.eval.benchmarks import evaluate_all, format_results
-    from jaxembed.io.word2vec import load_word2vec
-    results = evaluate_all(load_word2vec(args.vectors), restrict_vocab=args.restrict_vocab)
+    results = evaluate_all(load_vectors(args.vectors), restrict_vocab=args.restrict_vocab)
     print(json.dumps(results, indent=1) if args.json else format_results(results))
 
 
 def cmd_convert(args: argparse.Namespace) -> None:
-    from jaxembed.io.word2vec import load_word2vec, save_word2vec
-    vectors = load_word2vec(args.input)
+    from jaxembed.io.word2vec import save_word2vec
+    vectors = load_vectors(args.input)
     save_word2vec(args.output, vectors, binary=args.to == "binary")
     print(f"wrote {len(vectors)} vectors of dim {vectors.dim} to {args.output} ({args.to})")
 
@@ -119,18 +133,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train vectors on a corpus")
     train.add_argument("--corpus", required=True, help="text file (text8-style or one sentence per line), .gz ok")
-    train.add_argument("--out", required=True, help="output directory for vectors.txt and metrics.json")
+    train.add_argument("--out", required=True, help="output directory for vectors.txt and metrics.json "
+                       "(fasttext also writes model.bin, loadable by the official fastText)")
     train.add_argument("--binary", action="store_true", help="also write vectors.bin (word2vec binary)")
     add_train_arguments(train)
     train.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("eval", help="Google analogies, WordSim-353 and SimLex-999")
-    ev.add_argument("vectors", help="word2vec text or binary vectors")
+    ev.add_argument("vectors", help="word2vec text or binary vectors, or a fastText .bin model")
     ev.add_argument("--json", action="store_true", help="print JSON")
     ev.add_argument("--restrict-vocab", type=int, default=300_000, help="use the N most frequent words (default 300000)")
     ev.set_defaults(func=cmd_eval)
 
-    conv = sub.add_parser("convert", help="convert word2vec text <-> binary")
+    conv = sub.add_parser("convert", help="convert word2vec text <-> binary (input may be a fastText .bin: writes its .vec)")
     conv.add_argument("input")
     conv.add_argument("output")
     conv.add_argument("--to", choices=["text", "binary"], required=True)

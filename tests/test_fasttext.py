@@ -3,6 +3,8 @@ official `fasttext` package as the oracle for models, OOV vectors and the `.bin`
 import os
 
 import chex
+import fasttext  # the official package: the oracle for models, OOV vectors and the .bin format
+import gensim  # ships official fastText models in its test data
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -21,8 +23,7 @@ from jaxembed.losses.sgns import sgns_labels
 from jaxembed.optim.sparse import sgd_rows
 from jaxembed.train_fasttext import FastTextState, fasttext_microbatch, train_fasttext
 
-fasttext = pytest.importorskip("fasttext", reason="the official fastText package is the oracle (pip install fasttext)")
-GENSIM_DATA = os.path.join(os.path.dirname(pytest.importorskip("gensim").__file__), "test", "test_data")
+GENSIM_DATA = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data")
 OFFICIAL_MODELS = ["lee_fasttext_new.bin", "toy-model.bin", "crime-and-punishment.bin", "toy-model-pretrained.bin"]
 
 
@@ -221,3 +222,20 @@ def test_config_errors():
         FastTextConfig(negative=0)
     with pytest.raises(ConfigError, match="batch_size"):
         FastTextConfig(batch_size=4, window=5)
+
+
+def test_command_line_fasttext(small_corpus, tmp_path, capsys):
+    from jaxembed.cli import main
+    out = tmp_path / "run"
+    assert main(["train", "--model", "fasttext", "--corpus", small_corpus, "--out", str(out), "--dim", "8", "--epochs", "1",
+                 "--min-count", "3", "--bucket", "3000", "--minn", "2", "--maxn", "4", "--cbow", "--quiet"]) == 0
+    official = fasttext.load_model(str(out / "model.bin"))
+    assert official.get_dimension() == 8 and official.f.getArgs().minn == 2
+    from gensim.models import KeyedVectors
+    text = KeyedVectors.load_word2vec_format(str(out / "vectors.txt"))
+    np.testing.assert_allclose(text["king"], official.get_word_vector("king"), atol=1e-5)
+    capsys.readouterr()
+    assert main(["eval", str(out / "model.bin"), "--json"]) == 0
+    assert '"wordsim353"' in capsys.readouterr().out
+    assert main(["train", "--model", "sgns", "--cbow", "--corpus", small_corpus, "--out", str(out)]) == 2
+    assert "cbow" in capsys.readouterr().err

@@ -204,16 +204,21 @@ def save_fasttext_model(path: str | os.PathLike, model: FastTextModel) -> None:
             f.write(np.ascontiguousarray(matrix, dtype="<f4").tobytes())
 
 
+def is_fasttext_model(path: str | os.PathLike) -> bool:
+    """True if the file starts with fastText's magic number (False if it cannot be read: the reader reports that)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return len(head) == 4 and struct.unpack("<i", head)[0] == MAGIC
+
+
 def load_fasttext(path: str | os.PathLike):
     """fastText vectors from a `.bin` model (answers OOV words from their n-grams) or a `.vec` file
     (word2vec text: vocabulary words only)."""
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4)
-    except OSError as e:
-        raise InputFileError(f"{path}: cannot read vectors file: {e.strerror or e}") from e
-    if len(head) == 4 and struct.unpack("<i", head)[0] == MAGIC:
+    if is_fasttext_model(path) or path.endswith(".bin"):
         return load_fasttext_model(path).vectors()
     from jaxembed.io.word2vec import load_word2vec
     return load_word2vec(path, binary=False)

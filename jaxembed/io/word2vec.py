@@ -13,7 +13,7 @@ import numpy as np
 
 from jaxembed.errors import InputFileError
 from jaxembed.io.atomic import atomic_open
-from jaxembed.vectors import Vectors
+from jaxembed.vectors import Vectors, encode_word
 
 TEXT_FORMAT = "%.6g"
 
@@ -25,12 +25,12 @@ def save_word2vec(path: str | os.PathLike, vectors: Vectors, binary: bool = Fals
         f.write(f"{len(vectors)} {vectors.dim}\n".encode())
         if binary:
             for word, row in zip(vectors.words, emb_VxD):
-                f.write(word.encode("utf-8") + b" " + row.astype("<f4").tobytes() + b"\n")
+                f.write(encode_word(word) + b" " + row.astype("<f4").tobytes() + b"\n")
         else:
             text = io.StringIO()
             np.savetxt(text, emb_VxD, fmt=TEXT_FORMAT, delimiter=" ")
             for word, line in zip(vectors.words, text.getvalue().splitlines()):
-                f.write(f"{word} {line}\n".encode("utf-8"))
+                f.write(encode_word(word) + f" {line}\n".encode())
 
 
 def parse_header(line: bytes, path: str) -> tuple[int, int]:
