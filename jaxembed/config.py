@@ -22,6 +22,8 @@ class TrainConfig:
     `negative` explicitly combines them as word2vec's `-hs 1 -negative 5` does. `alpha` defaults to
     word2vec's 0.025 for skip-gram and 0.05 for CBOW. `batch_size` counts examples per micro-batch:
     pairs (skip-gram NS, default 64), centre windows (CBOW, default 64; skip-gram HS, default 16).
+    `shrink_windows` False uses the full `window` for every centre (gensim's name) instead of
+    word2vec's reduced window.
     """
 
     model: str = "sgns"
@@ -39,6 +41,7 @@ class TrainConfig:
     batch_size: int | None = None
     batches_per_call: int = 128
     max_sentence_length: int = 10_000
+    shrink_windows: bool = True
     seed: int = 1
 
     def __post_init__(self):

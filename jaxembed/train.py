@@ -219,7 +219,8 @@ def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: boo
     for epoch in range(config.epochs):
         loss_sums, epoch_examples, done = [], 0, epoch * len(ids)
         for block in example_blocks(ids, prepared.sentence_ends_S, keep_V, noise, config.window, config.negative,
-                                    config.window_examples, config.batch_size, config.batches_per_call, config.seed, epoch):
+                                    config.window_examples, config.batch_size, config.batches_per_call, config.seed, epoch,
+                                    shrink_windows=config.shrink_windows):
             state, loss_sum = step(state, paths, *block.arrays())
             count = block.num_hidden if mode == "each" else block.num_examples
             loss_sums.append(loss_sum)

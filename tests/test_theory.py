@@ -1,8 +1,10 @@
 """Theory checks: PMI on a hand-countable corpus; the expected SGNS objective's optimum is shifted PMI."""
 import numpy as np
+import pytest
 
-from jaxembed.theory.pmi import (fit_expected_sgns, marginals, pair_counts, pmi, ppmi, shifted_pmi, smoothed_noise,
-                                 svd_embeddings)
+from jaxembed.theory.pmi import marginals, pair_counts, pmi, ppmi, shifted_pmi, smoothed_noise, svd_embeddings
+from jaxembed.theory.sgns_objective import (expected_sgns_objective, fit_expected_sgns, negative_counts, newton_scores,
+                                            optimal_objective, scores_objective)
 
 
 def test_pmi_of_a_hand_countable_corpus():
@@ -52,3 +54,21 @@ def test_exact_sgns_optimum_is_shifted_pmi():
     max_error = np.abs(w @ c.T - shifted_pmi(counts, 5, noise)).max()
     assert max_error < 1e-2, history
     assert history[-1][1] <= history[0][1]  # the objective went down
+
+
+def test_newton_on_scores_reaches_shifted_pmi_and_the_closed_form_optimum():
+    """Newton (autodiff gradient and curvature) on a real-looking sparse count matrix: observed cells
+    converge to SPMI, the objective to ℓ* from the closed form; unobserved cells head to −∞."""
+    rng = np.random.default_rng(2)
+    counts = np.where(rng.random((30, 30)) < 0.6, rng.integers(1, 500, (30, 30)), 0).astype(float)
+    noise = smoothed_noise(counts.sum(axis=0) + 1)
+    scores, history = newton_scores(counts, 5, noise, steps=20)
+    observed = counts > 0
+    assert np.abs(scores - shifted_pmi(counts, 5, noise))[observed].max() < 1e-8
+    assert scores[~observed].max() < -20
+    optimum = optimal_objective(counts, 5, noise)
+    assert history[-1][1] >= optimum and (history[-1][1] - optimum) / optimum < 1e-6
+    assert [h[1] for h in history] == sorted([h[1] for h in history], reverse=True)  # monotone descent
+    w, c = svd_embeddings(scores, 30)
+    assert float(expected_sgns_objective(w, c, counts, 5, noise)) == pytest.approx(
+        float(scores_objective(scores, counts, negative_counts(counts, 5, noise / noise.sum()))), rel=1e-6)

@@ -91,7 +91,8 @@ def chunk_rng(seed: int, epoch: int, chunk: int) -> np.random.Generator:
 
 
 def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, keep_V: np.ndarray,
-                   noise: AliasTable, window: int, negative: int, windows: bool, rng: np.random.Generator):
+                   noise: AliasTable, window: int, negative: int, windows: bool, rng: np.random.Generator,
+                   shrink_windows: bool = True):
     """Examples of tokens [start, stop): (hidden_ExC, hidden_mask_ExC, outputs_E, negatives_ExK, positions_E).
 
     windows: one example per centre window (else per pair, module docstring); positions_E: index
@@ -101,7 +102,7 @@ def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop:
     kept = np.flatnonzero(subsample_mask(chunk_ids, keep_V, rng))
     local_ends = sentence_ends[(sentence_ends > start) & (sentence_ends <= stop)] - start
     sentence = sentence_ids(stop - start, local_ends)[kept]
-    slots, valid = window_slots(sentence, reduced_windows(len(kept), window, rng), window)
+    slots, valid = window_slots(sentence, reduced_windows(len(kept), window, rng, shrink_windows), window)
     kept_ids = chunk_ids[kept]
     if windows:
         centre = np.flatnonzero(valid.any(axis=1))
@@ -115,14 +116,14 @@ def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop:
 
 def example_blocks(ids: np.ndarray, sentence_ends: np.ndarray, keep_V: np.ndarray, noise: AliasTable,
                    window: int, negative: int, windows: bool, batch_size: int, batches_per_block: int,
-                   seed: int, epoch: int, chunk_tokens: int = CHUNK_TOKENS) -> Iterator[ExampleBlock]:
+                   seed: int, epoch: int, chunk_tokens: int = CHUNK_TOKENS, shrink_windows: bool = True) -> Iterator[ExampleBlock]:
     """Yield an epoch of examples as fixed-shape `ExampleBlock`s (the last one padded)."""
     block_size = batch_size * batches_per_block
     offset = epoch * len(ids)
     carry: tuple[np.ndarray, ...] | None = None
     for index, (start, stop) in enumerate(chunk_bounds(sentence_ends, chunk_tokens)):
         parts = chunk_examples(ids, sentence_ends, start, stop, keep_V, noise, window, negative, windows,
-                               chunk_rng(seed, epoch, index))
+                               chunk_rng(seed, epoch, index), shrink_windows)
         if carry is not None:
             parts = tuple(np.concatenate([c, p]) for c, p in zip(carry, parts))
         full = len(parts[0]) // block_size * block_size

@@ -32,8 +32,12 @@ def subsample_mask(ids_N: np.ndarray, keep_V: np.ndarray, rng: np.random.Generat
     return rng.random(ids_N.shape[0]) <= keep_V[ids_N]
 
 
-def reduced_windows(n: int, window: int, rng: np.random.Generator) -> np.ndarray:
-    """(n,) effective window per centre: window − b with b ~ U{0..window−1}, so values in 1..window."""
+def reduced_windows(n: int, window: int, rng: np.random.Generator, shrink: bool = True) -> np.ndarray:
+    """(n,) effective window per centre: window − b with b ~ U{0..window−1}, so values in 1..window;
+    every centre gets the full `window` (and nothing is drawn) when `shrink` is False (gensim's
+    shrink_windows=False, the fixed window the PMI theory assumes)."""
+    if not shrink:
+        return np.full(n, window, dtype=np.int32)
     return window - rng.integers(0, window, size=n, dtype=np.int32)
 
 

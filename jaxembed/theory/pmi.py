@@ -8,18 +8,13 @@ From word–context pair counts #(w, c) with marginals #w = Σ_c #(w, c), #c = �
     SPMI_k,P_n  = log( #(w, c) / (k #w P_n(c)) )         (the optimum with noise P_n, e.g. ∝ count^0.75)
     PPMI        = max(PMI, 0),   shifted PPMI = max(PMI − log k, 0)
 
-The SGNS optimum follows from the expected objective (`expected_sgns_objective`), whose per-pair
+The SGNS optimum follows from the expected objective (`theory.sgns_objective`), whose per-pair
 derivative vanishes where σ(w·c) = #(w, c) / (#(w, c) + k #w P_n(c)). Pairs never seen get −∞
 (returned as -inf; callers restrict to #(w, c) > 0).
 """
 from __future__ import annotations
 
-import functools
-
-import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 
 from jaxembed.data.cooccur import count_cooccurrences
 
@@ -75,60 +70,3 @@ def svd_embeddings(matrix_VxV: np.ndarray, dim: int, eigenvalue_weight: float = 
     u, sigma, vt = np.linalg.svd(matrix_VxV, full_matrices=False)
     u, sigma, v = u[:, :dim], sigma[:dim], vt[:dim].T
     return u * sigma ** eigenvalue_weight, v * sigma ** (1.0 - eigenvalue_weight)
-
-
-def expected_sgns_objective(w_VxD: jax.Array, c_VxD: jax.Array, counts_VxV: jax.Array, k: float,
-                            noise_V: jax.Array) -> jax.Array:
-    """Negated expected SGNS objective over all (w, c) (a loss to minimise):
-
-        L = −Σ_{w,c} [ #(w, c) log σ(w·c) + k #w P_n(c) log σ(−w·c) ].
-    """
-    scores_VxV = w_VxD @ c_VxD.T
-    words_V = jnp.sum(counts_VxV, axis=1)
-    negatives_VxV = k * words_V[:, None] * noise_V[None, :]
-    return -jnp.sum(counts_VxV * jax.nn.log_sigmoid(scores_VxV) + negatives_VxV * jax.nn.log_sigmoid(-scores_VxV))
-
-
-def fit_expected_sgns(counts_VxV: np.ndarray, k: float, noise_V: np.ndarray, dim: int, steps: int,
-                      seed: int = 0, log_every: int = 0):
-    """Minimise `expected_sgns_objective` full-batch with optax L-BFGS (zoom line search), in float64:
-    the objective sums |D| pair terms, and float32 cannot resolve the changes of rare pairs.
-
-    Returns (W_VxD, C_VxD, history): history is [(step, objective, max |w·c − SPMI|, RMSE)] over
-    pairs with #(w, c) > 0, every `log_every` steps (0: only at the end).
-    """
-    with jax.enable_x64(True):
-        return _fit_expected_sgns(counts_VxV, k, noise_V, dim, steps, seed, log_every)
-
-
-def _fit_expected_sgns(counts_VxV, k, noise_V, dim, steps, seed, log_every):
-    target = shifted_pmi(counts_VxV, k, noise_V)
-    observed = counts_VxV > 0
-    counts, noise = jnp.asarray(counts_VxV, jnp.float64), jnp.asarray(noise_V / noise_V.sum(), jnp.float64)
-    key_w, key_c = jax.random.split(jax.random.key(seed))
-    vocab_size = counts_VxV.shape[0]
-    params = tuple(jax.random.uniform(key, (vocab_size, dim), jnp.float64, -0.5 / dim, 0.5 / dim) for key in (key_w, key_c))
-    loss = lambda p: expected_sgns_objective(p[0], p[1], counts, k, noise)
-    optimizer = optax.lbfgs()
-    value_and_grad = optax.value_and_grad_from_state(loss)
-
-    @functools.partial(jax.jit, static_argnums=2)
-    def run(params, opt_state, n):
-        def one(carry, _):
-            p, s = carry
-            value, grad = value_and_grad(p, state=s)
-            updates, s = optimizer.update(grad, s, p, value=value, grad=grad, value_fn=loss)
-            return (optax.apply_updates(p, updates), s), None
-        return jax.lax.scan(one, (params, opt_state), None, length=n)[0]
-
-    def record(p):
-        gap = np.abs(np.asarray(p[0] @ p[1].T, np.float64) - target)[observed]
-        return float(loss(p)), float(gap.max()), float(np.sqrt(np.mean(gap ** 2)))
-
-    opt_state, history, done = optimizer.init(params), [], 0
-    while done < steps:
-        n = min(log_every or steps, steps - done)
-        params, opt_state = run(params, opt_state, n)
-        done += n
-        history.append((done, *record(params)))
-    return np.asarray(params[0]), np.asarray(params[1]), history

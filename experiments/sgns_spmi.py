@@ -1,0 +1,286 @@
+"""SGNS factorises shifted PMI, on real text: (a) the exact optimum, (b) the sampled trainer, (c) Levy & Goldberg's Table 1.
+
+    python experiments/sgns_spmi.py --config configs/theory_pd.yaml            # all three parts
+    python experiments/sgns_spmi.py --config configs/theory_pd.yaml --part exact
+
+(a) exact: pdcorpus restricted to its 1000 most frequent words, fixed window 5, k = 5, noise ∝
+    count^0.75. The expected objective is minimised over the score matrix (Newton; d ≥ V makes every
+    score matrix reachable) and factored exactly (d = V); expected: max |w·c − SPMI| < 1e-10 over all
+    pairs with #(w, c) >= 1. For contrast, L-BFGS over the factors (d = V) is far from it after
+    hundreds of steps: rare pairs carry almost no curvature.
+(b) stochastic: the library's SGNS trainer (full vocabulary, fixed window, no subsampling, so the
+    pair counts are exactly those it samples from); Pearson/Spearman/RMSE of w·c against SPMI by
+    pair-count band, for each d and number of epochs; expected: Pearson >= 0.9 for #(w, c) >= 100.
+(c) Table 1: % deviation from the optimal objective (ℓ − ℓ*)/ℓ* reached by SGNS training and by SVD,
+    for d in {100, 500, 1000}, next to the paper's figures.
+Writes experiments/results/sgns_spmi_<part>.json and .png.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import time
+
+import numpy as np
+import yaml
+
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+@dataclasses.dataclass(frozen=True)
+class TheoryConfig:
+    """Settings of the three parts (configs/theory_pd.yaml)."""
+
+    corpus: str = "../shared/data/pdcorpus.txt.gz"
+    window: int = 5
+    negative: int = 5
+    min_count: int = 5
+    seed: int = 1
+    exact_vocab: int = 1000
+    newton_steps: int = 15
+    lbfgs_steps: int = 300
+    lbfgs_log_every: int = 25
+    stochastic_dims: tuple[int, ...] = (100, 300)
+    stochastic_epochs: tuple[int, ...] = (1, 5)
+    table_vocab: int = 2000
+    table_corpus_words: int = 1_000_000
+    table_dims: tuple[int, ...] = (100, 500, 1000)
+    table_epochs: int = 3
+
+
+def load_theory_config(path: str | None) -> TheoryConfig:
+    raw = {} if path is None else (yaml.safe_load(open(path)) or {})
+    return TheoryConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+
+
+def restricted_counts(corpus: str, vocab_size: int, window: int):
+    """The corpus restricted to its `vocab_size` most frequent words: (prepared corpus, dense fixed-window #(w, c))."""
+    from jaxembed.theory.pmi import pair_counts
+    from jaxembed.train import prepare_corpus
+    prepared = prepare_corpus(corpus, min_count=1, max_vocab_size=vocab_size)
+    return prepared, pair_counts(prepared.ids_N, prepared.sentence_ends_S, len(prepared.vocab), window)
+
+
+def exact_part(cfg: TheoryConfig) -> dict:
+    from jaxembed.theory.pmi import shifted_pmi, smoothed_noise, svd_embeddings
+    from jaxembed.theory.sgns_objective import (deviation_percent, fit_expected_sgns, newton_scores, optimal_objective,
+                                                score_errors)
+    prepared, counts = restricted_counts(cfg.corpus, cfg.exact_vocab, cfg.window)
+    noise = smoothed_noise(prepared.vocab.counts)
+    target, observed = shifted_pmi(counts, cfg.negative, noise), counts > 0
+    optimum = optimal_objective(counts, cfg.negative, noise)
+    start = time.perf_counter()
+    scores, newton = newton_scores(counts, cfg.negative, noise, cfg.newton_steps)
+    newton_seconds = time.perf_counter() - start
+    w, c = svd_embeddings(scores, cfg.exact_vocab)
+    max_error, rmse = score_errors(w @ c.T, target, observed)
+    start = time.perf_counter()
+    lw, lc, lbfgs = fit_expected_sgns(counts, cfg.negative, noise, cfg.exact_vocab, cfg.lbfgs_steps, cfg.seed,
+                                      cfg.lbfgs_log_every)
+    lbfgs_seconds = time.perf_counter() - start
+    rows = lambda history: [{"step": s, "objective": v, "deviation_percent": deviation_percent(v, optimum),
+                             "max_abs_error": m, "rmse": r} for s, v, m, r in history]
+    result = {"vocab": cfg.exact_vocab, "pairs": float(counts.sum()), "observed_fraction": float(observed.mean()),
+              "optimal_objective": optimum, "newton": rows(newton), "newton_seconds": newton_seconds,
+              "factors": {"dim": cfg.exact_vocab, "max_abs_error": max_error, "rmse": rmse},
+              "lbfgs_factors": rows(lbfgs), "lbfgs_seconds": lbfgs_seconds}
+    plot_exact(result, counts[observed], target[observed], (lw @ lc.T)[observed], (w @ c.T)[observed])
+    return result
+
+
+def plot_exact(result: dict, counts_P, target_P, lbfgs_P, newton_P) -> None:
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for name, label in (("newton", "Newton on scores, then exact factors"), ("lbfgs_factors", "L-BFGS on factors (d = V)")):
+        steps = [r["step"] for r in result[name]]
+        axes[0].semilogy(steps, [max(r["max_abs_error"], 1e-16) for r in result[name]], "o-", label=f"{label}: max")
+        axes[0].semilogy(steps, [max(r["rmse"], 1e-16) for r in result[name]], "--", label=f"{label}: RMSE")
+    axes[0].axhline(0.01, color="k", lw=0.8, ls=":")
+    axes[0].set(xlabel="step", ylabel="|w·c − SPMI| over observed pairs", title=f"exact SGNS optimum, V = {result['vocab']}")
+    axes[0].legend(fontsize=7)
+    sample = np.random.default_rng(0).choice(len(target_P), min(20000, len(target_P)), replace=False)
+    for ax, scores, title in ((axes[1], newton_P, "Newton + factors"), (axes[2], lbfgs_P, "L-BFGS factors")):
+        points = ax.scatter(target_P[sample], scores[sample], s=2, c=np.log10(counts_P[sample]), cmap="viridis")
+        lims = [target_P.min(), target_P.max()]
+        ax.plot(lims, lims, "r-", lw=0.8)
+        ax.set(xlabel="SPMI = log(#(w,c) / (k #w P_n(c)))", ylabel="w·c", title=title)
+    fig.colorbar(points, ax=axes[2], label="log10 #(w, c)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(RESULTS_DIR, "sgns_spmi_exact.png"), dpi=110)
+
+
+COUNT_BANDS = ((1, 10), (10, 100), (100, 1000), (1000, np.inf))
+
+
+def band_statistics(counts_P, scores_P, target_P) -> list[dict]:
+    from scipy import stats
+    out = []
+    for low, high in COUNT_BANDS:
+        band = (counts_P >= low) & (counts_P < high)
+        if band.sum() > 2:
+            x, y = target_P[band], scores_P[band]
+            out.append({"min_count": low, "max_count": None if high == np.inf else high, "pairs": int(band.sum()),
+                        "pearson": float(stats.pearsonr(x, y)[0]), "spearman": float(stats.spearmanr(x, y)[0]),
+                        "rmse": float(np.sqrt(np.mean((x - y) ** 2)))})
+    return out
+
+
+def stochastic_part(cfg: TheoryConfig) -> dict:
+    from jaxembed.config import TrainConfig
+    from jaxembed.data.cooccur import count_cooccurrences
+    from jaxembed.theory.pmi import smoothed_noise
+    from jaxembed.train import prepare_corpus, train_word2vec
+    base = TrainConfig(window=cfg.window, negative=cfg.negative, sample=0.0, shrink_windows=False,
+                       min_count=cfg.min_count, seed=cfg.seed)
+    prepared = prepare_corpus(cfg.corpus, base.min_count, base.max_vocab_size, base.max_sentence_length)
+    cooc = count_cooccurrences(prepared.ids_N, prepared.sentence_ends_S, len(prepared.vocab), cfg.window,
+                               symmetric=True, distance_weighting=np.ones(cfg.window))
+    rows, cols, counts = cooc.rows_N, cooc.cols_N, cooc.values_N.astype(np.float64)
+    word_totals = np.bincount(rows, weights=counts, minlength=len(prepared.vocab))
+    noise = smoothed_noise(prepared.vocab.counts)
+    target = np.log(counts) - np.log(cfg.negative * word_totals[rows]) - np.log(noise[cols])
+    runs = []
+    for dim in cfg.stochastic_dims:
+        for epochs in cfg.stochastic_epochs:
+            result = train_word2vec(cfg.corpus, base.replace(dim=dim, epochs=epochs), progress=False)
+            syn0, syn1neg = np.asarray(result.state.syn0_VxD), np.asarray(result.state.syn1_RxD)
+            scores = np.einsum("pd,pd->p", syn0[rows], syn1neg[cols])
+            runs.append({"dim": dim, "epochs": epochs, "train_seconds": result.metrics["train_seconds"],
+                         "bands": band_statistics(counts, scores, target)})
+            print(f"  d={dim} epochs={epochs}: " + ", ".join(f"#>={b['min_count']}: r={b['pearson']:.3f}" for b in runs[-1]["bands"]),
+                  flush=True)
+            if (dim, epochs) == (cfg.stochastic_dims[-1], cfg.stochastic_epochs[-1]):
+                plot_stochastic(runs, counts, scores, target)
+    frequent = [b["pearson"] for r in runs for b in r["bands"] if b["min_count"] == 100]
+    return {"pairs": len(counts), "runs": runs, "best_pearson_count_ge_100": max(frequent)}
+
+
+def plot_stochastic(runs: list[dict], counts_P, scores_P, target_P) -> None:
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    frequent = counts_P >= 100
+    sample = np.random.default_rng(0).choice(np.flatnonzero(frequent), min(20000, int(frequent.sum())), replace=False)
+    axes[0].scatter(target_P[sample], scores_P[sample], s=2, c=np.log10(counts_P[sample]), cmap="viridis")
+    lims = [target_P[sample].min(), target_P[sample].max()]
+    axes[0].plot(lims, lims, "r-", lw=0.8)
+    last = runs[-1]
+    axes[0].set(xlabel="SPMI", ylabel="w·c (syn0 · syn1neg)", title=f"SGNS trainer, d={last['dim']}, {last['epochs']} epochs, #(w,c) ≥ 100")
+    for dim in sorted({r["dim"] for r in runs}):
+        mine = [r for r in runs if r["dim"] == dim]
+        for low in (10, 100, 1000):
+            values = [next((b["pearson"] for b in r["bands"] if b["min_count"] == low), np.nan) for r in mine]
+            axes[1].plot([r["epochs"] for r in mine], values, "o-", label=f"d={dim}, {low} ≤ #(w,c)")
+    axes[1].axhline(0.9, color="k", lw=0.8, ls=":")
+    axes[1].set(xlabel="epochs", ylabel="Pearson(w·c, SPMI)", title="by pair-count band")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(RESULTS_DIR, "sgns_spmi_stochastic.png"), dpi=110)
+
+
+TABLE_NEGATIVES = (1, 5, 15)
+
+
+def corpus_prefix(path: str, words: int) -> str:
+    """The first `words` tokens of the corpus as a one-line text file beside the results (made once)."""
+    from jaxembed.data.corpus import iter_line_pieces
+    out = os.path.join(RESULTS_DIR, f"{os.path.basename(path).split('.')[0]}_first{words}.txt")
+    if not os.path.exists(out):
+        tokens: list[bytes] = []
+        for piece, _ in iter_line_pieces(path):
+            tokens.extend(piece[:words - len(tokens)])
+            if len(tokens) >= words:
+                break
+        with open(out + ".tmp", "wb") as f:
+            f.write(b" ".join(tokens) + b"\n")
+        os.replace(out + ".tmp", out)
+    return out
+
+
+def table_part(cfg: TheoryConfig) -> dict:
+    """Levy & Goldberg (2014) Table 1: % deviation from ℓ* of SGNS training and of SVD of shifted PPMI."""
+    from jaxembed.config import TrainConfig
+    from jaxembed.theory.pmi import smoothed_noise, svd_embeddings
+    from jaxembed.theory.sgns_objective import deviation_percent, negative_counts, optimal_objective
+    from jaxembed.train import train_word2vec
+    corpus = corpus_prefix(cfg.corpus, cfg.table_corpus_words)
+    prepared, counts = restricted_counts(corpus, cfg.table_vocab, cfg.window)
+    noise = smoothed_noise(prepared.vocab.counts)
+
+    def objective(scores_VxV, k):
+        negatives = negative_counts(counts, k, noise)
+        return float(-np.sum(counts * log_sigmoid(scores_VxV) + negatives * log_sigmoid(-scores_VxV)))
+
+    cells = []
+    for k in TABLE_NEGATIVES:
+        optimum = optimal_objective(counts, k, noise)
+        sppmi = shifted_ppmi(counts, k, noise)
+        cells.append({"k": k, "method": "SPPMI (full rank)", "dim": None,
+                      "deviation_percent": deviation_percent(objective(sppmi, k), optimum)})
+        for dim in cfg.table_dims:
+            w, c = svd_embeddings(sppmi, dim)
+            cells.append({"k": k, "method": "SVD of SPPMI", "dim": dim,
+                          "deviation_percent": deviation_percent(objective(w @ c.T, k), optimum)})
+            config = TrainConfig(dim=dim, negative=k, window=cfg.window, sample=0.0, shrink_windows=False, min_count=1,
+                                 max_vocab_size=cfg.table_vocab, epochs=cfg.table_epochs, seed=cfg.seed)
+            state = train_word2vec(corpus, config, progress=False).state
+            scores = np.asarray(state.syn0_VxD, np.float64) @ np.asarray(state.syn1_RxD, np.float64).T
+            cells.append({"k": k, "method": "SGNS (jaxembed trainer)", "dim": dim,
+                          "deviation_percent": deviation_percent(objective(scores, k), optimum)})
+            print(f"  k={k} d={dim}: " + ", ".join(f"{c['method']} {c['deviation_percent']:.2f}%" for c in cells[-2:]), flush=True)
+    return {"corpus_words": prepared.raw_words, "vocab": cfg.table_vocab, "pairs": float(counts.sum()),
+            "observed_fraction": float((counts > 0).mean()), "cells": cells, "table": format_table(cells, cfg.table_dims)}
+
+
+def shifted_ppmi(counts_VxV: np.ndarray, k: int, noise_V: np.ndarray) -> np.ndarray:
+    """max(SPMI_k,P_n, 0), with unobserved pairs at 0 (the sparse matrix SVD factorises)."""
+    from jaxembed.theory.pmi import shifted_pmi
+    return np.maximum(np.nan_to_num(shifted_pmi(counts_VxV, k, noise_V), neginf=0.0), 0.0)
+
+
+def log_sigmoid(x: np.ndarray) -> np.ndarray:
+    return -np.logaddexp(0.0, -x)
+
+
+def format_table(cells: list[dict], dims: tuple[int, ...]) -> str:
+    """Markdown: one row per method and d, one column per k."""
+    lines = ["| method | d | " + " | ".join(f"k = {k}" for k in TABLE_NEGATIVES) + " |",
+             "|---|---|" + "---|" * len(TABLE_NEGATIVES)]
+    for method in dict.fromkeys(c["method"] for c in cells):
+        for dim in dict.fromkeys(c["dim"] for c in cells if c["method"] == method):
+            values = [next(c["deviation_percent"] for c in cells if (c["method"], c["dim"], c["k"]) == (method, dim, k))
+                      for k in TABLE_NEGATIVES]
+            lines.append(f"| {method} | {dim or 'V'} | " + " | ".join(f"{v:.2f}%" for v in values) + " |")
+    return "\n".join(lines)
+
+
+def pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default=os.path.join(os.path.dirname(__file__), "..", "configs", "theory_pd.yaml"))
+    parser.add_argument("--part", choices=["exact", "stochastic", "table", "all"], default="all")
+    parser.add_argument("--corpus", help="overrides the config's corpus")
+    args = parser.parse_args()
+    cfg = load_theory_config(args.config)
+    if args.corpus:
+        cfg = dataclasses.replace(cfg, corpus=args.corpus)
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    parts = {"exact": exact_part, "stochastic": stochastic_part, "table": table_part}
+    for name in (parts if args.part == "all" else [args.part]):
+        print(f"part {name}...", flush=True)
+        result = {"config": dataclasses.asdict(cfg), **parts[name](cfg)}
+        with open(os.path.join(RESULTS_DIR, f"sgns_spmi_{name}.json"), "w") as f:
+            json.dump(result, f, indent=1)
+        print(json.dumps({k: v for k, v in result.items() if k not in ("config", "newton", "lbfgs_factors", "runs")},
+                         indent=1), flush=True)
+
+
+if __name__ == "__main__":
+    main()
