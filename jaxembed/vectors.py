@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from jaxembed.errors import ConfigError, UnknownWordError
+
 
 def unit_rows(emb_VxD: np.ndarray) -> np.ndarray:
     """Rows scaled to unit L2 norm (zero rows stay zero)."""
@@ -49,7 +51,7 @@ class Vectors:
         try:
             return self.index[word]
         except KeyError:
-            raise KeyError(f"word {word!r} is not in the vocabulary ({len(self)} words)") from None
+            raise UnknownWordError(f"word {word!r} is not in the vocabulary ({len(self)} words)") from None
 
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of two words."""
@@ -64,7 +66,7 @@ class Vectors:
         positive = [positive] if isinstance(positive, str) else list(positive)
         negative = [negative] if isinstance(negative, str) else list(negative)
         if not positive and not negative:
-            raise ValueError("most_similar needs at least one positive or negative word")
+            raise ConfigError("most_similar needs at least one positive or negative word")
         ids = [self.word_id(w) for w in positive + negative]
         signs = np.array([1.0] * len(positive) + [-1.0] * len(negative), dtype=np.float32)
         query = unit_rows((signs @ self.unit[ids])[None])[0]

@@ -1,11 +1,12 @@
 """Corpus reading, vocabulary and encoding against plain-Python oracles and gensim's vocabulary."""
 import collections
 import gzip
+import os
 
 import numpy as np
 import pytest
 
-from jaxembed.data.corpus import count_words, encode_corpus, iter_line_pieces, sentence_ends
+from jaxembed.data.corpus import count_words, encode_corpus, iter_token_blocks, sentence_ends
 from jaxembed.data.vocab import build_vocab
 from jaxembed.errors import ConfigError, InputFileError
 
@@ -20,14 +21,28 @@ def write(tmp_path, name, text: bytes):
     return str(path)
 
 
-@pytest.mark.parametrize("name", ["c.txt", "c.txt.gz"])
-def test_pieces_never_split_tokens(tmp_path, name):
-    text = b"alpha beta  gamma\ndelta\tepsilon zeta\n\neta theta"
-    path = write(tmp_path, name, text)
+def joined_lines(blocks) -> list[list[bytes]]:
+    """The lines (token lists) that iter_token_blocks' (tokens, line_ends) blocks describe."""
+    lines, current = [], []
+    for tokens, ends in blocks:
+        start = 0
+        for end in ends:
+            lines.append(current + tokens[start:end])
+            current, start = [], end
+        current = current + tokens[start:]
+    assert current == []  # the end of the file ends the last line
+    return lines
+
+
+@pytest.mark.parametrize("name", ["c.txt", "c.txt.gz", "gzip-without-suffix"])
+@pytest.mark.parametrize("text", [b"alpha beta  gamma\ndelta\tepsilon zeta\n\neta theta", b"a b\n", b"", b"x\n\n y "])
+def test_blocks_hold_the_lines_and_never_split_tokens(tmp_path, name, text):
+    path = write(tmp_path, name + (".gz" if name.startswith("gzip") else ""), text)
+    if name.startswith("gzip"):
+        os.rename(path, path[:-3])
+        path = path[:-3]
     for block in (1, 3, 7, 1 << 20):
-        pieces = list(iter_line_pieces(path, block_bytes=block))
-        assert [t for tokens, _ in pieces for t in tokens] == text.split()
-        assert sum(ends for _, ends in pieces) == 4  # three newlines + final unterminated line
+        assert joined_lines(iter_token_blocks(path, block_bytes=block)) == [line.split() for line in text.split(b"\n")]
 
 
 def test_sentence_ends_cut_long_lines():
