@@ -26,12 +26,11 @@ import jax.numpy as jnp
 import msgpack
 import numpy as np
 
-from jaxembed.config import make_config
+from jaxembed.config import CHECKPOINT_SECONDS, make_config
 from jaxembed.errors import ConfigError, InputFileError, TrainingDiverged
 from jaxembed.io.atomic import atomic_open
 
 CHECKPOINT_NAME = "checkpoint.msgpack"
-CHECKPOINT_SECONDS = 300.0
 FORMAT_VERSION = 1
 
 
@@ -154,6 +153,13 @@ class Checkpointer:
                 f"block {self.saved.block}) is kept")
 
 
+def check_no_checkpoint(directory: str | os.PathLike) -> None:
+    """A fresh run must not overwrite the checkpoint of an unfinished one."""
+    if os.path.exists(checkpoint_path(directory)):
+        raise ConfigError(f"{os.fspath(directory)!r} holds the checkpoint of an unfinished run ({checkpoint_path(directory)}): "
+                          f"resume it (jaxembed train --resume {os.fspath(directory)}) or delete the file")
+
+
 def start_run(state: Any, config: Any, corpus: dict, directory: str | os.PathLike | None, every_seconds: float,
               resume: bool) -> tuple[Any, Position, Checkpointer | None]:
     """(state, position, checkpointer) to train from: a fresh run, or the checkpoint in `directory` when resuming.
@@ -168,9 +174,7 @@ def start_run(state: Any, config: Any, corpus: dict, directory: str | os.PathLik
     checkpointer = Checkpointer(directory, every_seconds, config, corpus)
     path = checkpoint_path(directory)
     if not resume:
-        if os.path.exists(path):
-            raise ConfigError(f"{os.fspath(directory)!r} holds the checkpoint of an unfinished run ({path}): "
-                              f"resume it (jaxembed train --resume {os.fspath(directory)}) or delete the file")
+        check_no_checkpoint(directory)
         return state, Position(), checkpointer
     payload = load_checkpoint(directory)
     saved_config = make_config(payload["config"])

@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxembed.checkpoint import CHECKPOINT_SECONDS, start_run
-from jaxembed.config import TrainConfig
+from jaxembed.checkpoint import start_run
+from jaxembed.config import CHECKPOINT_SECONDS, TrainConfig
 from jaxembed.data.batches import example_blocks
 from jaxembed.data.corpus import MAX_SENTENCE_LENGTH, TokenIds, count_words, encode_corpus
 from jaxembed.data.huffman import HuffmanTree, build_huffman

@@ -22,8 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxembed.checkpoint import CHECKPOINT_SECONDS, start_run
-from jaxembed.config import GloveConfig
+from jaxembed.checkpoint import start_run
+from jaxembed.config import CHECKPOINT_SECONDS, GloveConfig
 from jaxembed.data.cooccur import Cooccurrences, count_cooccurrences
 from jaxembed.loop import EpochLoop, run_epochs
 from jaxembed.losses.glove import glove_grads

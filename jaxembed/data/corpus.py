@@ -181,8 +181,8 @@ class TokenIds:
         return out
 
 
-def encode_corpus(path: str | os.PathLike, index: dict[bytes, int],
-                  max_sentence_length: int = MAX_SENTENCE_LENGTH, tmp_dir: str | None = None) -> tuple[TokenIds, np.ndarray]:
+def encode_corpus(path: str | os.PathLike, index: dict[bytes, int], max_sentence_length: int = MAX_SENTENCE_LENGTH,
+                  tmp_dir: str | None = None, block_bytes: int = READ_BLOCK_BYTES) -> tuple[TokenIds, np.ndarray]:
     """Map the corpus to vocabulary ids, dropping out-of-vocabulary tokens, in one streaming pass.
 
     Returns (ids_N, sentence_ends_S int64): ids of in-vocabulary tokens in order (a `TokenIds`
@@ -191,7 +191,7 @@ def encode_corpus(path: str | os.PathLike, index: dict[bytes, int],
     """
     file = tempfile.TemporaryFile(dir=tmp_dir, prefix="jaxembed-ids-")
     end_blocks, kept_total, line_start = [], 0, 0
-    for tokens, line_ends_L in iter_token_blocks(path):
+    for tokens, line_ends_L in iter_token_blocks(path, block_bytes):
         ids = np.fromiter(map(index.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
         kept_J = np.concatenate([[0], np.cumsum(ids >= 0)])
         raw_ends = block_sentence_ends(len(tokens), line_ends_L, line_start, max_sentence_length)
