@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 from tqdm.auto import tqdm
 
-from jaxembed.checkpoint import Checkpointer, Position, all_finite, host_state
+from jaxembed.checkpoint import Checkpointer, Position
 from jaxembed.errors import TrainingDiverged, TrainingInterrupted
 
 MAX_CALLS_IN_FLIGHT = 32
@@ -134,7 +136,7 @@ def run_epochs(loop: EpochLoop, state: Any, position: Position, checkpointer: Ch
             position.finish_epoch(time.perf_counter() - epoch_start)
             bar.update(position.epoch * loop.units_per_epoch - done)
             done = position.epoch * loop.units_per_epoch
-        if not all_finite(host_state(state)):
+        if not all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(state)):  # on device: no host copy
             kept = checkpointer.kept() if checkpointer else "no checkpoint was being written"
             raise TrainingDiverged(f"training diverged: the final parameters hold NaN or inf; {kept}")
     return state, position

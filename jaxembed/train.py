@@ -85,10 +85,27 @@ def output_rows(vocab_size: int, hs: bool, negative: int) -> int:
     return (vocab_size - 1 if hs else 0) + (vocab_size if negative else 0)
 
 
-def init_word2vec(seed: int, vocab_size: int, dim: int, output_size: int) -> Word2VecState:
-    """word2vec init: syn0 ~ U(−0.5/D, 0.5/D), output rows (syn1, syn1neg) = 0."""
-    syn0 = jax.random.uniform(jax.random.key(seed), (vocab_size, dim), jnp.float32, -0.5 / dim, 0.5 / dim)
+INIT_ROWS = 1 << 13
+
+
+def init_word2vec(seed: int, vocab_size: int, dim: int, output_size: int, rows_per_draw: int = INIT_ROWS) -> Word2VecState:
+    """word2vec init: syn0 ~ U(−0.5/D, 0.5/D), output rows (syn1, syn1neg) = 0.
+
+    syn0 is drawn `rows_per_draw` rows at a time (block b from fold_in(key(seed), b)) into the
+    donated table, so the peak memory is the table plus one block rather than several V×D temporaries.
+    """
+    key, syn0 = jax.random.key(seed), jnp.zeros((vocab_size, dim), jnp.float32)
+    for block, start in enumerate(range(0, vocab_size, rows_per_draw)):
+        syn0 = draw_rows(syn0, jax.random.fold_in(key, block), start, min(rows_per_draw, vocab_size - start))
     return Word2VecState(syn0, jnp.zeros((output_size, dim), jnp.float32))
+
+
+@functools.partial(jax.jit, static_argnums=3, donate_argnums=0)
+def draw_rows(table_VxD: jax.Array, key: jax.Array, start: jax.Array, rows: int) -> jax.Array:
+    """table_VxD with rows [start, start + rows) drawn from U(−0.5/D, 0.5/D)."""
+    dim = table_VxD.shape[1]
+    block_RxD = jax.random.uniform(key, (rows, dim), jnp.float32, -0.5 / dim, 0.5 / dim)
+    return jax.lax.dynamic_update_slice(table_VxD, block_RxD, (start, 0))
 
 
 def huffman_targets(tree: HuffmanTree | None) -> Targets:

@@ -21,12 +21,15 @@ from jaxembed.vectors import Vectors
 TEXT_FORMAT = "%.6g"
 
 
-def write_text_rows(f, vectors: Vectors) -> None:
-    """`word v_1 ... v_D\\n` per word (the body of word2vec text, the whole of GloVe text)."""
-    text = io.StringIO()
-    np.savetxt(text, np.asarray(vectors.vectors, dtype=np.float32), fmt=TEXT_FORMAT, delimiter=" ")
-    for word, line in zip(vectors.words, text.getvalue().splitlines()):
-        f.write(f"{word} {line}\n".encode("utf-8"))
+def write_text_rows(f, vectors: Vectors, rows_per_write: int = 4096) -> None:
+    """`word v_1 ... v_D\n` per word (the body of word2vec text, the whole of GloVe text; values as
+    np.savetxt formats them), `rows_per_write` rows at a time so memory does not grow with the vocabulary."""
+    emb_VxD = np.asarray(vectors.vectors, dtype=np.float32)
+    row_format = " ".join([TEXT_FORMAT] * emb_VxD.shape[1])
+    for start in range(0, len(emb_VxD), rows_per_write):
+        rows = emb_VxD[start:start + rows_per_write].tolist()
+        words = vectors.words[start:start + rows_per_write]
+        f.write("".join(f"{word} {row_format % tuple(row)}\n" for word, row in zip(words, rows)).encode("utf-8"))
 
 
 def save_word2vec(path: str | os.PathLike, vectors: Vectors, binary: bool = False) -> None:
