@@ -71,20 +71,17 @@ def parse_header(line: bytes, path: str) -> tuple[int, int]:
     return count, dim
 
 
+def first_record_values(body: bytes) -> bytes:
+    """What follows the word on the first line of the body."""
+    return body.split(b"\n", 1)[0].rstrip().partition(b" ")[2]
+
+
 def looks_binary(body: bytes, dim: int) -> bool:
-    """True if the body is binary: its first record is not a text line of a word and `dim` numbers,
-    and the body is not NUL-free UTF-8 (so a malformed text file gets text errors)."""
-    _, _, values = body.split(b"\n", 1)[0].rstrip().partition(b" ")
+    """True unless the first record is a text line of a word and `dim` numbers."""
     try:
-        if len(np.asarray(values.decode("ascii").split(), dtype=np.float32)) == dim:
-            return False
+        return len(np.asarray(first_record_values(body).decode("ascii").split(), dtype=np.float32)) != dim
     except (UnicodeDecodeError, ValueError):
-        pass
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
         return True
-    return b"\0" in body
 
 
 def parse_text_lines(lines: list[bytes], dim: int, path: str, first_lineno: int) -> tuple[list[str], np.ndarray]:
@@ -146,13 +143,21 @@ def unique_vectors(words: list[str], emb: np.ndarray, path: str) -> Vectors:
 
 
 def parse_word2vec(data: bytes, path: str, binary: bool | None = None) -> Vectors:
-    """word2vec text or binary from the file's bytes; `binary=None` detects the format from the first record."""
+    """word2vec text or binary from the file's bytes; `binary=None` detects the format: the one the
+    first record suggests is tried first, then the other; if both fail, the error reported is the
+    text one when the first record's values are ASCII (as text values always are), else the binary one."""
     header, _, body = data.partition(b"\n")
     count, dim = parse_header(header, path)
-    if binary is None:
-        binary = looks_binary(body, dim)
-    reader = read_binary_body if binary else read_text_body
-    return unique_vectors(*reader(body, count, dim, path), path)
+    if binary is not None:
+        return unique_vectors(*(read_binary_body if binary else read_text_body)(body, count, dim, path), path)
+    readers = [read_binary_body, read_text_body] if looks_binary(body, dim) else [read_text_body, read_binary_body]
+    errors = {}
+    for reader in readers:
+        try:
+            return unique_vectors(*reader(body, count, dim, path), path)
+        except InputFileError as e:
+            errors[reader] = e
+    raise errors[read_text_body if first_record_values(body).isascii() else read_binary_body]
 
 
 def load_word2vec(path: str | os.PathLike, binary: bool | None = None) -> Vectors:
