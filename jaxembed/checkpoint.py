@@ -183,7 +183,7 @@ def start_run(state: Any, config: Any, corpus: dict, directory: str | os.PathLik
     changed = {k: (payload["corpus"].get(k), v) for k, v in corpus.items() if k != "path" and payload["corpus"].get(k) != v}
     if changed:
         detail = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changed.items())
-        raise InputFileError(f"corpus {corpus['path']!r} is not the one checkpoint {path!r} was trained on ({detail})")
+        raise InputFileError(f"corpus {corpus.get('path')!r} is not the one checkpoint {path!r} was trained on ({detail})")
     try:
         position = Position(**payload["position"])
     except TypeError as e:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from jaxembed.data.corpus import count_words, encode_corpus, iter_token_blocks, sentence_ends
+from jaxembed.data.corpus import count_words, encode_corpus, iter_token_blocks
 from jaxembed.data.vocab import build_vocab
 from jaxembed.errors import ConfigError, InputFileError
 
@@ -44,10 +44,6 @@ def test_blocks_hold_the_lines_and_never_split_tokens(tmp_path, name, text):
         path = path[:-3]
     for block in (1, 3, 7, 1 << 20):
         assert joined_lines(iter_token_blocks(path, block_bytes=block)) == [line.split() for line in text.split(b"\n")]
-
-
-def test_sentence_ends_cut_long_lines():
-    np.testing.assert_array_equal(sentence_ends(np.array([3, 25]), 10), [3, 13, 23, 25])
 
 
 def test_vocab_sorted_by_count_ties_first_seen_and_min_count():

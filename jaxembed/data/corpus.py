@@ -125,20 +125,10 @@ def count_words(path: str | os.PathLike) -> tuple[collections.Counter, int]:
     return counts, total
 
 
-def sentence_ends(line_ends: np.ndarray, max_sentence_length: int) -> np.ndarray:
-    """Token offsets where sentences end: line ends plus a cut every `max_sentence_length` tokens of a line.
-
-    line_ends: (L,) increasing end offsets of the lines in the raw token stream.
-    """
-    starts = np.concatenate([[0], line_ends[:-1]])
-    cuts = [np.arange(s + max_sentence_length, e, max_sentence_length) for s, e in zip(starts, line_ends) if e - s > max_sentence_length]
-    return np.unique(np.concatenate([line_ends, *cuts])) if cuts else line_ends
-
-
 def block_sentence_ends(n: int, line_ends_L: np.ndarray, line_start: int, max_sentence_length: int) -> np.ndarray:
-    """Raw-token offsets (1..n) in a block of n tokens after which a sentence ends: its line ends and
-    a cut every `max_sentence_length` tokens of a line; the block's first line began `line_start`
-    tokens before the block (a negative offset)."""
+    """Raw-token offsets (0..n) in a block of n tokens at which a sentence ends: its line ends and a
+    cut every `max_sentence_length` tokens of a line (as gensim cuts long lines); the block's first
+    line began at offset `line_start` <= 0, i.e. before the block."""
     after_J = np.arange(1, n + 1)
     line_J = np.searchsorted(line_ends_L, after_J, side="left")
     starts_L = np.concatenate([[line_start], line_ends_L])
@@ -187,7 +177,7 @@ def encode_corpus(path: str | os.PathLike, index: dict[bytes, int], max_sentence
 
     Returns (ids_N, sentence_ends_S int64): ids of in-vocabulary tokens in order (a `TokenIds`
     spooled to a temporary file in `tmp_dir`, default $TMPDIR), and the offsets into `ids_N` where
-    each sentence ends (raw-token sentences, cut as `sentence_ends`).
+    each sentence ends (raw-token sentences, cut as `block_sentence_ends`).
     """
     file = tempfile.TemporaryFile(dir=tmp_dir, prefix="jaxembed-ids-")
     end_blocks, kept_total, line_start = [], 0, 0
