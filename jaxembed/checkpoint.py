@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import msgpack
 import numpy as np
 
-from jaxembed.config import CHECKPOINT_SECONDS, make_config
+from jaxembed.config import make_config
 from jaxembed.errors import ConfigError, InputFileError, TrainingDiverged
 from jaxembed.io.atomic import atomic_open
 

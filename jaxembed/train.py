@@ -28,12 +28,13 @@ from jaxembed.data.huffman import HuffmanTree, build_huffman
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.vocab import Vocab, build_vocab
 from jaxembed.errors import InputFileError
-from jaxembed.losses.cbow import context_counts, context_row_updates
 from jaxembed.loop import EpochLoop, run_epochs
+from jaxembed.losses.cbow import context_counts, context_row_updates
 from jaxembed.losses.logistic import logistic_grads, window_logistic_grads
 from jaxembed.losses.sgns import sgns_labels, sgns_targets
 from jaxembed.optim.sparse import RowOptimizer, apply_rows, sgd_rows, word2vec_schedule
 from jaxembed.vectors import Vectors
+
 
 @dataclasses.dataclass(frozen=True)
 class PreparedCorpus:

@@ -9,7 +9,6 @@ invalid UTF-8 words, truncation, trailing bytes, duplicate words.
 """
 from __future__ import annotations
 
-import io
 import os
 
 import numpy as np
