@@ -2,15 +2,17 @@
 
     python experiments/sgns_spmi.py --config configs/theory_pd.yaml            # all three parts
     python experiments/sgns_spmi.py --config configs/theory_pd.yaml --part exact
+    python experiments/sgns_spmi.py --config configs/theory_pd.yaml --part stochastic --stochastic-vocab 1000
 
 (a) exact: pdcorpus restricted to its 1000 most frequent words, fixed window 5, k = 5, noise ∝
     count^0.75. The expected objective is minimised over the score matrix (Newton; d ≥ V makes every
     score matrix reachable) and factored exactly (d = V); expected: max |w·c − SPMI| < 1e-10 over all
     pairs with #(w, c) >= 1. For contrast, L-BFGS over the factors (d = V) is far from it after
     hundreds of steps: rare pairs carry almost no curvature.
-(b) stochastic: the library's SGNS trainer (full vocabulary, fixed window, no subsampling, so the
-    pair counts are exactly those it samples from); Pearson/Spearman/RMSE of w·c against SPMI by
-    pair-count band, for each d and number of epochs; expected: Pearson >= 0.9 for #(w, c) >= 100.
+(b) stochastic: the library's SGNS trainer (fixed window, no subsampling, so the pair counts are
+    exactly those it samples from), on the full vocabulary or the V most frequent words; Pearson/
+    Spearman/RMSE of w·c (syn0 · syn1neg) against SPMI by pair-count band, for each d and number of
+    epochs; the bar: Pearson >= 0.9 for #(w, c) >= 100.
 (c) Table 1: % deviation from the optimal objective (ℓ − ℓ*)/ℓ* reached by SGNS training and by SVD,
     for d in {100, 500, 1000}, next to the paper's figures.
 Writes experiments/results/sgns_spmi_<part>.json and .png.
@@ -44,6 +46,7 @@ class TheoryConfig:
     lbfgs_log_every: int = 25
     stochastic_dims: tuple[int, ...] = (100, 300)
     stochastic_epochs: tuple[int, ...] = (1, 5)
+    stochastic_vocab: int | None = None
     table_vocab: int = 2000
     table_corpus_words: int = 1_000_000
     table_dims: tuple[int, ...] = (100, 500, 1000)
@@ -133,7 +136,8 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
     from jaxembed.theory.pmi import smoothed_noise
     from jaxembed.train import prepare_corpus, train_word2vec
     base = TrainConfig(window=cfg.window, negative=cfg.negative, sample=0.0, shrink_windows=False,
-                       min_count=cfg.min_count, seed=cfg.seed)
+                       min_count=1 if cfg.stochastic_vocab else cfg.min_count, max_vocab_size=cfg.stochastic_vocab,
+                       seed=cfg.seed)
     prepared = prepare_corpus(cfg.corpus, base.min_count, base.max_vocab_size, base.max_sentence_length)
     cooc = count_cooccurrences(prepared.ids_N, prepared.sentence_ends_S, len(prepared.vocab), cfg.window,
                                symmetric=True, distance_weighting=np.ones(cfg.window))
@@ -152,12 +156,17 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
             print(f"  d={dim} epochs={epochs}: " + ", ".join(f"#>={b['min_count']}: r={b['pearson']:.3f}" for b in runs[-1]["bands"]),
                   flush=True)
             if (dim, epochs) == (cfg.stochastic_dims[-1], cfg.stochastic_epochs[-1]):
-                plot_stochastic(runs, counts, scores, target)
+                plot_stochastic(runs, counts, scores, target, part_name("stochastic", cfg))
     frequent = [b["pearson"] for r in runs for b in r["bands"] if b["min_count"] == 100]
     return {"pairs": len(counts), "runs": runs, "best_pearson_count_ge_100": max(frequent)}
 
 
-def plot_stochastic(runs: list[dict], counts_P, scores_P, target_P) -> None:
+def part_name(part: str, cfg: TheoryConfig) -> str:
+    """Output name of a part: the stochastic part on a restricted vocabulary gets its size appended."""
+    return f"sgns_spmi_{part}" + (f"_V{cfg.stochastic_vocab}" if part == "stochastic" and cfg.stochastic_vocab else "")
+
+
+def plot_stochastic(runs: list[dict], counts_P, scores_P, target_P, name: str) -> None:
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     frequent = counts_P >= 100
@@ -176,7 +185,7 @@ def plot_stochastic(runs: list[dict], counts_P, scores_P, target_P) -> None:
     axes[1].set(xlabel="epochs", ylabel="Pearson(w·c, SPMI)", title="by pair-count band")
     axes[1].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(os.path.join(RESULTS_DIR, "sgns_spmi_stochastic.png"), dpi=110)
+    fig.savefig(os.path.join(RESULTS_DIR, name + ".png"), dpi=110)
 
 
 TABLE_NEGATIVES = (1, 5, 15)
@@ -267,16 +276,19 @@ def main() -> None:
     parser.add_argument("--config", default=os.path.join(os.path.dirname(__file__), "..", "configs", "theory_pd.yaml"))
     parser.add_argument("--part", choices=["exact", "stochastic", "table", "all"], default="all")
     parser.add_argument("--corpus", help="overrides the config's corpus")
+    parser.add_argument("--stochastic-vocab", type=int, help="overrides the config's stochastic_vocab (the V most frequent words)")
     args = parser.parse_args()
     cfg = load_theory_config(args.config)
     if args.corpus:
         cfg = dataclasses.replace(cfg, corpus=args.corpus)
+    if args.stochastic_vocab:
+        cfg = dataclasses.replace(cfg, stochastic_vocab=args.stochastic_vocab)
     os.makedirs(RESULTS_DIR, exist_ok=True)
     parts = {"exact": exact_part, "stochastic": stochastic_part, "table": table_part}
     for name in (parts if args.part == "all" else [args.part]):
         print(f"part {name}...", flush=True)
         result = {"config": dataclasses.asdict(cfg), **parts[name](cfg)}
-        with open(os.path.join(RESULTS_DIR, f"sgns_spmi_{name}.json"), "w") as f:
+        with open(os.path.join(RESULTS_DIR, part_name(name, cfg) + ".json"), "w") as f:
             json.dump(result, f, indent=1)
         print(json.dumps({k: v for k, v in result.items() if k not in ("config", "newton", "lbfgs_factors", "runs")},
                          indent=1), flush=True)

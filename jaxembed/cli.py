@@ -1,4 +1,5 @@
-"""Command line: `jaxembed train | eval | convert | demo`. Bad input exits with status 2 and a message."""
+"""Command line: `jaxembed train | eval | convert | similar | demo`. Bad input exits with status 2 and a message;
+an interrupted training run saves a checkpoint and exits with status 130."""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +7,8 @@ import json
 import os
 import sys
 
-from jaxembed.config import MODELS, FastTextConfig, GloveConfig, TrainConfig, make_config, read_config_file
-from jaxembed.errors import JaxembedError
+from jaxembed.config import CHECKPOINT_SECONDS, MODELS, FastTextConfig, GloveConfig, TrainConfig, make_config, read_config_file
+from jaxembed.errors import ConfigError, JaxembedError
 
 DEMO_CORPUS = os.path.join(os.path.dirname(__file__), "data", "wordnet.txt.gz")
 DEMO_WORDS = ("king", "dog", "blue", "run", "happy", "music")
@@ -47,17 +48,39 @@ def as_bool(flag: int | None) -> bool | None:
     return None if flag is None else bool(flag)
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig | GloveConfig | FastTextConfig:
-    """Config file settings, then the flags given on the command line; unset values take model defaults.
-    A flag that does not apply to the model (e.g. --negative with glove) is an error."""
+def flag_settings(args: argparse.Namespace) -> dict:
+    """The training settings given as flags (unset flags left out)."""
     flags = dict(model=args.model, dim=args.dim, window=args.window, negative=args.negative, hs=as_bool(args.hs),
                  cbow_mean=as_bool(args.cbow_mean), shrink_windows=as_bool(args.shrink_windows), sample=args.sample, min_count=args.min_count,
                  max_vocab_size=args.max_vocab_size, epochs=args.epochs, alpha=args.alpha, min_alpha=args.min_alpha,
                  batch_size=args.batch_size, seed=args.seed, x_max=args.x_max, eta=args.eta, memory_mb=args.memory_mb,
                  output=args.glove_output, minn=args.minn, maxn=args.maxn, bucket=args.bucket, cbow=args.cbow)
+    return {k: v for k, v in flags.items() if v is not None}
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig | GloveConfig | FastTextConfig:
+    """Config file settings, then the flags given on the command line; unset values take model defaults.
+    A flag that does not apply to the model (e.g. --negative with glove) is an error."""
     settings = read_config_file(args.config) if args.config else {}
-    settings.update({k: v for k, v in flags.items() if v is not None})
+    settings.update(flag_settings(args))
     return make_config(settings)
+
+
+def run_plan(args: argparse.Namespace) -> tuple[TrainConfig | GloveConfig, str, str]:
+    """(config, corpus, output directory): from the flags, or from the checkpoint with --resume DIR."""
+    from jaxembed.checkpoint import check_no_checkpoint, checkpoint_config
+    if not args.resume:
+        if not args.corpus or not args.out:
+            raise ConfigError("--corpus and --out are required (or --resume DIR to continue a run)")
+        check_no_checkpoint(args.out)
+        return config_from_args(args), args.corpus, args.out
+    given = sorted(flag_settings(args)) + (["config"] if args.config else [])
+    if given:
+        raise ConfigError(f"--resume continues the run with its saved settings; drop {', '.join(given)}")
+    if args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
+        raise ConfigError(f"--resume writes to the run's own directory {args.resume!r}; drop --out {args.out!r}")
+    config, saved_corpus = checkpoint_config(args.resume)
+    return config, args.corpus or saved_corpus, args.resume
 
 
 def write_json(path: str, data: dict) -> None:
@@ -68,43 +91,57 @@ def write_json(path: str, data: dict) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from jaxembed.checkpoint import remove_checkpoint
     from jaxembed.train import train_word2vec
     from jaxembed.train_fasttext import train_fasttext
     from jaxembed.train_glove import train_glove
-    config = config_from_args(args)
+    config, corpus, out = run_plan(args)
+    if args.checkpoint_every < 0:
+        raise ConfigError(f"--checkpoint-every must be >= 0 seconds, got {args.checkpoint_every}")
+    os.makedirs(out, exist_ok=True)
     train = {GloveConfig: train_glove, FastTextConfig: train_fasttext}.get(type(config), train_word2vec)
-    result = train(args.corpus, config, progress=not args.quiet)
-    os.makedirs(args.out, exist_ok=True)
-    result.vectors.save(os.path.join(args.out, "vectors.txt"))
+    result = train(corpus, config, progress=not args.quiet, checkpoint_dir=out, checkpoint_every=args.checkpoint_every,
+                   resume=bool(args.resume))
+    result.vectors.save(os.path.join(out, "vectors.txt"))
     if args.binary:
-        result.vectors.save(os.path.join(args.out, "vectors.bin"), binary=True)
+        result.vectors.save(os.path.join(out, "vectors.bin"), binary=True)
     if isinstance(config, FastTextConfig):
         from jaxembed.io.fasttext import save_fasttext_model
-        save_fasttext_model(os.path.join(args.out, "model.bin"), result.state)
-    write_json(os.path.join(args.out, "metrics.json"), result.metrics)
+        save_fasttext_model(os.path.join(out, "model.bin"), result.state)
+    write_json(os.path.join(out, "metrics.json"), result.metrics)
+    remove_checkpoint(out)
     m = result.metrics
     print(f"trained {m['vocab_size']} words x {config.dim} in {m['train_seconds']:.1f} s "
-          f"({m['words_per_second']:,.0f} words/s, final loss {m['loss']:.4f}); wrote {args.out}/vectors.txt")
-
-
-def load_vectors(path: str):
-    """word2vec text/binary vectors, or a fastText `.bin` model (recognised by its magic number)."""
-    from jaxembed.io.fasttext import is_fasttext_model, load_fasttext
-    from jaxembed.io.word2vec import load_word2vec
-    return load_fasttext(path) if is_fasttext_model(path) else load_word2vec(path)
+          f"({m['words_per_second']:,.0f} words/s, final loss {m['loss']:.4f}); wrote {out}/vectors.txt")
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
     from jaxembed.eval.benchmarks import evaluate_all, format_results
+    from jaxembed.io.formats import load_vectors
+    if args.restrict_vocab < 1:
+        raise ConfigError(f"--restrict-vocab must be >= 1, got {args.restrict_vocab}")
     results = evaluate_all(load_vectors(args.vectors), restrict_vocab=args.restrict_vocab)
     print(json.dumps(results, indent=1) if args.json else format_results(results))
 
 
+CONVERT_FORMATS = {"text": "word2vec", "binary": "word2vec-binary", "glove": "glove"}
+
+
 def cmd_convert(args: argparse.Namespace) -> None:
-    from jaxembed.io.word2vec import save_word2vec
+    from jaxembed.io.formats import load_vectors, save_vectors
     vectors = load_vectors(args.input)
-    save_word2vec(args.output, vectors, binary=args.to == "binary")
+    save_vectors(args.output, vectors, CONVERT_FORMATS[args.to])
     print(f"wrote {len(vectors)} vectors of dim {vectors.dim} to {args.output} ({args.to})")
+
+
+def cmd_similar(args: argparse.Namespace) -> None:
+    from jaxembed.io.formats import load_vectors
+    if args.topn < 1:
+        raise ConfigError(f"--topn must be >= 1, got {args.topn}")
+    vectors = load_vectors(args.vectors)
+    for word in args.words:
+        neighbours = ", ".join(f"{w} {s:.3f}" for w, s in vectors.most_similar(word, topn=args.topn))
+        print(f"{word}: {neighbours}")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -133,24 +170,36 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train vectors on a corpus")
-    train.add_argument("--corpus", required=True, help="text file (text8-style or one sentence per line), .gz ok")
-    train.add_argument("--out", required=True, help="output directory for vectors.txt and metrics.json "
+    train.add_argument("--corpus", help="text file (text8-style or one sentence per line), gzip ok")
+    train.add_argument("--out", help="output directory for vectors.txt, metrics.json and the checkpoint "
                        "(fasttext also writes model.bin, loadable by the official fastText)")
     train.add_argument("--binary", action="store_true", help="also write vectors.bin (word2vec binary)")
+    train.add_argument("--resume", metavar="DIR", help="continue the interrupted run whose checkpoint is in DIR "
+                       "(its settings and corpus are saved there)")
+    train.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_SECONDS, metavar="SECONDS",
+                       help=f"write OUT/checkpoint.msgpack this often (default {CHECKPOINT_SECONDS:.0f}; 0: only on Ctrl-C); "
+                       "removed when the run finishes")
     add_train_arguments(train)
     train.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("eval", help="Google analogies, WordSim-353 and SimLex-999")
-    ev.add_argument("vectors", help="word2vec text or binary vectors, or a fastText .bin model")
+    ev.add_argument("vectors", help="word2vec text or binary, GloVe text or a fastText .bin model (detected)")
     ev.add_argument("--json", action="store_true", help="print JSON")
     ev.add_argument("--restrict-vocab", type=int, default=300_000, help="use the N most frequent words (default 300000)")
     ev.set_defaults(func=cmd_eval)
 
-    conv = sub.add_parser("convert", help="convert word2vec text <-> binary (input may be a fastText .bin: writes its .vec)")
-    conv.add_argument("input")
+    conv = sub.add_parser("convert", help="convert between word2vec text, word2vec binary and GloVe text "
+                          "(a fastText .bin as input writes its vocabulary vectors, as its .vec)")
+    conv.add_argument("input", help="vectors in any supported format (detected)")
     conv.add_argument("output")
-    conv.add_argument("--to", choices=["text", "binary"], required=True)
+    conv.add_argument("--to", choices=list(CONVERT_FORMATS), required=True, help="text, binary (word2vec) or glove")
     conv.set_defaults(func=cmd_convert)
+
+    sim = sub.add_parser("similar", help="nearest neighbours (cosine) of words")
+    sim.add_argument("vectors", help="vectors in any supported format")
+    sim.add_argument("words", nargs="+")
+    sim.add_argument("--topn", type=int, default=10)
+    sim.set_defaults(func=cmd_similar)
 
     demo = sub.add_parser("demo", help="train on the bundled WordNet corpus and show results (offline, ~1 min)")
     demo.add_argument("--epochs", type=int, default=5)
@@ -165,11 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except JaxembedError as e:
+    except (JaxembedError, OSError) as e:
         print(f"jaxembed {args.command}: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"jaxembed {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(f"jaxembed {args.command}: {e or 'interrupted'}", file=sys.stderr)
         return 130
     return 0
 

@@ -11,6 +11,8 @@ from jaxembed.errors import ConfigError, InputFileError
 
 WORD2VEC_MODELS = ("sgns", "cbow", "sg-hs", "cbow-hs")
 MODELS = WORD2VEC_MODELS + ("glove", "fasttext")
+CHECKPOINT_SECONDS = 300.0
+"""Default seconds between periodic training checkpoints (jaxembed.checkpoint)."""
 
 
 @dataclasses.dataclass(frozen=True)

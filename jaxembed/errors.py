@@ -11,3 +11,18 @@ class InputFileError(JaxembedError):
 
 class ConfigError(JaxembedError, ValueError):
     """A hyperparameter or argument is invalid; the message names it and the allowed range."""
+
+
+class UnknownWordError(JaxembedError, KeyError):
+    """A queried word is not in the vocabulary (a KeyError, so `except KeyError` and `in` checks still work)."""
+
+    def __str__(self) -> str:  # KeyError's str() would show the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+class TrainingDiverged(JaxembedError):
+    """The loss or the parameters became NaN or infinite; the message says where, and which checkpoint is kept."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on SIGINT/SIGTERM after writing a checkpoint; the message says how to resume."""

@@ -8,9 +8,9 @@ window); negative sampling and hierarchical softmax only in the target rows, and
 """
 from __future__ import annotations
 
-import collections
 import dataclasses
 import functools
+import itertools
 import os
 import time
 from typing import Any
@@ -19,30 +19,30 @@ import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
 
-from jaxembed.config import TrainConfig
+from jaxembed.checkpoint import start_run
+from jaxembed.config import CHECKPOINT_SECONDS, TrainConfig
 from jaxembed.data.batches import example_blocks
-from jaxembed.data.corpus import MAX_SENTENCE_LENGTH, count_words, encode_corpus
+from jaxembed.data.corpus import MAX_SENTENCE_LENGTH, TokenIds, count_words, encode_corpus
 from jaxembed.data.huffman import HuffmanTree, build_huffman
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.vocab import Vocab, build_vocab
 from jaxembed.errors import InputFileError
+from jaxembed.loop import EpochLoop, run_epochs
 from jaxembed.losses.cbow import context_counts, context_row_updates
 from jaxembed.losses.logistic import logistic_grads, window_logistic_grads
 from jaxembed.losses.sgns import sgns_labels, sgns_targets
 from jaxembed.optim.sparse import RowOptimizer, apply_rows, sgd_rows, word2vec_schedule
 from jaxembed.vectors import Vectors
 
-MAX_CALLS_IN_FLIGHT = 32
-
 
 @dataclasses.dataclass(frozen=True)
 class PreparedCorpus:
-    """vocab; ids_N: in-vocabulary token ids; sentence_ends_S: sentence end offsets; raw_words: all tokens."""
+    """vocab; ids_N: in-vocabulary token ids (on disk, read by slices); sentence_ends_S: sentence end
+    offsets; raw_words: all tokens."""
 
     vocab: Vocab
-    ids_N: np.ndarray
+    ids_N: TokenIds
     sentence_ends_S: np.ndarray
     raw_words: int
 
@@ -61,7 +61,7 @@ def prepare_corpus(path: str | os.PathLike, min_count: int, max_vocab_size: int 
     if len(vocab) < 2:
         raise InputFileError(f"corpus file {os.fspath(path)!r}: {len(vocab)} distinct word(s) occur at least "
                              f"min_count={min_count} times; training needs at least 2")
-    ids, ends = encode_corpus(path, vocab.index, max_sentence_length or raw_words + 1, eos)
+    ids, ends = encode_corpus(path, vocab.index, max_sentence_length or raw_words + 1, eos=eos)
     return PreparedCorpus(vocab, ids, ends, raw_words)
 
 
@@ -87,10 +87,27 @@ def output_rows(vocab_size: int, hs: bool, negative: int) -> int:
     return (vocab_size - 1 if hs else 0) + (vocab_size if negative else 0)
 
 
-def init_word2vec(seed: int, vocab_size: int, dim: int, output_size: int) -> Word2VecState:
-    """word2vec init: syn0 ~ U(−0.5/D, 0.5/D), output rows (syn1, syn1neg) = 0."""
-    syn0 = jax.random.uniform(jax.random.key(seed), (vocab_size, dim), jnp.float32, -0.5 / dim, 0.5 / dim)
+INIT_ROWS = 1 << 13
+
+
+def init_word2vec(seed: int, vocab_size: int, dim: int, output_size: int, rows_per_draw: int = INIT_ROWS) -> Word2VecState:
+    """word2vec init: syn0 ~ U(−0.5/D, 0.5/D), output rows (syn1, syn1neg) = 0.
+
+    syn0 is drawn `rows_per_draw` rows at a time (block b from fold_in(key(seed), b)) into the
+    donated table, so the peak memory is the table plus one block rather than several V×D temporaries.
+    """
+    key, syn0 = jax.random.key(seed), jnp.zeros((vocab_size, dim), jnp.float32)
+    for block, start in enumerate(range(0, vocab_size, rows_per_draw)):
+        syn0 = draw_rows(syn0, jax.random.fold_in(key, block), start, min(rows_per_draw, vocab_size - start))
     return Word2VecState(syn0, jnp.zeros((output_size, dim), jnp.float32))
+
+
+@functools.partial(jax.jit, static_argnums=3, donate_argnums=0)
+def draw_rows(table_VxD: jax.Array, key: jax.Array, start: jax.Array, rows: int) -> jax.Array:
+    """table_VxD with rows [start, start + rows) drawn from U(−0.5/D, 0.5/D)."""
+    dim = table_VxD.shape[1]
+    block_RxD = jax.random.uniform(key, (rows, dim), jnp.float32, -0.5 / dim, 0.5 / dim)
+    return jax.lax.dynamic_update_slice(table_VxD, block_RxD, (start, 0))
 
 
 def huffman_targets(tree: HuffmanTree | None) -> Targets:
@@ -198,8 +215,21 @@ class TrainResult:
     state: Any
 
 
-def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: bool = True) -> TrainResult:
-    """Train skip-gram or CBOW with negative sampling and/or hierarchical softmax; returns syn0 as vectors."""
+def corpus_summary(corpus: str | os.PathLike, prepared: PreparedCorpus, **extra: int) -> dict:
+    """What a checkpoint records to recognise its corpus on resume."""
+    return {"path": os.path.abspath(corpus), "corpus_words": prepared.raw_words, "training_words": len(prepared.ids_N),
+            "vocab_size": len(prepared.vocab), **extra}
+
+
+def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: bool = True,
+                   checkpoint_dir: str | os.PathLike | None = None, checkpoint_every: float = CHECKPOINT_SECONDS,
+                   resume: bool = False) -> TrainResult:
+    """Train skip-gram or CBOW with negative sampling and/or hierarchical softmax; returns syn0 as vectors.
+
+    With `checkpoint_dir`, a checkpoint is written there every `checkpoint_every` seconds (0: only on
+    SIGINT/SIGTERM) and `resume=True` continues the run saved there, ending bit for bit where an
+    uninterrupted run ends (see jaxembed.checkpoint).
+    """
     start_time = time.perf_counter()
     prepared = prepare_corpus(corpus, config.min_count, config.max_vocab_size, config.max_sentence_length)
     vocab, ids = prepared.vocab, prepared.ids_N
@@ -211,35 +241,20 @@ def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: boo
     mode = hidden_mode(config)
     step = make_word2vec_step(sgd_rows(schedule), config.hs, ns_offset, mode)
     state = init_word2vec(config.seed, len(vocab), config.dim, output_rows(len(vocab), config.hs, config.negative))
+    state, position, checkpointer = start_run(state, config, corpus_summary(corpus, prepared), checkpoint_dir,
+                                              checkpoint_every, resume)
 
-    in_flight: collections.deque = collections.deque()
-    epoch_losses, examples, recent_loss = [], 0, float("nan")
-    bar = tqdm(total=len(ids) * config.epochs, unit="word", unit_scale=True, disable=not progress,
-               desc=config.model, dynamic_ncols=True, mininterval=0.5)
-    for epoch in range(config.epochs):
-        loss_sums, epoch_examples, done = [], 0, epoch * len(ids)
-        for block in example_blocks(ids, prepared.sentence_ends_S, keep_V, noise, config.window, config.negative,
-                                    config.window_examples, config.batch_size, config.batches_per_call, config.seed, epoch,
-                                    shrink_windows=config.shrink_windows):
-            state, loss_sum = step(state, paths, *block.arrays())
-            count = block.num_hidden if mode == "each" else block.num_examples
-            loss_sums.append(loss_sum)
-            epoch_examples += count
-            in_flight.append((loss_sum, count))
-            if len(in_flight) > MAX_CALLS_IN_FLIGHT:  # wait for the oldest call: bounds queued work and memory
-                finished_loss, finished_count = in_flight.popleft()
-                recent_loss = float(finished_loss) / max(finished_count, 1)
-            now_done = int(block.words_done_M[-1])
-            if now_done > done:
-                bar.update(now_done - done)
-                done = now_done
-            if len(loss_sums) % 50 == 0:
-                bar.set_postfix(epoch=epoch + 1, loss=f"{recent_loss:.4f}")
-        bar.update((epoch + 1) * len(ids) - done)
-        epoch_losses.append(float(jnp.sum(jnp.stack(loss_sums))) / max(epoch_examples, 1))
-        examples += epoch_examples
+    def blocks(epoch: int, skip: int):
+        return itertools.islice(example_blocks(ids, prepared.sentence_ends_S, keep_V, noise, config.window, config.negative,
+                                               config.window_examples, config.batch_size, config.batches_per_call,
+                                               config.seed, epoch, shrink_windows=config.shrink_windows), skip, None)
+
+    loop = EpochLoop(step=lambda s, block: step(s, paths, *block.arrays()), blocks=blocks,
+                     count=lambda block: block.num_hidden if mode == "each" else block.num_examples,
+                     progress=lambda epoch, index, block: int(block.words_done_M[-1]),
+                     epochs=config.epochs, units_per_epoch=len(ids), unit="word", desc=config.model)
+    state, position = run_epochs(loop, state, position, checkpointer, progress)
     emb = np.asarray(state.syn0_VxD)
-    bar.close()
     seconds = time.perf_counter() - start_time
-    metrics = run_metrics(corpus, prepared, config, seconds, epoch_losses, examples=examples)
+    metrics = run_metrics(corpus, prepared, config, seconds, position.epoch_losses, examples=position.total_examples)
     return TrainResult(Vectors(vocab.strings, emb), metrics, state)

@@ -16,8 +16,8 @@ order, and the LR decays over in-vocabulary tokens.
 """
 from __future__ import annotations
 
-import collections
 import functools
+import itertools
 import os
 import time
 
@@ -25,17 +25,18 @@ import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
 
-from jaxembed.config import FastTextConfig
+from jaxembed.checkpoint import start_run
+from jaxembed.config import CHECKPOINT_SECONDS, FastTextConfig
 from jaxembed.data.ngrams import EOS, SubwordSpec, subword_table
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.subword_batches import PackShape, pack_shape, packed_blocks
 from jaxembed.io.fasttext import LOSS_IDS, MODEL_IDS, WORD, FastTextArgs, FastTextModel
+from jaxembed.loop import EpochLoop, run_epochs
 from jaxembed.losses.fasttext import bag_row_updates, fasttext_grads
 from jaxembed.losses.sgns import sgns_labels
 from jaxembed.optim.sparse import RowOptimizer, apply_rows, sgd_rows, word2vec_schedule
-from jaxembed.train import MAX_CALLS_IN_FLIGHT, TrainResult, prepare_corpus, run_metrics
+from jaxembed.train import TrainResult, corpus_summary, prepare_corpus, run_metrics
 
 
 @flax.struct.dataclass
@@ -92,8 +93,11 @@ def fasttext_model(config: FastTextConfig, words: tuple[bytes, ...], counts: np.
                          input_RxD, output_VxD)
 
 
-def train_fasttext(corpus: str | os.PathLike, config: FastTextConfig, progress: bool = True) -> TrainResult:
-    """Train fastText; `result.vectors` answers OOV words, `result.state` is the `FastTextModel`."""
+def train_fasttext(corpus: str | os.PathLike, config: FastTextConfig, progress: bool = True,
+                   checkpoint_dir: str | os.PathLike | None = None, checkpoint_every: float = CHECKPOINT_SECONDS,
+                   resume: bool = False) -> TrainResult:
+    """Train fastText; `result.vectors` answers OOV words, `result.state` is the `FastTextModel`.
+    Checkpoints and resume as `train.train_word2vec`."""
     start_time = time.perf_counter()
     prepared = prepare_corpus(corpus, config.min_count, config.max_vocab_size, config.max_line_tokens + 1, eos=EOS)
     vocab, ids = prepared.vocab, prepared.ids_N
@@ -105,36 +109,21 @@ def train_fasttext(corpus: str | os.PathLike, config: FastTextConfig, progress: 
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
     step = make_fasttext_step(sgd_rows(schedule), shape)
     state = init_fasttext(config.seed, spec.rows, len(vocab), config.dim)
+    state, position, checkpointer = start_run(state, config, corpus_summary(corpus, prepared), checkpoint_dir,
+                                              checkpoint_every, resume)
 
-    in_flight: collections.deque = collections.deque()
-    epoch_losses, pairs, recent_loss = [], 0, float("nan")
-    bar = tqdm(total=len(ids) * config.epochs, unit="word", unit_scale=True, disable=not progress,
-               desc="fasttext", dynamic_ncols=True, mininterval=0.5)
-    for epoch in range(config.epochs):
-        loss_sums, epoch_pairs, done = [], 0, epoch * len(ids)
-        for block in packed_blocks(ids, prepared.sentence_ends_S, keep_V, noise, subwords, config.window,
-                                   config.negative, config.cbow, shape, config.batches_per_call, config.seed, epoch):
-            state, loss_sum = step(state, *block.arrays())
-            loss_sums.append(loss_sum)
-            epoch_pairs += block.num_pairs
-            in_flight.append((loss_sum, block.num_pairs))
-            if len(in_flight) > MAX_CALLS_IN_FLIGHT:  # wait for the oldest call: bounds queued work and memory
-                finished_loss, finished_pairs = in_flight.popleft()
-                recent_loss = float(finished_loss) / max(finished_pairs, 1)
-            now_done = int(block.words_done_M[-1])
-            if now_done > done:
-                bar.update(now_done - done)
-                done = now_done
-            if len(loss_sums) % 50 == 0:
-                bar.set_postfix(epoch=epoch + 1, loss=f"{recent_loss:.4f}")
-        bar.update((epoch + 1) * len(ids) - done)
-        epoch_losses.append(float(jnp.sum(jnp.stack(loss_sums))) / epoch_pairs if epoch_pairs else float("nan"))
-        pairs += epoch_pairs
+    def blocks(epoch: int, skip: int):
+        return itertools.islice(packed_blocks(ids, prepared.sentence_ends_S, keep_V, noise, subwords, config.window,
+                                              config.negative, config.cbow, shape, config.batches_per_call, config.seed,
+                                              epoch), skip, None)
+
+    loop = EpochLoop(step=lambda s, block: step(s, *block.arrays()), blocks=blocks, count=lambda block: block.num_pairs,
+                     progress=lambda epoch, index, block: int(block.words_done_M[-1]),
+                     epochs=config.epochs, units_per_epoch=len(ids), unit="word", desc="fasttext")
+    state, position = run_epochs(loop, state, position, checkpointer, progress)
     model = fasttext_model(config, vocab.words, vocab.counts, prepared.raw_words, np.asarray(state.input_RxD),
                            np.asarray(state.output_VxD))
-    vectors = model.vectors()
-    bar.close()
     seconds = time.perf_counter() - start_time
-    metrics = run_metrics(corpus, prepared, config, seconds, epoch_losses, examples=pairs, input_rows=spec.rows,
-                          micro_batch={"examples": shape.examples, "rows": shape.rows, "pairs": shape.pairs})
-    return TrainResult(vectors, metrics, model)
+    metrics = run_metrics(corpus, prepared, config, seconds, position.epoch_losses, examples=position.total_examples,
+                          input_rows=spec.rows, micro_batch={"examples": shape.examples, "rows": shape.rows, "pairs": shape.pairs})
+    return TrainResult(model.vectors(), metrics, model)

@@ -21,13 +21,14 @@ import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
 
-from jaxembed.config import GloveConfig
+from jaxembed.checkpoint import start_run
+from jaxembed.config import CHECKPOINT_SECONDS, GloveConfig
 from jaxembed.data.cooccur import Cooccurrences, count_cooccurrences
+from jaxembed.loop import EpochLoop, run_epochs
 from jaxembed.losses.glove import glove_grads
 from jaxembed.optim.sparse import adagrad_init, adagrad_rows, set_rows, unmarked
-from jaxembed.train import TrainResult, prepare_corpus, run_metrics
+from jaxembed.train import TrainResult, corpus_summary, prepare_corpus, run_metrics
 from jaxembed.vectors import Vectors
 
 
@@ -82,11 +83,12 @@ def make_glove_step(config: GloveConfig, vocab_size: int):
     return step
 
 
-def epoch_blocks(cooc: Cooccurrences, seed: int, epoch: int, batch_size: int, batches_per_call: int):
-    """Yield (rows_MxB, cols_MxB, x_MxB) of the nonzeros in this epoch's shuffled order; the last block padded with x = 0."""
+def epoch_blocks(cooc: Cooccurrences, seed: int, epoch: int, batch_size: int, batches_per_call: int, skip: int = 0):
+    """Yield (rows_MxB, cols_MxB, x_MxB) of the nonzeros in this epoch's shuffled order, after the first
+    `skip` blocks; the last block padded with x = 0."""
     order = np.random.default_rng([seed, epoch]).permutation(len(cooc))
     block = batch_size * batches_per_call
-    for start in range(0, len(order), block):
+    for start in range(skip * block, len(order), block):
         take = order[start:start + block]
         pad = block - len(take)
         arrays = (cooc.rows_N[take], cooc.cols_N[take], cooc.values_N[take].astype(np.float32))
@@ -99,35 +101,44 @@ def glove_vectors(params_RxE: np.ndarray, vocab_size: int, output: str) -> np.nd
     return word + params_RxE[vocab_size:, :-1] if output == "sum" else word.copy()
 
 
-def fit_glove(cooc: Cooccurrences, config: GloveConfig, progress: bool = False) -> tuple[GloveState, list[float], list[float]]:
-    """Adagrad epochs over the nonzeros of `cooc`: (final state, loss per nonzero and seconds, per epoch)."""
+def fit_glove(cooc: Cooccurrences, config: GloveConfig, progress: bool = False, checkpoint_dir: str | os.PathLike | None = None,
+              checkpoint_every: float = CHECKPOINT_SECONDS, resume: bool = False,
+              corpus: dict | None = None) -> tuple[GloveState, list[float], list[float]]:
+    """Adagrad epochs over the nonzeros of `cooc`: (final state, loss per nonzero and seconds, per epoch).
+
+    Checkpoints as in `train.train_word2vec`; `corpus` is what the checkpoint records of the corpus.
+    """
     step = make_glove_step(config, cooc.vocab_size)
     state = init_glove(config.seed, cooc.vocab_size, config.dim)
-    epoch_losses, epoch_seconds = [], []
-    bar = tqdm(total=len(cooc) * config.epochs, unit="pair", unit_scale=True, disable=not progress, desc="glove",
-               dynamic_ncols=True, mininterval=0.5)
-    for epoch in range(config.epochs):
-        epoch_start, losses = time.perf_counter(), []
-        for block in epoch_blocks(cooc, config.seed, epoch, config.batch_size, config.batches_per_call):
-            state, loss_sum = step(state, *block)
-            losses.append(loss_sum)
-            bar.update(int(np.count_nonzero(block[2])))
-        epoch_losses.append(float(jnp.sum(jnp.stack(losses))) / max(len(cooc), 1))
-        epoch_seconds.append(time.perf_counter() - epoch_start)
-        bar.set_postfix(epoch=epoch + 1, loss=f"{epoch_losses[-1]:.4f}")
-    bar.close()
-    return state, epoch_losses, epoch_seconds
+    state, position, checkpointer = start_run(state, config, {**(corpus or {}), "nonzeros": len(cooc)}, checkpoint_dir,
+                                              checkpoint_every, resume)
+    block_size = config.batch_size * config.batches_per_call
+
+    def blocks(epoch: int, skip: int):
+        return epoch_blocks(cooc, config.seed, epoch, config.batch_size, config.batches_per_call, skip)
+
+    loop = EpochLoop(step=lambda s, block: step(s, *block), blocks=blocks, count=lambda block: int(np.count_nonzero(block[2])),
+                     progress=lambda epoch, index, block: epoch * len(cooc) + min((index + 1) * block_size, len(cooc)),
+                     epochs=config.epochs, units_per_epoch=len(cooc), unit="pair", desc="glove")
+    state, position = run_epochs(loop, state, position, checkpointer, progress)
+    return state, position.epoch_losses, position.epoch_seconds
 
 
-def train_glove(corpus: str | os.PathLike, config: GloveConfig, progress: bool = True) -> TrainResult:
-    """Count the corpus's co-occurrences and fit GloVe; returns W + W̃ (or W) as vectors."""
+def train_glove(corpus: str | os.PathLike, config: GloveConfig, progress: bool = True,
+                checkpoint_dir: str | os.PathLike | None = None, checkpoint_every: float = CHECKPOINT_SECONDS,
+                resume: bool = False) -> TrainResult:
+    """Count the corpus's co-occurrences and fit GloVe; returns W + W̃ (or W) as vectors.
+
+    Checkpoints as in `train.train_word2vec`; on resume the counts are recomputed (deterministically).
+    """
     start_time = time.perf_counter()
     prepared = prepare_corpus(corpus, config.min_count, config.max_vocab_size, max_sentence_length=None)
     vocab = prepared.vocab
     cooc = count_cooccurrences(prepared.ids_N, prepared.sentence_ends_S, len(vocab), config.window,
                                config.symmetric, config.distance_weighting, config.memory_mb)
     count_seconds = time.perf_counter() - start_time
-    state, epoch_losses, epoch_seconds = fit_glove(cooc, config, progress)
+    state, epoch_losses, epoch_seconds = fit_glove(cooc, config, progress, checkpoint_dir, checkpoint_every, resume,
+                                                   corpus_summary(corpus, prepared))
     vectors = glove_vectors(np.asarray(state.params_RxE), len(vocab), config.output)
     seconds = time.perf_counter() - start_time
     metrics = run_metrics(corpus, prepared, config, seconds, epoch_losses, nonzeros=len(cooc),

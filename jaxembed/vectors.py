@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from jaxembed.errors import ConfigError, UnknownWordError
+
 
 def unit_rows(emb_VxD: np.ndarray) -> np.ndarray:
     """Rows scaled to unit L2 norm (zero rows stay zero)."""
@@ -50,7 +52,7 @@ class Vectors:
         try:
             return self.index[word]
         except KeyError:
-            raise KeyError(f"word {word!r} is not in the vocabulary ({len(self)} words)") from None
+            raise UnknownWordError(f"word {word!r} is not in the vocabulary ({len(self)} words)") from None
 
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of two words."""
@@ -66,7 +68,7 @@ class Vectors:
         positive = [positive] if isinstance(positive, str) else list(positive)
         negative = [negative] if isinstance(negative, str) else list(negative)
         if not positive and not negative:
-            raise ValueError("most_similar needs at least one positive or negative word")
+            raise ConfigError("most_similar needs at least one positive or negative word")
         query_D = unit_rows(self.query_rows(positive, negative)[None])[0]
         scores = self.unit[:restrict_vocab] @ query_D
         ids = [self.index[w] for w in positive + negative if w in self.index]
@@ -123,7 +125,7 @@ class SubwordVectors(Vectors):
             return self.vectors[self.index[word]]
         rows = self.spec.word_rows(encode_word(word), None)
         if not len(rows):
-            raise KeyError(f"word {word!r} is not in the vocabulary ({len(self)} words) and has no character "
+            raise UnknownWordError(f"word {word!r} is not in the vocabulary ({len(self)} words) and has no character "
                            f"n-grams (minn {self.spec.minn}, maxn {self.spec.maxn}) to build a vector from")
         return self.input_RxD[rows].mean(axis=0, dtype=np.float64).astype(np.float32)
 

@@ -1,14 +1,26 @@
 """Streaming corpus reader: text8-style one-line files or one sentence per line, plain or gzip.
 
-Tokens are whitespace-separated byte strings (decoded as UTF-8 only when written out). A line is a
-sentence; a line longer than `max_sentence_length` tokens is cut into pieces of that length, as
-gensim does (its `Text8Corpus`/`LineSentence` use 10,000), so windows never cross a cut.
+Tokens are whitespace-separated byte strings. A line is a sentence; a line longer than
+`max_sentence_length` tokens is cut into pieces of that length, as gensim does (its
+`Text8Corpus`/`LineSentence` use 10,000), so windows never cross a cut.
+
+Input policy: gzip is recognised by its magic bytes (any file name). Invalid UTF-8 byte sequences
+are replaced by U+FFFD as the text is read (Python's errors="replace"), so every word is valid
+UTF-8 and words differing only in invalid bytes are one word. A NUL byte means the file is not
+text (binary, UTF-16, another compression) and is an error, as is a token longer than
+`MAX_TOKEN_BYTES` (a file with no whitespace to split on), so memory stays bounded by the block size.
+
+The encoded corpus (4 bytes per in-vocabulary token) lives in an unlinked temporary file
+(`TokenIds`) and is read back slice by slice, so memory does not grow with the corpus.
 """
 from __future__ import annotations
 
 import collections
 import gzip
+import itertools
 import os
+import tempfile
+import zlib
 from collections.abc import Iterator
 from itertools import repeat
 
@@ -18,89 +30,173 @@ from jaxembed.errors import InputFileError
 
 MAX_SENTENCE_LENGTH = 10_000
 READ_BLOCK_BYTES = 1 << 22
+MAX_TOKEN_BYTES = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+WHITESPACE = (b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # what bytes.split() splits on
 
 
 def open_corpus(path: str | os.PathLike):
-    """Open `path` for binary reading, decompressing `.gz` transparently."""
+    """Open `path` for binary reading, decompressing gzip (detected by its magic bytes) transparently."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputFileError(f"corpus file {path!r} does not exist")
     if os.path.isdir(path):
         raise InputFileError(f"corpus file {path!r} is a directory")
     try:
-        return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+        with open(path, "rb") as f:
+            magic = f.read(2)
+        return gzip.open(path, "rb") if magic == GZIP_MAGIC else open(path, "rb")
     except OSError as e:
         raise InputFileError(f"corpus file {path!r} cannot be read: {e.strerror or e}") from e
 
 
-def iter_line_pieces(path: str | os.PathLike, block_bytes: int = READ_BLOCK_BYTES,
-                     eos: bytes | None = None) -> Iterator[tuple[list[bytes], bool]]:
-    """Yield `(tokens, ends_line)` pieces of the corpus in file order.
-
-    Reads fixed-size blocks so that memory stays bounded even for a file that is one huge line; a
-    piece ends at a newline (`ends_line=True`) or on whitespace inside a long line, never inside a token.
-    eos: a token appended to every newline-terminated line (fastText's `</s>`), or None.
-    """
-    line_end = [] if eos is None else [eos]
-    carry = b""
+def read_blocks(path: str, block_bytes: int) -> Iterator[bytes]:
+    """The raw (decompressed) bytes of the corpus in blocks of `block_bytes`; a NUL byte is an error."""
+    offset = 0
     with open_corpus(path) as f:
         while True:
             try:
                 block = f.read(block_bytes)
-            except (OSError, EOFError) as e:
-                raise InputFileError(f"corpus file {os.fspath(path)!r} is corrupt: {e}") from e
+            except (OSError, EOFError, zlib.error) as e:
+                raise InputFileError(f"corpus file {path!r} is corrupt: {e}") from e
             if not block:
-                break
-            lines = (carry + block).split(b"\n")
-            for line in lines[:-1]:
-                yield line.split() + line_end, True
-            last = lines[-1]
-            cut = max(last.rfind(b" "), last.rfind(b"\t"), last.rfind(b"\r"))
-            if cut >= 0:
-                yield last[:cut].split(), False
-                carry = last[cut + 1:]
-            else:
-                carry = last
-    if carry.strip():
-        yield carry.split(), True
+                return
+            nul = block.find(b"\0")
+            if nul >= 0:
+                raise InputFileError(f"corpus file {path!r} has a NUL byte at byte {offset + nul}: "
+                                     "it is not a text file (binary, UTF-16 or compressed other than gzip)")
+            yield block
+            offset += len(block)
+
+
+def valid_utf8(text: bytes) -> bytes:
+    """`text` with invalid UTF-8 sequences replaced by U+FFFD (unchanged, and not copied, when valid)."""
+    if text.isascii():
+        return text
+    try:
+        text.decode("utf-8")
+        return text
+    except UnicodeDecodeError:
+        return text.decode("utf-8", errors="replace").encode("utf-8")
+
+
+def split_lines(text: bytes, eos: bytes | None = None, ends_file: bool = False) -> tuple[list[bytes], np.ndarray]:
+    """Tokens of `text` and the offsets into them where its lines end: (tokens, line_ends_L int64).
+
+    Every "\n" ends a line, followed by the token `eos` when given (fastText's `</s>`); the text
+    after the last newline is an unfinished line, unless `ends_file` (the end of the file ends it).
+    """
+    lines = [line.split() for line in text.split(b"\n")]
+    if eos is not None:
+        lines = [line + [eos] for line in lines[:-1]] + lines[-1:]
+    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+    ends = np.cumsum(lengths)
+    return list(itertools.chain.from_iterable(lines)), ends if ends_file else ends[:-1]
+
+
+def last_whitespace(data: bytes) -> int:
+    return max(data.rfind(w) for w in WHITESPACE)
+
+
+def iter_token_blocks(path: str | os.PathLike, block_bytes: int = READ_BLOCK_BYTES,
+                      max_token_bytes: int = MAX_TOKEN_BYTES, eos: bytes | None = None) -> Iterator[tuple[list[bytes], np.ndarray]]:
+    """Yield `(tokens, line_ends)` per block read: the block's whole tokens in file order and the
+    offsets into `tokens` where lines end; the end of the file ends the last line. `eos`: a token
+    appended to every line that a newline ends (fastText's `</s>`), or None.
+
+    Joined, the blocks hold the lines of `text.split(b"\\n")` exactly. Memory stays bounded by
+    `block_bytes + max_token_bytes` even for a file that is one huge line; a token is never split.
+    """
+    path = os.fspath(path)
+    carry, offset = b"", 0
+    for block in read_blocks(path, block_bytes):
+        data = carry + block
+        cut = last_whitespace(data) + 1
+        carry = data[cut:]
+        if len(carry) > max_token_bytes:
+            raise InputFileError(f"corpus file {path!r}: no whitespace in {len(carry):,} bytes from byte "
+                                 f"{offset + cut:,} (longest token allowed: {max_token_bytes:,} bytes); not a text corpus?")
+        offset += cut
+        if cut:
+            yield split_lines(valid_utf8(data[:cut]), eos)
+    yield split_lines(valid_utf8(carry), eos, ends_file=True)
 
 
 def count_words(path: str | os.PathLike, eos: bytes | None = None) -> tuple[collections.Counter, int]:
     """Count every token of the corpus: (Counter bytes -> count in first-seen order, total tokens)."""
     counts: collections.Counter = collections.Counter()
     total = 0
-    for tokens, _ in iter_line_pieces(path, eos=eos):
+    for tokens, _ in iter_token_blocks(path, eos=eos):
         counts.update(tokens)
         total += len(tokens)
     return counts, total
 
 
-def sentence_ends(line_ends: np.ndarray, max_sentence_length: int) -> np.ndarray:
-    """Token offsets where sentences end: line ends plus a cut every `max_sentence_length` tokens of a line.
+def block_sentence_ends(n: int, line_ends_L: np.ndarray, line_start: int, max_sentence_length: int) -> np.ndarray:
+    """Raw-token offsets (0..n) in a block of n tokens at which a sentence ends: its line ends and a
+    cut every `max_sentence_length` tokens of a line (as gensim cuts long lines); the block's first
+    line began at offset `line_start` <= 0, i.e. before the block."""
+    after_J = np.arange(1, n + 1)
+    line_J = np.searchsorted(line_ends_L, after_J, side="left")
+    starts_L = np.concatenate([[line_start], line_ends_L])
+    cuts = after_J[(after_J - starts_L[line_J]) % max_sentence_length == 0]
+    return np.union1d(line_ends_L, cuts)
 
-    line_ends: (L,) increasing end offsets of the lines in the raw token stream.
-    """
-    starts = np.concatenate([[0], line_ends[:-1]])
-    cuts = [np.arange(s + max_sentence_length, e, max_sentence_length) for s, e in zip(starts, line_ends) if e - s > max_sentence_length]
-    return np.unique(np.concatenate([line_ends, *cuts])) if cuts else line_ends
+
+class TokenIds:
+    """(N,) int32 token ids in an unlinked temporary file, read back by slices (`ids[a:b]`,
+    `np.asarray(ids)`) so that holding the encoded corpus costs no memory."""
+
+    dtype = np.dtype(np.int32)
+
+    def __init__(self, file, length: int):
+        self._file = file
+        self.shape = (length,)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        if isinstance(key, slice) and key.step in (None, 1):
+            start, stop, _ = key.indices(len(self))
+            return self.read(start, max(start, stop))
+        return np.asarray(self)[key]
+
+    def __array__(self, dtype=None, copy=None):
+        ids = self.read(0, len(self))
+        return ids if dtype is None else ids.astype(dtype)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """ids[start:stop] as a new array, read from the file."""
+        out = np.empty(stop - start, self.dtype)
+        view, position = memoryview(out).cast("B"), start * self.dtype.itemsize
+        while len(view):
+            got = os.preadv(self._file.fileno(), [view], position)
+            if got <= 0:
+                raise InputFileError(f"temporary token file ended early at byte {position}")
+            view, position = view[got:], position + got
+        return out
 
 
 def encode_corpus(path: str | os.PathLike, index: dict[bytes, int], max_sentence_length: int = MAX_SENTENCE_LENGTH,
-                  eos: bytes | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Map the corpus to vocabulary ids, dropping out-of-vocabulary tokens.
+                  tmp_dir: str | None = None, block_bytes: int = READ_BLOCK_BYTES,
+                  eos: bytes | None = None) -> tuple[TokenIds, np.ndarray]:
+    """Map the corpus to vocabulary ids, dropping out-of-vocabulary tokens, in one streaming pass.
 
-    Returns (ids_N int32, sentence_ends_S int64): ids of in-vocabulary tokens in order, and the
-    offsets into `ids_N` where each sentence ends (raw-token sentences, cut as `sentence_ends`).
+    Returns (ids_N, sentence_ends_S int64): ids of in-vocabulary tokens in order (a `TokenIds`
+    spooled to a temporary file in `tmp_dir`, default $TMPDIR), and the offsets into `ids_N` where
+    each sentence ends (raw-token sentences, cut as `block_sentence_ends`).
     """
-    id_blocks, raw_line_ends, raw_total = [], [], 0
-    for tokens, ends_line in iter_line_pieces(path, eos=eos):
-        id_blocks.append(np.fromiter(map(index.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens)))
-        raw_total += len(tokens)
-        if ends_line:
-            raw_line_ends.append(raw_total)
-    raw_ids = np.concatenate(id_blocks) if id_blocks else np.zeros(0, np.int32)
-    raw_ends = sentence_ends(np.asarray(raw_line_ends, dtype=np.int64), max_sentence_length)
-    in_vocab = raw_ids >= 0
-    kept_before = np.concatenate([[0], np.cumsum(in_vocab, dtype=np.int64)])
-    ends = np.unique(kept_before[raw_ends])
-    return raw_ids[in_vocab], ends[ends > 0]
+    file = tempfile.TemporaryFile(dir=tmp_dir, prefix="jaxembed-ids-")
+    end_blocks, kept_total, line_start = [], 0, 0
+    for tokens, line_ends_L in iter_token_blocks(path, block_bytes, eos=eos):
+        ids = np.fromiter(map(index.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
+        kept_J = np.concatenate([[0], np.cumsum(ids >= 0)])
+        raw_ends = block_sentence_ends(len(tokens), line_ends_L, line_start, max_sentence_length)
+        end_blocks.append(kept_total + kept_J[raw_ends])
+        file.write(ids[ids >= 0].tobytes())
+        kept_total += int(kept_J[-1])
+        line_start = line_start - len(tokens) if not len(line_ends_L) else int(line_ends_L[-1]) - len(tokens)
+    file.flush()
+    ends = np.unique(np.concatenate(end_blocks))
+    return TokenIds(file, kept_total), ends[ends > 0]

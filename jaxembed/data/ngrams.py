@@ -63,31 +63,23 @@ def fnv1a_signed(strings: Sequence[bytes]) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class SubwordSpec:
-    """How words map to input rows: minn..maxn n-grams into `bucket` rows after `nwords` word rows.
-
-    pruned: fastText's pruneidx for pruned (quantised) dictionaries — None (no pruning), or a dict
-    bucket -> kept row; an empty dict means no n-gram rows at all.
-    """
+    """How words map to input rows: minn..maxn n-grams into `bucket` rows after `nwords` word rows."""
 
     nwords: int
     minn: int
     maxn: int
     bucket: int
-    pruned: dict[int, int] | None = None
 
     @property
     def rows(self) -> int:
         """Input table rows: words, then buckets."""
-        return self.nwords + (self.bucket if self.pruned is None else len(self.pruned))
+        return self.nwords + self.bucket
 
     def ngram_rows(self, grams: Sequence[bytes]) -> np.ndarray:
-        """(n,) int64 input rows of these n-grams (pruned buckets dropped)."""
+        """(n,) int64 input rows of these n-grams."""
         if self.maxn <= 0 or not grams or self.bucket <= 0:
             return np.zeros(0, np.int64)
-        buckets = fnv1a_signed(grams).astype(np.int64) % self.bucket
-        if self.pruned is not None:
-            buckets = np.array([self.pruned[b] for b in buckets if b in self.pruned], dtype=np.int64)
-        return self.nwords + buckets
+        return self.nwords + fnv1a_signed(grams).astype(np.int64) % self.bucket
 
     def word_rows(self, word: bytes, word_id: int | None) -> np.ndarray:
         """Input rows averaged into `word`'s vector: [word_id] + n-gram rows (in vocabulary), n-gram rows
@@ -121,15 +113,10 @@ class SubwordTable:
 
 def subword_table(words: Sequence[bytes], spec: SubwordSpec) -> SubwordTable:
     """Rows of every vocabulary word (`SubwordSpec.word_rows` with word_id = its index), hashed in one batch."""
-    grams_per_word = [[] if w == EOS or spec.maxn <= 0 else char_ngrams(w, spec.minn, spec.maxn) for w in words]
-    if spec.pruned is None:
-        gram_rows = spec.ngram_rows([g for grams in grams_per_word for g in grams])
-        gram_counts = [len(grams) for grams in grams_per_word]
-    else:  # pruned buckets vanish, so map word by word
-        per_word = [spec.ngram_rows(grams) for grams in grams_per_word]
-        gram_rows = np.concatenate(per_word or [np.zeros(0, np.int64)])
-        gram_counts = [len(rows) for rows in per_word]
-    gram_owner = np.repeat(np.arange(len(words)), gram_counts)
+    grams_per_word = [[] if w == EOS or spec.maxn <= 0 or spec.bucket <= 0 else char_ngrams(w, spec.minn, spec.maxn)
+                      for w in words]
+    gram_rows = spec.ngram_rows([g for grams in grams_per_word for g in grams])
+    gram_owner = np.repeat(np.arange(len(words)), [len(grams) for grams in grams_per_word])
     owner = np.concatenate([np.arange(len(words)), gram_owner])
     rows = np.concatenate([np.arange(len(words)), gram_rows])
     order = np.argsort(owner, kind="stable")  # each word: its own row first, then its n-grams in order

@@ -4,9 +4,8 @@
     int32 magic 793712314, int32 version (12; 11 is read too)
     args:  int32 dim, ws, epoch, minCount, neg, wordNgrams, loss, model, bucket, minn, maxn,
            lrUpdateRate; float64 t
-    dict:  int32 size, nwords, nlabels; int64 ntokens, pruneidx_size;
-           size × (word bytes, NUL, int64 count, int8 type [0 word, 1 label]);
-           pruneidx_size × (int32 bucket, int32 row)
+    dict:  int32 size, nwords, nlabels; int64 ntokens, pruneidx_size (−1: not pruned);
+           size × (word bytes, NUL, int64 count, int8 type [0 word, 1 label])
     bool quantised input; input matrix: int64 rows, int64 cols, rows·cols float32
     bool quantised output; output matrix: same
 Quantised models (`.ftz`) and the pre-version-11 format are rejected with a clear message.
@@ -67,7 +66,6 @@ class FastTextModel:
     ntokens: int
     input_RxD: np.ndarray
     output_OxD: np.ndarray
-    pruned: dict[int, int] | None = None
 
     @property
     def nwords(self) -> int:
@@ -75,7 +73,7 @@ class FastTextModel:
 
     @property
     def spec(self) -> SubwordSpec:
-        return SubwordSpec(self.nwords, self.args.minn, self.args.maxn, self.args.bucket, self.pruned)
+        return SubwordSpec(self.nwords, self.args.minn, self.args.maxn, self.args.bucket)
 
     def subwords(self) -> SubwordTable:
         return subword_table(self.entries[:self.nwords], self.spec)
@@ -136,21 +134,26 @@ def read_header(reader: BinaryReader) -> FastTextArgs:
 
 
 def read_dictionary(reader: BinaryReader):
-    """(entries, counts, types, ntokens, pruned) of the model's dictionary."""
+    """(entries, counts, types, ntokens) of the model's dictionary.
+
+    A pruned dictionary (pruneidx_size >= 0) only comes with a quantised model; fastText itself
+    refuses it in an unquantised one ("Invalid model file"), and so do we.
+    """
     size, nwords, nlabels, ntokens, prune_size = reader.unpack("iiiqq", "the dictionary header")
     if size < 0 or nwords < 0 or nlabels < 0 or nwords + nlabels != size:
         raise InputFileError(f"{reader.path}: inconsistent dictionary sizes (size {size}, words {nwords}, labels {nlabels})")
+    if prune_size >= 0:
+        raise InputFileError(f"{reader.path}: pruned dictionary ({prune_size} kept buckets): a quantised (.ftz) "
+                             "model, which is not supported")
     entries, counts, types = [], np.zeros(size, np.int64), np.zeros(size, np.int8)
     for i in range(size):
         entries.append(reader.cstring(f"dictionary entry {i + 1} of {size}"))
         counts[i], types[i] = reader.unpack("qb", f"dictionary entry {i + 1} of {size}")
     if np.any(types[:nwords] != WORD) or np.any(types[nwords:] != LABEL):
         raise InputFileError(f"{reader.path}: dictionary entries are not {nwords} words followed by {nlabels} labels")
-    pruned = None
-    if prune_size >= 0:
-        pairs = np.frombuffer(reader.take(8 * prune_size, "the pruned-bucket index"), dtype="<i4").reshape(-1, 2)
-        pruned = {int(b): int(r) for b, r in pairs}
-    return tuple(entries), counts, types, int(ntokens), pruned
+    if len(set(entries)) != size:
+        raise InputFileError(f"{reader.path}: the dictionary holds a word more than once")
+    return tuple(entries), counts, types, int(ntokens)
 
 
 def load_fasttext_model(path: str | os.PathLike) -> FastTextModel:
@@ -167,7 +170,7 @@ def load_fasttext_model(path: str | os.PathLike) -> FastTextModel:
 
 def parse_model(reader: BinaryReader) -> FastTextModel:
     args = read_header(reader)
-    entries, counts, types, ntokens, pruned = read_dictionary(reader)
+    entries, counts, types, ntokens = read_dictionary(reader)
     (quantised,) = reader.unpack("?", "the input quantisation flag")
     if quantised:
         raise InputFileError(f"{reader.path}: quantised fastText models (.ftz) are not supported; use the .bin")
@@ -175,7 +178,7 @@ def parse_model(reader: BinaryReader) -> FastTextModel:
     (quantised_out,) = reader.unpack("?", "the output quantisation flag")
     output_OxD = reader.matrix("output")
     nwords = int(np.count_nonzero(types == WORD))
-    expected_rows = nwords + (args.bucket if pruned is None else len(pruned))
+    expected_rows = nwords + args.bucket
     if input_RxD.shape != (expected_rows, args.dim):
         raise InputFileError(f"{reader.path}: input matrix is {input_RxD.shape}, expected ({expected_rows}, {args.dim}) "
                              f"for {nwords} words and {args.bucket} buckets")
@@ -183,25 +186,26 @@ def parse_model(reader: BinaryReader) -> FastTextModel:
         raise InputFileError(f"{reader.path}: output matrix has {output_OxD.shape[1]} columns, expected {args.dim}")
     if reader.pos != len(reader.data):
         raise InputFileError(f"{reader.path}: {len(reader.data) - reader.pos} unexpected bytes after the model")
-    return FastTextModel(args, entries, counts, types, ntokens, input_RxD, output_OxD, pruned)
+    return FastTextModel(args, entries, counts, types, ntokens, input_RxD, output_OxD)
 
 
 def save_fasttext_model(path: str | os.PathLike, model: FastTextModel) -> None:
     """Write `model` as an official fastText `.bin` (format 12) atomically; fastText's load_model reads it."""
-    a = model.args
-    nwords = model.nwords
     with atomic_open(path, "wb") as f:
-        f.write(struct.pack("<ii", MAGIC, VERSION))
-        f.write(struct.pack("<12id", *(getattr(a, name) for name in ARG_INTS), a.t))
-        prune_size = -1 if model.pruned is None else len(model.pruned)
-        f.write(struct.pack("<iiiqq", len(model.entries), nwords, len(model.entries) - nwords, model.ntokens, prune_size))
-        f.write(b"".join(word + b"\0" + struct.pack("<qb", int(count), int(kind))
-                         for word, count, kind in zip(model.entries, model.counts, model.types)))
-        if model.pruned:
-            f.write(np.array(list(model.pruned.items()), dtype="<i4").tobytes())
-        for matrix in (model.input_RxD, model.output_OxD):
-            f.write(struct.pack("<?qq", False, *matrix.shape))
-            f.write(np.ascontiguousarray(matrix, dtype="<f4").tobytes())
+        write_fasttext_model(f, model)
+
+
+def write_fasttext_model(f, model: FastTextModel) -> None:
+    """The `.bin` bytes of `model` (module docstring) to the binary file object `f`."""
+    a, nwords = model.args, model.nwords
+    f.write(struct.pack("<ii", MAGIC, VERSION))
+    f.write(struct.pack("<12id", *(getattr(a, name) for name in ARG_INTS), a.t))
+    f.write(struct.pack("<iiiqq", len(model.entries), nwords, len(model.entries) - nwords, model.ntokens, -1))
+    f.write(b"".join(word + b"\0" + struct.pack("<qb", int(count), int(kind))
+                     for word, count, kind in zip(model.entries, model.counts, model.types)))
+    for matrix in (model.input_RxD, model.output_OxD):
+        f.write(struct.pack("<?qq", False, *matrix.shape))
+        f.write(np.ascontiguousarray(matrix, dtype="<f4").tobytes())
 
 
 def is_fasttext_model(path: str | os.PathLike) -> bool:

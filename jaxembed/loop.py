@@ -1,0 +1,152 @@
+"""The epoch loop shared by word2vec and GloVe: one jitted call per block, with the reliability around it.
+
+- Losses are read back at most `MAX_CALLS_IN_FLIGHT` calls behind dispatch (bounding queued work
+  and memory, with no extra device sync on the hot path) and checked for NaN/inf there: a
+  non-finite loss stops training with `TrainingDiverged`, leaving the last good checkpoint.
+- Checkpoints (`checkpoint.Checkpointer`) are written between blocks when due and on SIGINT/SIGTERM,
+  which only set a flag, so a block is never cut in half; a second signal interrupts at once.
+- A run starts from a `Position`: the first `position.block` blocks of `position.epoch` are skipped.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from tqdm.auto import tqdm
+
+from jaxembed.checkpoint import Checkpointer, Position
+from jaxembed.errors import TrainingDiverged, TrainingInterrupted
+
+MAX_CALLS_IN_FLIGHT = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochLoop:
+    """One model's training loop.
+
+    step(state, block) -> (state, loss_sum): the jitted call; blocks(epoch, skip): the epoch's blocks
+    after the first `skip`; count(block): examples its loss sum covers; progress(epoch, index, block):
+    the bar's absolute position after the block, in `unit`s, of `units_per_epoch` per epoch.
+    """
+
+    step: Callable[[Any, Any], tuple[Any, Any]]
+    blocks: Callable[[int, int], Iterator[Any]]
+    count: Callable[[Any], int]
+    progress: Callable[[int, int, Any], int]
+    epochs: int
+    units_per_epoch: int
+    unit: str
+    desc: str
+
+
+class Interrupt:
+    """A flag set by SIGINT/SIGTERM; a second signal while it is set raises KeyboardInterrupt at once."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __call__(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+@contextlib.contextmanager
+def interrupt_flag() -> Iterator[Interrupt]:
+    """Within the block, SIGINT/SIGTERM set the yielded flag (main thread only; elsewhere it stays unset)."""
+    flag = Interrupt()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = {s: signal.signal(s, flag) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+class LossReader:
+    """Loss sums of dispatched calls, read back in order at most `limit` calls behind, checked finite,
+    and added to the position."""
+
+    def __init__(self, position: Position, checkpointer: Checkpointer | None, limit: int = MAX_CALLS_IN_FLIGHT):
+        self.position, self.checkpointer, self.limit = position, checkpointer, limit
+        self.pending: collections.deque = collections.deque()
+        self.recent = math.nan
+
+    def push(self, loss_sum: Any, count: int, epoch: int, block: int) -> None:
+        self.pending.append((loss_sum, count, epoch, block))
+        while len(self.pending) > self.limit:
+            self.read_oldest()
+
+    def drain(self) -> None:
+        while self.pending:
+            self.read_oldest()
+
+    def read_oldest(self) -> None:
+        loss_sum, count, epoch, block = self.pending.popleft()
+        value = float(loss_sum)
+        if not math.isfinite(value):
+            kept = self.checkpointer.kept() if self.checkpointer else "no checkpoint was being written"
+            raise TrainingDiverged(f"training diverged: the loss of epoch {epoch + 1}, block {block + 1} is {value} "
+                                   f"(learning rate too high?); {kept}")
+        self.position.loss_sum += value
+        self.position.examples += count
+        self.recent = value / max(count, 1)
+
+
+def run_epochs(loop: EpochLoop, state: Any, position: Position, checkpointer: Checkpointer | None,
+               show_progress: bool) -> tuple[Any, Position]:
+    """Train from `position` to the end of `loop.epochs`; returns the final state and position.
+
+    Raises TrainingDiverged on NaN/inf loss or parameters, TrainingInterrupted (after saving a
+    checkpoint, when checkpointing) on SIGINT/SIGTERM.
+    """
+    done = position.epoch * loop.units_per_epoch
+    bar = tqdm(total=loop.units_per_epoch * loop.epochs, initial=done, unit=loop.unit, unit_scale=True,
+               disable=not show_progress, desc=loop.desc, dynamic_ncols=True, mininterval=0.5)
+    losses = LossReader(position, checkpointer)
+    with interrupt_flag() as interrupt, bar:
+        while position.epoch < loop.epochs:
+            epoch, epoch_start = position.epoch, time.perf_counter()
+            for index, block in enumerate(loop.blocks(epoch, position.block), start=position.block):
+                state, loss_sum = loop.step(state, block)
+                losses.push(loss_sum, loop.count(block), epoch, index)
+                position.block = index + 1
+                now_done = loop.progress(epoch, index, block)
+                if now_done > done:
+                    bar.update(now_done - done)
+                    done = now_done
+                if index % 50 == 0:
+                    bar.set_postfix(epoch=epoch + 1, loss=f"{losses.recent:.4f}")
+                if interrupt.requested or (checkpointer and checkpointer.due()):
+                    losses.drain()
+                    stop_or_save(state, position, checkpointer, interrupt)
+            losses.drain()
+            position.finish_epoch(time.perf_counter() - epoch_start)
+            bar.update(position.epoch * loop.units_per_epoch - done)
+            done = position.epoch * loop.units_per_epoch
+        if not all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(state)):  # on device: no host copy
+            kept = checkpointer.kept() if checkpointer else "no checkpoint was being written"
+            raise TrainingDiverged(f"training diverged: the final parameters hold NaN or inf; {kept}")
+    return state, position
+
+
+def stop_or_save(state: Any, position: Position, checkpointer: Checkpointer | None, interrupt: Interrupt) -> None:
+    """Write a checkpoint (when checkpointing); on an interrupt, then stop with TrainingInterrupted."""
+    if checkpointer:
+        checkpointer.save(state, position)
+    if interrupt.requested:
+        where = (f"checkpoint of epoch {position.epoch + 1}, block {position.block} saved in {checkpointer.directory!r}; "
+                 f"continue with: jaxembed train --resume {checkpointer.directory}") if checkpointer else "no checkpoint written"
+        raise TrainingInterrupted(f"interrupted: {where}")
