@@ -35,6 +35,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory-mb", type=float, help="glove: memory limit for co-occurrence counting in MB (default 1024)")
     p.add_argument("--glove-output", choices=["sum", "word"], help="glove: write W + W~ (sum, default) or W (word)")
     p.add_argument("--seed", type=int, help="random seed (default 1)")
+    p.add_argument("--devices", type=int, help="train data-parallel on N devices (default: all); the batch size is "
+                   "rounded up to a multiple of N")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -49,7 +51,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig | GloveConfig:
                  cbow_mean=as_bool(args.cbow_mean), sample=args.sample, min_count=args.min_count,
                  max_vocab_size=args.max_vocab_size, epochs=args.epochs, alpha=args.alpha, min_alpha=args.min_alpha,
                  batch_size=args.batch_size, seed=args.seed, x_max=args.x_max, eta=args.eta, memory_mb=args.memory_mb,
-                 output=args.glove_output)
+                 output=args.glove_output, devices=args.devices)
     settings = read_config_file(args.config) if args.config else {}
     settings.update({k: v for k, v in flags.items() if v is not None})
     return make_config(settings)

@@ -22,6 +22,8 @@ class TrainConfig:
     `negative` explicitly combines them as word2vec's `-hs 1 -negative 5` does. `alpha` defaults to
     word2vec's 0.025 for skip-gram and 0.05 for CBOW. `batch_size` counts examples per micro-batch:
     pairs (skip-gram NS, default 64), centre windows (CBOW, default 64; skip-gram HS, default 16).
+    `devices`: train data-parallel on this many devices (None: all); the micro-batch is rounded up
+    to a multiple of it, ⌈batch_size/devices⌉ examples per device.
     """
 
     model: str = "sgns"
@@ -40,6 +42,7 @@ class TrainConfig:
     batches_per_call: int = 128
     max_sentence_length: int = 10_000
     seed: int = 1
+    devices: int | None = None
 
     def __post_init__(self):
         if self.model not in WORD2VEC_MODELS:
@@ -65,6 +68,7 @@ class TrainConfig:
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
             (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
             (self.max_sentence_length >= 1, f"max_sentence_length must be >= 1, got {self.max_sentence_length}"),
+            devices_check(self.devices),
         ]
         raise_failed(checks)
 
@@ -89,7 +93,7 @@ class GloveConfig:
 
     `eta` scales the vector gradients and `bias_eta` the bias gradients before Adagrad
     (accumulator starting at 1): GloVe C's update, whose bias step has no η (bias_eta = 1).
-    `output` "sum" writes W + W̃ (GloVe's -model 2), "word" writes W only.
+    `output` "sum" writes W + W̃ (GloVe's -model 2), "word" writes W only. `devices` as in TrainConfig.
     """
 
     model: str = "glove"
@@ -110,6 +114,7 @@ class GloveConfig:
     batches_per_call: int = 64
     output: str = "sum"
     seed: int = 1
+    devices: int | None = None
 
     def __post_init__(self):
         raise_failed([
@@ -127,10 +132,16 @@ class GloveConfig:
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
             (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
             (self.output in ("sum", "word"), f"output must be 'sum' (W + W̃) or 'word' (W), got {self.output!r}"),
+            devices_check(self.devices),
         ])
 
     def replace(self, **overrides: Any) -> "GloveConfig":
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def devices_check(devices: int | None) -> tuple[bool, str]:
+    """`devices` is None (all available) or >= 1; the upper bound is checked when training starts."""
+    return devices is None or devices >= 1, f"devices must be >= 1, got {devices}"
 
 
 def raise_failed(checks: list[tuple[bool, str]]) -> None:

@@ -27,6 +27,7 @@ from jaxembed.config import GloveConfig
 from jaxembed.data.cooccur import Cooccurrences, count_cooccurrences
 from jaxembed.losses.glove import glove_grads
 from jaxembed.optim.sparse import adagrad_init, adagrad_rows, set_rows, unmarked
+from jaxembed.parallel import RowUpdate, data_mesh, make_data_parallel_step, sharded_batch_size
 from jaxembed.train import TrainResult, prepare_corpus, run_metrics
 from jaxembed.vectors import Vectors
 
@@ -50,36 +51,50 @@ def init_glove(seed: int, vocab_size: int, dim: int) -> GloveState:
     return GloveState(adagrad_init(params, initial_accumulator_value=1.0), unmarked(2 * vocab_size))
 
 
-def glove_microbatch(state: GloveState, batch: tuple[jax.Array, ...], vocab_size: int, x_max: float, alpha: float,
-                     eta: float, bias_eta: float, grad_clip: float) -> tuple[GloveState, jax.Array]:
-    """One Adagrad step on B nonzeros (rows_B, cols_B, x_B; padding has x = 0 and gets zero gradient)."""
+def glove_row_updates(state: GloveState, consts: None, batch: tuple[jax.Array, ...], vocab_size: int, x_max: float,
+                      alpha: float, eta: float, bias_eta: float, grad_clip: float) -> tuple[RowUpdate, jax.Array]:
+    """Scaled, clipped gradients of B nonzeros (rows_B, cols_B, x_B; padding has x = 0 and gets zero gradient).
+
+    Returns (ids_2B, grads_2BxE) example-major ([i_0, V + j_0, i_1, V + j_1, ...]) and the loss sum.
+    """
+    del consts
     rows_B, cols_B, x_B = batch
     real_B = x_B > 0
-    batch_size, e = rows_B.shape[0], state.table_Rx2E.shape[1] // 2
-    ids_2B = jnp.concatenate([rows_B, cols_B + vocab_size])
-    gathered_2Bx2E = state.table_Rx2E[ids_2B]
-    w_BxE, wc_BxE = gathered_2Bx2E[:batch_size, :e], gathered_2Bx2E[batch_size:, :e]
+    e = state.table_Rx2E.shape[1] // 2
+    w_BxE, wc_BxE = state.table_Rx2E[rows_B, :e], state.table_Rx2E[cols_B + vocab_size, :e]
     safe_x_B = jnp.where(real_B, x_B, 1.0)
     dw, dwc, db, dbc, loss_B = glove_grads(w_BxE[:, :-1], wc_BxE[:, :-1], w_BxE[:, -1], wc_BxE[:, -1], safe_x_B, x_max, alpha)
-    vector_grads_2BxD = eta * jnp.clip(jnp.concatenate([dw, dwc]), -grad_clip, grad_clip)
-    bias_grads_2B = bias_eta * jnp.concatenate([db, dbc])
-    grads_2BxE = jnp.where(jnp.concatenate([real_B, real_B])[:, None],
-                           jnp.concatenate([vector_grads_2BxD, bias_grads_2B[:, None]], axis=1), 0.0)
-    new_rows, marks = adagrad_rows(gathered_2Bx2E, ids_2B, grads_2BxE, state.marks_R, learning_rate=1.0)
-    return GloveState(set_rows(state.table_Rx2E, ids_2B, new_rows), marks), jnp.sum(jnp.where(real_B, loss_B, 0.0))
+    vector_grads_Bx2xD = eta * jnp.clip(jnp.stack([dw, dwc], axis=1), -grad_clip, grad_clip)
+    bias_grads_Bx2x1 = bias_eta * jnp.stack([db, dbc], axis=1)[:, :, None]
+    grads_Bx2xE = jnp.where(real_B[:, None, None], jnp.concatenate([vector_grads_Bx2xD, bias_grads_Bx2x1], axis=2), 0.0)
+    ids_2B = jnp.stack([rows_B, cols_B + vocab_size], axis=1).reshape(-1)
+    return RowUpdate(ids_2B, grads_Bx2xE.reshape(ids_2B.shape[0], e)), jnp.sum(jnp.where(real_B, loss_B, 0.0))
 
 
-def make_glove_step(config: GloveConfig, vocab_size: int):
-    """Jitted `(state, rows_MxB, cols_MxB, x_MxB) -> (state, loss_sum)`; the state is donated."""
-    micro = functools.partial(glove_microbatch, vocab_size=vocab_size, x_max=config.x_max, alpha=config.alpha,
-                              eta=config.eta, bias_eta=config.bias_eta, grad_clip=config.grad_clip)
+def glove_apply(state: GloveState, update: RowUpdate) -> GloveState:
+    """Adagrad (learning rate 1) on the rows of `update.ids_N`, equal ids merged first, written back with set."""
+    ids_N, grads_NxE = update
+    new_rows, marks = adagrad_rows(state.table_Rx2E[ids_N], ids_N, grads_NxE, state.marks_R, learning_rate=1.0)
+    return GloveState(set_rows(state.table_Rx2E, ids_N, new_rows), marks)
 
-    @functools.partial(jax.jit, donate_argnums=0)
-    def step(state, rows_MxB, cols_MxB, x_MxB):
-        state, losses_M = jax.lax.scan(micro, state, (rows_MxB, cols_MxB, x_MxB))
-        return state, jnp.sum(losses_M)
 
-    return step
+def glove_microbatch(state: GloveState, batch: tuple[jax.Array, ...], vocab_size: int, x_max: float, alpha: float,
+                     eta: float, bias_eta: float, grad_clip: float) -> tuple[GloveState, jax.Array]:
+    """One Adagrad step on B nonzeros on one device (`glove_row_updates`, then `glove_apply`); returns the loss sum."""
+    update, loss_sum = glove_row_updates(state, None, batch, vocab_size, x_max, alpha, eta, bias_eta, grad_clip)
+    return glove_apply(state, update), loss_sum
+
+
+GLOVE_EXAMPLE_AXES = (True, True, True)
+"""rows, cols and x are all split over devices."""
+
+
+def make_glove_step(config: GloveConfig, vocab_size: int, mesh: jax.sharding.Mesh | None = None):
+    """Jitted `(state, None, rows_MxB, cols_MxB, x_MxB) -> (state, loss_sum)`, data-parallel over `mesh`
+    (default: all devices; B must be a multiple of its size); the state is donated."""
+    row_updates = functools.partial(glove_row_updates, vocab_size=vocab_size, x_max=config.x_max, alpha=config.alpha,
+                                    eta=config.eta, bias_eta=config.bias_eta, grad_clip=config.grad_clip)
+    return make_data_parallel_step(row_updates, glove_apply, mesh or data_mesh(), GLOVE_EXAMPLE_AXES)
 
 
 def epoch_blocks(cooc: Cooccurrences, seed: int, epoch: int, batch_size: int, batches_per_call: int):
@@ -101,15 +116,17 @@ def glove_vectors(params_RxE: np.ndarray, vocab_size: int, output: str) -> np.nd
 
 def fit_glove(cooc: Cooccurrences, config: GloveConfig, progress: bool = False) -> tuple[GloveState, list[float], list[float]]:
     """Adagrad epochs over the nonzeros of `cooc`: (final state, loss per nonzero and seconds, per epoch)."""
-    step = make_glove_step(config, cooc.vocab_size)
+    mesh = data_mesh(config.devices)
+    batch_size = sharded_batch_size(config.batch_size, mesh.size)
+    step = make_glove_step(config, cooc.vocab_size, mesh)
     state = init_glove(config.seed, cooc.vocab_size, config.dim)
     epoch_losses, epoch_seconds = [], []
     bar = tqdm(total=len(cooc) * config.epochs, unit="pair", unit_scale=True, disable=not progress, desc="glove",
                dynamic_ncols=True, mininterval=0.5)
     for epoch in range(config.epochs):
         epoch_start, losses = time.perf_counter(), []
-        for block in epoch_blocks(cooc, config.seed, epoch, config.batch_size, config.batches_per_call):
-            state, loss_sum = step(state, *block)
+        for block in epoch_blocks(cooc, config.seed, epoch, batch_size, config.batches_per_call):
+            state, loss_sum = step(state, None, *block)
             losses.append(loss_sum)
             bar.update(int(np.count_nonzero(block[2])))
         epoch_losses.append(float(jnp.sum(jnp.stack(losses))) / max(len(cooc), 1))
@@ -130,6 +147,6 @@ def train_glove(corpus: str | os.PathLike, config: GloveConfig, progress: bool =
     state, epoch_losses, epoch_seconds = fit_glove(cooc, config, progress)
     vectors = glove_vectors(np.asarray(state.params_RxE), len(vocab), config.output)
     seconds = time.perf_counter() - start_time
-    metrics = run_metrics(corpus, prepared, config, seconds, epoch_losses, nonzeros=len(cooc),
+    metrics = run_metrics(corpus, prepared, config, seconds, epoch_losses, data_mesh(config.devices).size, nonzeros=len(cooc),
                           cooccurrence_seconds=count_seconds, epoch_seconds=epoch_seconds)
     return TrainResult(Vectors(vocab.strings, vectors), metrics, state)

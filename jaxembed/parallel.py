@@ -1,0 +1,213 @@
+"""Data-parallel training over a 1-D `'data'` mesh: one step for every model, sparse update exchange.
+
+Each micro-batch of P examples is split over the N devices of the mesh (P/N each, in order). Every
+device holds the full (replicated) tables and runs, inside `jax.shard_map` (or `jax.pmap`):
+
+    (a) updates_d, loss_d = row_updates(state, consts, shard_d)    ids + row deltas of its shard
+    (b) updates = all_gather(updates_d, tiled=True)                 [updates_0; ...; updates_{N−1}]
+    (c) state   = apply_updates(state, updates)                     the same scatter on every replica
+
+so the exchange costs O(rows touched · D) per micro-batch, never a dense V×D all-reduce, and the
+replicas stay identical. With example-major updates, (b) reproduces exactly the update arrays a
+single device computes for the whole micro-batch, so N devices equal 1 device up to float
+rounding; on 1 device the all-gather is the identity and the step is the single-device step.
+
+How a model plugs in: two pure functions (static settings bound with functools.partial)
+
+    row_updates(state, consts, batch) -> (updates, loss_sum)
+        state:   the model's state pytree (tables, optimiser state), replicated;
+        consts:  a replicated pytree of read-only arrays (e.g. Huffman paths; None if unused);
+        batch:   one micro-batch: the block arrays indexed at micro-batch m — arrays with an
+                 example axis arrive as this device's shard (P/N, ...), the others whole;
+        updates: any pytree of arrays whose axis 0 is example-major over the shard (e.g.
+                 `RowUpdate(ids_N, values_NxD)` per table, N = shard examples × rows per example),
+                 so that concatenating the shards in device order gives the global batch's updates;
+        loss_sum: this shard's loss sum (the step sums it over devices).
+    apply_updates(state, updates) -> state
+        applied on every replica to the gathered updates of the whole micro-batch.
+
+Rules: differentiate with respect to gathered rows (device-local values), never a replicated table
+— inside `shard_map` the gradient of a replicated input is already summed over devices, and a
+further psum or exchange would count it N times (tests/test_parallel.py shows the pitfall). The
+learning rate / counters that row_updates reads must be the same on every device (replicated
+block arrays). Non-linear optimisers (Adagrad) exchange raw gradients and merge duplicate ids in
+apply_updates, so every replica merges the same global set.
+
+    step = make_data_parallel_step(row_updates, apply_updates, data_mesh(4), example_axes)
+    state, loss_sum = step(state, consts, *block_arrays)       # arrays (M, P, ...) or (M,)
+
+Very large tables (fastText's 2M bucket rows) can instead be sharded by rows: `shard_rows` places
+row block d on device d, `gather_sharded_rows` reads any rows (masked local gather + psum) and
+`add_sharded_rows` applies the gathered updates to the rows a device owns. A model uses them in
+its two functions for that table and passes `state_spec` with P('data') for it.
+
+Beyond one host: call `jax.distributed.initialize(...)` in every process before any other jax
+call; `jax.devices()` then lists every process's devices and the same mesh code runs unchanged,
+each process feeding the same global blocks (README, "Multi-device and multi-host").
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec as P
+
+from jaxembed.errors import ConfigError
+
+AXIS = "data"
+
+RowUpdates = Callable[[Any, Any, tuple], tuple[Any, jax.Array]]
+ApplyUpdates = Callable[[Any, Any], Any]
+
+
+class RowUpdate(NamedTuple):
+    """Updates for one table: ids_N and values_NxD (row deltas, or gradients for a stateful optimiser)."""
+
+    ids_N: jax.Array
+    values_NxD: jax.Array
+
+
+def device_count(devices: int | None) -> int:
+    """The number of devices to use: `devices`, or all of them when None (ConfigError if out of range)."""
+    available = jax.device_count()
+    n = available if devices is None else devices
+    if not 1 <= n <= available:
+        raise ConfigError(f"devices must be between 1 and the {available} available {jax.default_backend()} "
+                          f"device(s), got {devices}")
+    return n
+
+
+def data_mesh(devices: int | None = None) -> jax.sharding.Mesh:
+    """1-D mesh ('data',) over the first `devices` devices (all when None)."""
+    n = device_count(devices)
+    return jax.make_mesh((n,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,), devices=jax.devices()[:n])
+
+
+def sharded_batch_size(batch_size: int, devices: int) -> int:
+    """Micro-batch size rounded up to a multiple of the device count: ⌈P/N⌉·N (each device gets ⌈P/N⌉)."""
+    return -(-batch_size // devices) * devices
+
+
+def gather_updates(updates: Any, axis_name: str = AXIS) -> Any:
+    """Concatenate every device's updates along axis 0, in device order (sparse exchange).
+
+    On one device this is the identity, written out: XLA:CPU keeps a 1-device all-gather as a
+    runtime collective, which costs a third of a word2vec step.
+    """
+    if jax.lax.axis_size(axis_name) == 1:
+        return updates
+    return jax.tree.map(lambda x: jax.lax.all_gather(x, axis_name, tiled=True), updates)
+
+
+def sum_over_devices(x: jax.Array, axis_name: str = AXIS) -> jax.Array:
+    """psum, written out as the identity on one device (as `gather_updates`)."""
+    return x if jax.lax.axis_size(axis_name) == 1 else jax.lax.psum(x, axis_name)
+
+
+def data_parallel_microbatch(row_updates: RowUpdates, apply_updates: ApplyUpdates, axis_name: str = AXIS):
+    """`(state, consts, batch) -> (state, loss_sum)` for one micro-batch; run under shard_map or pmap."""
+
+    def micro(state, consts, batch):
+        updates, loss_sum = row_updates(state, consts, batch)
+        return apply_updates(state, gather_updates(updates, axis_name)), sum_over_devices(loss_sum, axis_name)
+
+    return micro
+
+
+def scan_block(row_updates: RowUpdates, apply_updates: ApplyUpdates, axis_name: str = AXIS):
+    """`(state, consts, *arrays_M...) -> (state, loss_sum)`: lax.scan of the data-parallel micro-batch over M."""
+    micro = data_parallel_microbatch(row_updates, apply_updates, axis_name)
+
+    def block(state, consts, *arrays):
+        state, losses_M = jax.lax.scan(lambda s, b: micro(s, consts, b), state, arrays)
+        return state, jnp.sum(losses_M)
+
+    return block
+
+
+def array_spec(example_axis: bool) -> P:
+    """Block arrays (M, P, ...) are split over their example axis; (M, ...) arrays are replicated."""
+    return P(None, AXIS) if example_axis else P()
+
+
+def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh: jax.sharding.Mesh,
+                            example_axes: Sequence[bool], state_spec: Any = P()):
+    """Jitted `(state, consts, *arrays) -> (state, loss_sum)` with `jax.shard_map` over `mesh`; state donated.
+
+    example_axes[i]: whether arrays[i] (M, P, ...) has an example axis to split (P divisible by the
+    mesh size); state_spec: PartitionSpec (prefix) of the state, replicated by default.
+    check_vma is off because all_gather's result is typed device-varying although every replica
+    receives the same concatenation, so the replicated tables stay replicated.
+    """
+    specs = tuple(array_spec(e) for e in example_axes)
+    body = jax.shard_map(scan_block(row_updates, apply_updates), mesh=mesh, in_specs=(state_spec, P(), *specs),
+                         out_specs=(state_spec, P()), check_vma=False)
+    named = lambda spec: NamedSharding(mesh, spec)
+    shardings = (jax.tree.map(named, state_spec), named(P()), *map(named, specs))
+    return jax.jit(body, donate_argnums=0, in_shardings=shardings)
+
+
+def split_examples(array_MxPx: np.ndarray, devices: int) -> np.ndarray:
+    """(M, P, ...) -> (N, M, P/N, ...): device d gets examples [d·P/N, (d+1)·P/N) of every micro-batch."""
+    m, p = array_MxPx.shape[:2]
+    return np.moveaxis(np.reshape(array_MxPx, (m, devices, p // devices) + array_MxPx.shape[2:]), 1, 0)
+
+
+def replicate(tree: Any, devices: Sequence[jax.Device]) -> Any:
+    """A copy of `tree` on every device, stacked on a leading device axis (pmap's layout)."""
+    return jax.device_put_replicated(tree, list(devices))
+
+
+def unreplicate(tree: Any) -> Any:
+    """Device 0's copy of a replicated pmap tree."""
+    return jax.tree.map(lambda x: x[0], tree)
+
+
+def make_pmap_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, devices: Sequence[jax.Device],
+                   example_axes: Sequence[bool]):
+    """The same step through `jax.pmap`: `(replicated state, consts, *arrays) -> (replicated state, loss_sum)`.
+
+    The state carries a leading device axis (`replicate` / `unreplicate`); arrays are the same
+    global (M, P, ...) blocks as for the shard_map step, split on the host by `split_examples`.
+    """
+    n = len(devices)
+    in_axes = (0, None) + tuple(0 if e else None for e in example_axes)
+    pstep = jax.pmap(scan_block(row_updates, apply_updates), axis_name=AXIS, in_axes=in_axes, devices=devices,
+                     donate_argnums=0)
+
+    def step(state, consts, *arrays):
+        split = [split_examples(a, n) if e else a for a, e in zip(arrays, example_axes)]
+        state, losses = pstep(state, consts, *split)
+        return state, losses[0]
+
+    return step
+
+
+def shard_rows(table_VxD: jax.Array, mesh: jax.sharding.Mesh) -> jax.Array:
+    """Place row block d (V/N rows; V padded with zero rows to a multiple of N) on device d."""
+    n = mesh.shape[AXIS]
+    pad = -table_VxD.shape[0] % n
+    padded = jnp.pad(table_VxD, ((0, pad), (0, 0)))
+    return jax.device_put(padded, NamedSharding(mesh, P(AXIS, None)))
+
+
+def owned_positions(block_rows: int, ids_N: jax.Array, axis_name: str = AXIS) -> tuple[jax.Array, jax.Array]:
+    """(local_N, owned_N): each id's position in this device's row block, and whether the block holds it."""
+    local_N = ids_N - jax.lax.axis_index(axis_name) * block_rows
+    return local_N, (local_N >= 0) & (local_N < block_rows)
+
+
+def gather_sharded_rows(block_LxD: jax.Array, ids_N: jax.Array, axis_name: str = AXIS) -> jax.Array:
+    """Rows table[ids] of a row-sharded table, on every device: Σ_d [id ∈ block d] · block_d[id − d·L]."""
+    local_N, owned_N = owned_positions(block_LxD.shape[0], ids_N, axis_name)
+    rows_NxD = jnp.where(owned_N[:, None], block_LxD[jnp.clip(local_N, 0, block_LxD.shape[0] - 1)], 0.0)
+    return jax.lax.psum(rows_NxD, axis_name)
+
+
+def add_sharded_rows(block_LxD: jax.Array, ids_N: jax.Array, updates_NxD: jax.Array, axis_name: str = AXIS) -> jax.Array:
+    """table[ids] += updates restricted to this device's rows (the others are dropped); ids are global."""
+    local_N, owned_N = owned_positions(block_LxD.shape[0], ids_N, axis_name)
+    return block_LxD.at[jnp.where(owned_N, local_N, block_LxD.shape[0])].add(updates_NxD, mode="drop")
