@@ -16,7 +16,7 @@ How a model plugs in: two pure functions (static settings bound with functools.p
 
     row_updates(state, consts, batch) -> (updates, loss_sum)
         state:   the model's state pytree (tables, optimiser state), replicated;
-        consts:  a replicated pytree of read-only arrays (e.g. Huffman paths; None if unused);
+        consts:  a replicated pytree of read-only arrays (e.g. Huffman paths; () or None if unused);
         batch:   one micro-batch: the block arrays indexed at micro-batch m — arrays with an
                  example axis arrive as this device's shard (P/N, ...), the others whole;
         updates: any pytree of arrays whose axis 0 is example-major over the shard (e.g.
@@ -92,38 +92,46 @@ def sharded_batch_size(batch_size: int, devices: int) -> int:
 
 
 def gather_updates(updates: Any, axis_name: str = AXIS) -> Any:
-    """Concatenate every device's updates along axis 0, in device order (sparse exchange).
+    """Concatenate every device's updates along axis 0, in device order (the sparse exchange).
 
-    On one device this is the identity, written out: XLA:CPU keeps a 1-device all-gather as a
-    runtime collective, which costs a third of a word2vec step.
+    All leaves travel in one all-gather: 32-bit leaves are bitcast to uint32 and packed into one
+    vector per device (one collective per micro-batch instead of one per array). On one device
+    this is the identity, written out: XLA:CPU keeps a 1-device all-gather as a runtime collective,
+    which costs a third of a word2vec step.
     """
-    if jax.lax.axis_size(axis_name) == 1:
+    n = jax.lax.axis_size(axis_name)
+    if n == 1:
         return updates
-    return jax.tree.map(lambda x: jax.lax.all_gather(x, axis_name, tiled=True), updates)
-
-
-def sum_over_devices(x: jax.Array, axis_name: str = AXIS) -> jax.Array:
-    """psum, written out as the identity on one device (as `gather_updates`)."""
-    return x if jax.lax.axis_size(axis_name) == 1 else jax.lax.psum(x, axis_name)
+    leaves, treedef = jax.tree.flatten(updates)
+    if any(jnp.dtype(x.dtype).itemsize != 4 for x in leaves):
+        return jax.tree.map(lambda x: jax.lax.all_gather(x, axis_name, tiled=True), updates)
+    words = [jax.lax.bitcast_convert_type(x, jnp.uint32).reshape(-1) for x in leaves]
+    packed_nxS = jax.lax.all_gather(jnp.concatenate(words), axis_name)
+    offsets = np.cumsum([0] + [w.shape[0] for w in words])
+    gathered = [jax.lax.bitcast_convert_type(packed_nxS[:, start:stop].reshape((n * x.shape[0],) + x.shape[1:]), x.dtype)
+                for x, start, stop in zip(leaves, offsets[:-1], offsets[1:])]
+    return jax.tree.unflatten(treedef, gathered)
 
 
 def data_parallel_microbatch(row_updates: RowUpdates, apply_updates: ApplyUpdates, axis_name: str = AXIS):
-    """`(state, consts, batch) -> (state, loss_sum)` for one micro-batch; run under shard_map or pmap."""
+    """`(state, consts, batch) -> (state, this device's loss_sum)` for one micro-batch; run under shard_map or pmap."""
 
     def micro(state, consts, batch):
         updates, loss_sum = row_updates(state, consts, batch)
-        return apply_updates(state, gather_updates(updates, axis_name)), sum_over_devices(loss_sum, axis_name)
+        return apply_updates(state, gather_updates(updates, axis_name)), loss_sum
 
     return micro
 
 
 def scan_block(row_updates: RowUpdates, apply_updates: ApplyUpdates, axis_name: str = AXIS):
-    """`(state, consts, *arrays_M...) -> (state, loss_sum)`: lax.scan of the data-parallel micro-batch over M."""
+    """`(state, consts, *arrays_M...) -> (state, loss_sum)`: lax.scan of the data-parallel micro-batch
+    over M, then one psum of the block's loss (the identity on one device)."""
     micro = data_parallel_microbatch(row_updates, apply_updates, axis_name)
 
     def block(state, consts, *arrays):
         state, losses_M = jax.lax.scan(lambda s, b: micro(s, consts, b), state, arrays)
-        return state, jnp.sum(losses_M)
+        loss_sum = jnp.sum(losses_M)
+        return state, loss_sum if jax.lax.axis_size(axis_name) == 1 else jax.lax.psum(loss_sum, axis_name)
 
     return block
 
@@ -158,7 +166,9 @@ def split_examples(array_MxPx: np.ndarray, devices: int) -> np.ndarray:
 
 def replicate(tree: Any, devices: Sequence[jax.Device]) -> Any:
     """A copy of `tree` on every device, stacked on a leading device axis (pmap's layout)."""
-    return jax.device_put_replicated(tree, list(devices))
+    sharding = NamedSharding(jax.sharding.Mesh(np.asarray(devices), (AXIS,)), P(AXIS))
+    stack = lambda x: jnp.broadcast_to(x, (len(devices),) + jnp.shape(x))
+    return jax.device_put(jax.tree.map(stack, tree), sharding)
 
 
 def unreplicate(tree: Any) -> Any:
@@ -172,15 +182,22 @@ def make_pmap_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, devices
 
     The state carries a leading device axis (`replicate` / `unreplicate`); arrays are the same
     global (M, P, ...) blocks as for the shard_map step, split on the host by `split_examples`.
+    pmap gets flat leaves with one in_axis each (jax 0.10's pmap misaligns in_axes after an
+    argument that is an empty pytree, e.g. consts = ()).
     """
-    n = len(devices)
-    in_axes = (0, None) + tuple(0 if e else None for e in example_axes)
-    pstep = jax.pmap(scan_block(row_updates, apply_updates), axis_name=AXIS, in_axes=in_axes, devices=devices,
-                     donate_argnums=0)
+    n, block = len(devices), scan_block(row_updates, apply_updates)
+
+    @functools.cache
+    def pmapped(treedef, state_leaves: int, axes: tuple):
+        flat_block = lambda *leaves: block(*jax.tree.unflatten(treedef, leaves))
+        return jax.pmap(flat_block, axis_name=AXIS, in_axes=axes, devices=devices, donate_argnums=tuple(range(state_leaves)))
 
     def step(state, consts, *arrays):
         split = [split_examples(a, n) if e else a for a, e in zip(arrays, example_axes)]
-        state, losses = pstep(state, consts, *split)
+        leaves, treedef = jax.tree.flatten((state, consts, *split))
+        state_leaves, const_leaves = len(jax.tree.leaves(state)), len(jax.tree.leaves(consts))
+        axes = (0,) * state_leaves + (None,) * const_leaves + tuple(0 if e else None for e in example_axes)
+        state, losses = pmapped(treedef, state_leaves, axes)(*leaves)
         return state, losses[0]
 
     return step
@@ -201,10 +218,16 @@ def owned_positions(block_rows: int, ids_N: jax.Array, axis_name: str = AXIS) ->
 
 
 def gather_sharded_rows(block_LxD: jax.Array, ids_N: jax.Array, axis_name: str = AXIS) -> jax.Array:
-    """Rows table[ids] of a row-sharded table, on every device: Σ_d [id ∈ block d] · block_d[id − d·L]."""
-    local_N, owned_N = owned_positions(block_LxD.shape[0], ids_N, axis_name)
-    rows_NxD = jnp.where(owned_N[:, None], block_LxD[jnp.clip(local_N, 0, block_LxD.shape[0] - 1)], 0.0)
-    return jax.lax.psum(rows_NxD, axis_name)
+    """Rows table[ids_N] of a row-sharded table for this device's own ids_N.
+
+    The ids of all devices are gathered (N·n); each device reads the ones its block owns (zeros
+    elsewhere), and psum_scatter sums these partial reads and hands device d its own N rows:
+    rows_d = Σ_e [id ∈ block e] · block_e[id − e·L] over the ids of d. Traffic O(N·n·D), not V×D.
+    """
+    all_ids = jax.lax.all_gather(ids_N, axis_name, tiled=True)
+    local, owned = owned_positions(block_LxD.shape[0], all_ids, axis_name)
+    partial = jnp.where(owned[:, None], block_LxD[jnp.clip(local, 0, block_LxD.shape[0] - 1)], 0.0)
+    return jax.lax.psum_scatter(partial, axis_name, scatter_dimension=0, tiled=True)
 
 
 def add_sharded_rows(block_LxD: jax.Array, ids_N: jax.Array, updates_NxD: jax.Array, axis_name: str = AXIS) -> jax.Array:

@@ -51,7 +51,7 @@ def init_glove(seed: int, vocab_size: int, dim: int) -> GloveState:
     return GloveState(adagrad_init(params, initial_accumulator_value=1.0), unmarked(2 * vocab_size))
 
 
-def glove_row_updates(state: GloveState, consts: None, batch: tuple[jax.Array, ...], vocab_size: int, x_max: float,
+def glove_row_updates(state: GloveState, consts: tuple, batch: tuple[jax.Array, ...], vocab_size: int, x_max: float,
                       alpha: float, eta: float, bias_eta: float, grad_clip: float) -> tuple[RowUpdate, jax.Array]:
     """Scaled, clipped gradients of B nonzeros (rows_B, cols_B, x_B; padding has x = 0 and gets zero gradient).
 
@@ -81,7 +81,7 @@ def glove_apply(state: GloveState, update: RowUpdate) -> GloveState:
 def glove_microbatch(state: GloveState, batch: tuple[jax.Array, ...], vocab_size: int, x_max: float, alpha: float,
                      eta: float, bias_eta: float, grad_clip: float) -> tuple[GloveState, jax.Array]:
     """One Adagrad step on B nonzeros on one device (`glove_row_updates`, then `glove_apply`); returns the loss sum."""
-    update, loss_sum = glove_row_updates(state, None, batch, vocab_size, x_max, alpha, eta, bias_eta, grad_clip)
+    update, loss_sum = glove_row_updates(state, (), batch, vocab_size, x_max, alpha, eta, bias_eta, grad_clip)
     return glove_apply(state, update), loss_sum
 
 
@@ -90,7 +90,7 @@ GLOVE_EXAMPLE_AXES = (True, True, True)
 
 
 def make_glove_step(config: GloveConfig, vocab_size: int, mesh: jax.sharding.Mesh | None = None):
-    """Jitted `(state, None, rows_MxB, cols_MxB, x_MxB) -> (state, loss_sum)`, data-parallel over `mesh`
+    """Jitted `(state, (), rows_MxB, cols_MxB, x_MxB) -> (state, loss_sum)`, data-parallel over `mesh`
     (default: all devices; B must be a multiple of its size); the state is donated."""
     row_updates = functools.partial(glove_row_updates, vocab_size=vocab_size, x_max=config.x_max, alpha=config.alpha,
                                     eta=config.eta, bias_eta=config.bias_eta, grad_clip=config.grad_clip)
@@ -126,7 +126,7 @@ def fit_glove(cooc: Cooccurrences, config: GloveConfig, progress: bool = False) 
     for epoch in range(config.epochs):
         epoch_start, losses = time.perf_counter(), []
         for block in epoch_blocks(cooc, config.seed, epoch, batch_size, config.batches_per_call):
-            state, loss_sum = step(state, None, *block)
+            state, loss_sum = step(state, (), *block)
             losses.append(loss_sum)
             bar.update(int(np.count_nonzero(block[2])))
         epoch_losses.append(float(jnp.sum(jnp.stack(losses))) / max(len(cooc), 1))
