@@ -155,7 +155,32 @@ def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates
                          out_specs=(state_spec, P()), check_vma=False)
     named = lambda spec: NamedSharding(mesh, spec)
     shardings = (jax.tree.map(named, state_spec), named(P()), *map(named, specs))
-    return jax.jit(body, donate_argnums=0, in_shardings=shardings)
+    step = jax.jit(body, donate_argnums=0, in_shardings=shardings)
+    if jax.process_count() == 1:
+        return step
+    # several processes: jit takes only global arrays, built from the host values every process holds
+    return lambda *args: step(*jax.tree.map(to_mesh, shardings, args, is_leaf=lambda x: isinstance(x, NamedSharding)))
+
+
+def to_mesh(sharding: NamedSharding, tree: Any) -> Any:
+    """Every leaf as a global jax.Array with `sharding`, each process filling its own devices' parts
+    from the same host value (every process holds the whole block or state)."""
+
+    def put(x):
+        if isinstance(x, jax.Array) and x.sharding == sharding:
+            return x
+        host = np.asarray(x)
+        return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+    return jax.tree.map(put, tree)
+
+
+def initialize_multihost(coordinator_address: str, num_processes: int, process_id: int) -> None:
+    """`jax.distributed.initialize` for one process of a multi-host run (call before any other jax
+    use); CPU processes exchange through gloo. Afterwards `data_mesh()` spans every process's devices."""
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
+                               process_id=process_id)
 
 
 def split_examples(array_MxPx: np.ndarray, devices: int) -> np.ndarray:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
+import socket
+import subprocess
+import sys
 from typing import Any, Callable
 
 import jax
@@ -252,3 +256,37 @@ def test_glove_trainer_on_two_devices_reproduces_one_device(small_corpus):
     one = train_glove(small_corpus, config.replace(devices=1), progress=False)
     two = train_glove(small_corpus, config.replace(devices=2), progress=False)
     np.testing.assert_allclose(two.vectors.vectors, one.vectors.vectors, rtol=1e-4, atol=1e-5)
+
+
+MULTIHOST_MODELS = ("sgns", "glove")
+TRAINER_CONFIG = dict(dim=8, epochs=1, min_count=3, seed=2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_on_loopback_reproduce_one_device(small_corpus, tmp_path):  # ~15 s on 2 cores
+    """jax.distributed with 2 processes × 2 CPU devices (gloo over 127.0.0.1), the same mesh code:
+    every process ends with the 1-device oracle's tables, and the trainer matches 4 local devices."""
+    worker = os.path.join(os.path.dirname(__file__), "multihost_worker.py")
+    corpus = tmp_path / "tiny.txt"
+    with open(small_corpus) as f:
+        corpus.write_text("".join(f.readlines()[:1500]))
+    port = str(free_port())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(os.path.dirname(worker)), os.environ.get("PYTHONPATH", "")])}
+    procs = [subprocess.Popen([sys.executable, worker, port, str(i), str(tmp_path), str(corpus)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
+    outputs = [p.communicate(timeout=180)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    single = train_word2vec(corpus, TrainConfig(**TRAINER_CONFIG, devices=4), progress=False).vectors.vectors
+    for i in range(2):
+        got = np.load(tmp_path / f"process{i}.npz")
+        assert int(got["devices"]) == 4
+        for model in MULTIHOST_MODELS:
+            expected, _ = oracle(CASES[model]())
+            for j, leaf in enumerate(jax.tree.leaves(expected)):
+                np.testing.assert_allclose(got[f"{model}_{j}"], leaf, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(got["trainer_vectors"], single, rtol=1e-5, atol=1e-6)
