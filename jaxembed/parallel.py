@@ -5,6 +5,7 @@ device holds the full (replicated) tables and runs, inside `jax.shard_map` (or `
 
     (a) updates_d, loss_d = row_updates(state, consts, shard_d)    ids + row deltas of its shard
     (b) updates = all_gather(updates_d, tiled=True)                 [updates_0; ...; updates_{N−1}]
+                                                                     (all leaves packed in one collective)
     (c) state   = apply_updates(state, updates)                     the same scatter on every replica
 
 so the exchange costs O(rows touched · D) per micro-batch, never a dense V×D all-reduce, and the
@@ -36,14 +37,25 @@ apply_updates, so every replica merges the same global set.
     step = make_data_parallel_step(row_updates, apply_updates, data_mesh(4), example_axes)
     state, loss_sum = step(state, consts, *block_arrays)       # arrays (M, P, ...) or (M,)
 
-Very large tables (fastText's 2M bucket rows) can instead be sharded by rows: `shard_rows` places
-row block d on device d, `gather_sharded_rows` reads any rows (masked local gather + psum) and
-`add_sharded_rows` applies the gathered updates to the rows a device owns. A model uses them in
-its two functions for that table and passes `state_spec` with P('data') for it.
+`make_pmap_step` builds the same step with `jax.pmap` (state stacked per device: `replicate`).
+word2vec (train.word2vec_row_updates / word2vec_apply) and GloVe (train_glove.glove_row_updates /
+glove_apply) are the worked examples. fastText plugs in the same way:
 
-Beyond one host: call `jax.distributed.initialize(...)` in every process before any other jax
-call; `jax.devices()` then lists every process's devices and the same mesh code runs unchanged,
-each process feeding the same global blocks (README, "Multi-device and multi-host").
+    fasttext_row_updates(state, consts, (subwords_PxS, subword_mask_PxS, outputs_P, negatives_PxK, words_done), ...)
+        -> ((RowUpdate(input ids_PS, −lr·∂L/∂h spread to every real subword row: deltas_PSxD),
+             RowUpdate(output ids_PT, deltas_PTxD)), loss_sum)       # padded slots: delta 0
+    fasttext_apply = word2vec_apply-like scatter-add into (input_VplusBxD, output_VxD)
+    make_data_parallel_step(partial(fasttext_row_updates, ...), fasttext_apply, mesh, (True, True, True, True, False))
+
+Very large tables (fastText's 2M bucket rows) can instead be sharded by rows: `shard_rows` places
+row block d on device d, `gather_sharded_rows` reads the rows of each device's ids (masked local
+reads of all devices' ids + psum_scatter) and `add_sharded_rows` applies the gathered updates to
+the rows a device owns. A model calls them in its two functions for that table (in place of
+`table[ids]` and the scatter-add) and passes `state_spec` with P('data') for it.
+
+Beyond one host: call `initialize_multihost` (jax.distributed.initialize) in every process before
+any other jax call; `jax.devices()` then lists every process's devices and the same mesh code runs
+unchanged, each process feeding the same global blocks (README, "Multi-device and multi-host").
 """
 from __future__ import annotations
 
@@ -181,6 +193,14 @@ def initialize_multihost(coordinator_address: str, num_processes: int, process_i
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
                                process_id=process_id)
+
+
+def serial_calls(mesh: jax.sharding.Mesh) -> bool:
+    """Whether a loop must wait for each step call before the next: with several CPU devices.
+    XLA:CPU runs the devices of a call on a shared thread pool; with many calls queued, devices of
+    different calls can hold every thread while waiting in an all-gather for a device whose task
+    cannot start, a deadlock (seen with 4 fake devices on 2 cores). GPUs and TPUs are not affected."""
+    return mesh.size > 1 and mesh.devices.flat[0].platform == "cpu"
 
 
 def split_examples(array_MxPx: np.ndarray, devices: int) -> np.ndarray:

@@ -5,6 +5,8 @@ row-sparse SGD updates into the donated tables; `lax.scan` runs M micro-batches 
 call, so the per-call dispatch cost is amortised while updates stay close to word2vec's sequential
 SGD. Skip-gram and CBOW differ only in the hidden rows (1 context word vs the masked mean of the
 window); negative sampling and hierarchical softmax only in the target rows, and both can be on.
+The step is split into `word2vec_row_updates` (ids and SGD deltas of a batch) and `word2vec_apply`
+(scatter-add) so that `jaxembed.parallel` runs it data-parallel on any number of devices.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from jaxembed.losses.cbow import context_counts, context_row_updates
 from jaxembed.losses.logistic import logistic_grads, window_logistic_grads
 from jaxembed.losses.sgns import sgns_labels, sgns_targets
 from jaxembed.optim.sparse import RowOptimizer, apply_rows, sgd_rows, word2vec_schedule
-from jaxembed.parallel import RowUpdate, data_mesh, make_data_parallel_step, sharded_batch_size
+from jaxembed.parallel import RowUpdate, data_mesh, make_data_parallel_step, serial_calls, sharded_batch_size
 from jaxembed.vectors import Vectors
 
 MAX_CALLS_IN_FLIGHT = 32
@@ -213,6 +215,7 @@ class TrainResult:
 def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: bool = True) -> TrainResult:
     """Train skip-gram or CBOW with negative sampling and/or hierarchical softmax; returns syn0 as vectors."""
     start_time = time.perf_counter()
+    mesh = data_mesh(config.devices)
     prepared = prepare_corpus(corpus, config.min_count, config.max_vocab_size, config.max_sentence_length)
     vocab, ids = prepared.vocab, prepared.ids_N
     keep_V = keep_probabilities(vocab.counts, config.sample)
@@ -221,9 +224,9 @@ def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: boo
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
     ns_offset = len(vocab) - 1 if config.hs else 0
     mode = hidden_mode(config)
-    mesh = data_mesh(config.devices)
     batch_size = sharded_batch_size(config.batch_size, mesh.size)
     step = make_word2vec_step(sgd_rows(schedule), config.hs, ns_offset, mode, mesh)
+    max_in_flight = 0 if serial_calls(mesh) else MAX_CALLS_IN_FLIGHT
     state = init_word2vec(config.seed, len(vocab), config.dim, output_rows(len(vocab), config.hs, config.negative))
 
     in_flight: collections.deque = collections.deque()
@@ -239,7 +242,7 @@ def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: boo
             loss_sums.append(loss_sum)
             epoch_examples += count
             in_flight.append((loss_sum, count))
-            if len(in_flight) > MAX_CALLS_IN_FLIGHT:  # wait for the oldest call: bounds queued work and memory
+            if len(in_flight) > max_in_flight:  # wait for the oldest call: bounds queued work and memory
                 finished_loss, finished_count = in_flight.popleft()
                 recent_loss = float(finished_loss) / max(finished_count, 1)
             now_done = int(block.words_done_M[-1])

@@ -9,7 +9,8 @@ gives GloVe C's step  −η g / sqrt(1 + Σ (η g)²). Differences from GloVe C,
 accumulator includes the current gradient (optax's order; C uses the previous sum — a relative
 change of (ηg)²/2 in the first steps), equal ids in a mini-batch are merged before Adagrad
 (C is Hogwild per record), and the nonzeros are reshuffled every epoch from the seed (C shuffles
-the file once).
+the file once). The step is split into `glove_row_updates` (ids and gradients of a batch) and
+`glove_apply` (merge, Adagrad, set) so that `jaxembed.parallel` runs it data-parallel.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from jaxembed.config import GloveConfig
 from jaxembed.data.cooccur import Cooccurrences, count_cooccurrences
 from jaxembed.losses.glove import glove_grads
 from jaxembed.optim.sparse import adagrad_init, adagrad_rows, set_rows, unmarked
-from jaxembed.parallel import RowUpdate, data_mesh, make_data_parallel_step, sharded_batch_size
+from jaxembed.parallel import (RowUpdate, data_mesh, device_count, make_data_parallel_step, serial_calls,
+                               sharded_batch_size)
 from jaxembed.train import TrainResult, prepare_corpus, run_metrics
 from jaxembed.vectors import Vectors
 
@@ -119,6 +121,7 @@ def fit_glove(cooc: Cooccurrences, config: GloveConfig, progress: bool = False) 
     mesh = data_mesh(config.devices)
     batch_size = sharded_batch_size(config.batch_size, mesh.size)
     step = make_glove_step(config, cooc.vocab_size, mesh)
+    serial = serial_calls(mesh)
     state = init_glove(config.seed, cooc.vocab_size, config.dim)
     epoch_losses, epoch_seconds = [], []
     bar = tqdm(total=len(cooc) * config.epochs, unit="pair", unit_scale=True, disable=not progress, desc="glove",
@@ -128,6 +131,8 @@ def fit_glove(cooc: Cooccurrences, config: GloveConfig, progress: bool = False) 
         for block in epoch_blocks(cooc, config.seed, epoch, batch_size, config.batches_per_call):
             state, loss_sum = step(state, (), *block)
             losses.append(loss_sum)
+            if serial:
+                loss_sum.block_until_ready()
             bar.update(int(np.count_nonzero(block[2])))
         epoch_losses.append(float(jnp.sum(jnp.stack(losses))) / max(len(cooc), 1))
         epoch_seconds.append(time.perf_counter() - epoch_start)
@@ -139,6 +144,7 @@ def fit_glove(cooc: Cooccurrences, config: GloveConfig, progress: bool = False) 
 def train_glove(corpus: str | os.PathLike, config: GloveConfig, progress: bool = True) -> TrainResult:
     """Count the corpus's co-occurrences and fit GloVe; returns W + W̃ (or W) as vectors."""
     start_time = time.perf_counter()
+    devices = device_count(config.devices)
     prepared = prepare_corpus(corpus, config.min_count, config.max_vocab_size, max_sentence_length=None)
     vocab = prepared.vocab
     cooc = count_cooccurrences(prepared.ids_N, prepared.sentence_ends_S, len(vocab), config.window,
@@ -147,6 +153,6 @@ def train_glove(corpus: str | os.PathLike, config: GloveConfig, progress: bool =
     state, epoch_losses, epoch_seconds = fit_glove(cooc, config, progress)
     vectors = glove_vectors(np.asarray(state.params_RxE), len(vocab), config.output)
     seconds = time.perf_counter() - start_time
-    metrics = run_metrics(corpus, prepared, config, seconds, epoch_losses, data_mesh(config.devices).size, nonzeros=len(cooc),
+    metrics = run_metrics(corpus, prepared, config, seconds, epoch_losses, devices, nonzeros=len(cooc),
                           cooccurrence_seconds=count_seconds, epoch_seconds=epoch_seconds)
     return TrainResult(Vectors(vocab.strings, vectors), metrics, state)

@@ -18,6 +18,7 @@ import pytest
 from jax.sharding import PartitionSpec as P
 
 from jaxembed import parallel
+from jaxembed.cli import main
 from jaxembed.config import GloveConfig, TrainConfig
 from jaxembed.data.huffman import build_huffman
 from jaxembed.errors import ConfigError
@@ -238,6 +239,12 @@ def test_batch_size_rounds_up_to_a_multiple_of_devices():
 def test_device_count_out_of_range_is_a_config_error(devices):
     with pytest.raises(ConfigError, match="devices must be"):
         parallel.device_count(devices)
+
+
+@pytest.mark.parametrize("devices,message", [("0", "devices must be >= 1"), ("5", "devices must be between 1 and the 4")])
+def test_cli_rejects_device_counts_out_of_range(small_corpus, tmp_path, capsys, devices, message):
+    code = main(["train", "--corpus", small_corpus, "--out", str(tmp_path / "run"), "--devices", devices, "--quiet"])
+    assert code == 2 and message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("model", ["sgns", "cbow"])
