@@ -150,7 +150,7 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
         for epochs in cfg.stochastic_epochs:
             result = train_word2vec(cfg.corpus, base.replace(dim=dim, epochs=epochs), progress=False)
             syn0, syn1neg = np.asarray(result.state.syn0_VxD), np.asarray(result.state.syn1_RxD)
-            scores = np.einsum("pd,pd->p", syn0[rows], syn1neg[cols])
+            scores = pair_scores(syn0, syn1neg, rows, cols)
             runs.append({"dim": dim, "epochs": epochs, "train_seconds": result.metrics["train_seconds"],
                          "bands": band_statistics(counts, scores, target)})
             print(f"  d={dim} epochs={epochs}: " + ", ".join(f"#>={b['min_count']}: r={b['pearson']:.3f}" for b in runs[-1]["bands"]),
@@ -159,6 +159,13 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
                 plot_stochastic(runs, counts, scores, target, part_name("stochastic", cfg))
     frequent = [b["pearson"] for r in runs for b in r["bands"] if b["min_count"] == 100]
     return {"pairs": len(counts), "runs": runs, "best_pearson_count_ge_100": max(frequent)}
+
+
+def pair_scores(syn0_VxD: np.ndarray, syn1_VxD: np.ndarray, rows_P: np.ndarray, cols_P: np.ndarray,
+                chunk: int = 1 << 18) -> np.ndarray:
+    """(P,) w·c for the given pairs, gathered `chunk` pairs at a time (memory O(chunk · D), not O(P · D))."""
+    return np.concatenate([np.einsum("pd,pd->p", syn0_VxD[rows_P[i:i + chunk]], syn1_VxD[cols_P[i:i + chunk]])
+                           for i in range(0, len(rows_P), chunk)])
 
 
 def part_name(part: str, cfg: TheoryConfig) -> str:

@@ -41,6 +41,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bucket", type=int, help="fasttext: hash buckets for n-grams (default 2000000; lower it on small machines)")
     p.add_argument("--cbow", action="store_const", const=True, help="fasttext: CBOW instead of skip-gram")
     p.add_argument("--seed", type=int, help="random seed (default 1)")
+    p.add_argument("--devices", type=int, help="train data-parallel on N devices (default: all); the batch size is "
+                   "rounded up to a multiple of N")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -54,7 +56,8 @@ def flag_settings(args: argparse.Namespace) -> dict:
                  cbow_mean=as_bool(args.cbow_mean), shrink_windows=as_bool(args.shrink_windows), sample=args.sample, min_count=args.min_count,
                  max_vocab_size=args.max_vocab_size, epochs=args.epochs, alpha=args.alpha, min_alpha=args.min_alpha,
                  batch_size=args.batch_size, seed=args.seed, x_max=args.x_max, eta=args.eta, memory_mb=args.memory_mb,
-                 output=args.glove_output, minn=args.minn, maxn=args.maxn, bucket=args.bucket, cbow=args.cbow)
+                 output=args.glove_output, minn=args.minn, maxn=args.maxn, bucket=args.bucket, cbow=args.cbow,
+                 devices=args.devices)
     return {k: v for k, v in flags.items() if v is not None}
 
 

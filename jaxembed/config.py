@@ -26,6 +26,8 @@ class TrainConfig:
     pairs (skip-gram NS, default 64), centre windows (CBOW, default 64; skip-gram HS, default 16).
     `shrink_windows` False uses the full `window` for every centre (gensim's name) instead of
     word2vec's reduced window.
+    `devices`: train data-parallel on this many devices (None: all); the micro-batch is rounded up
+    to a multiple of it, ⌈batch_size/devices⌉ examples per device.
     """
 
     model: str = "sgns"
@@ -45,6 +47,7 @@ class TrainConfig:
     max_sentence_length: int = 10_000
     shrink_windows: bool = True
     seed: int = 1
+    devices: int | None = None
 
     def __post_init__(self):
         if self.model not in WORD2VEC_MODELS:
@@ -70,6 +73,7 @@ class TrainConfig:
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
             (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
             (self.max_sentence_length >= 1, f"max_sentence_length must be >= 1, got {self.max_sentence_length}"),
+            devices_check(self.devices),
         ]
         raise_failed(checks)
 
@@ -94,7 +98,7 @@ class GloveConfig:
 
     `eta` scales the vector gradients and `bias_eta` the bias gradients before Adagrad
     (accumulator starting at 1): GloVe C's update, whose bias step has no η (bias_eta = 1).
-    `output` "sum" writes W + W̃ (GloVe's -model 2), "word" writes W only.
+    `output` "sum" writes W + W̃ (GloVe's -model 2), "word" writes W only. `devices` as in TrainConfig.
     """
 
     model: str = "glove"
@@ -115,6 +119,7 @@ class GloveConfig:
     batches_per_call: int = 64
     output: str = "sum"
     seed: int = 1
+    devices: int | None = None
 
     def __post_init__(self):
         raise_failed([
@@ -132,10 +137,16 @@ class GloveConfig:
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
             (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
             (self.output in ("sum", "word"), f"output must be 'sum' (W + W̃) or 'word' (W), got {self.output!r}"),
+            devices_check(self.devices),
         ])
 
     def replace(self, **overrides: Any) -> "GloveConfig":
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def devices_check(devices: int | None) -> tuple[bool, str]:
+    """`devices` is None (all available) or >= 1; the upper bound is checked when training starts."""
+    return devices is None or devices >= 1, f"devices must be >= 1, got {devices}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,6 +160,7 @@ class FastTextConfig:
     micro-batch for skip-gram (default 64) and centre words for CBOW (default 64);
     `max_line_tokens` is fastText's MAX_LINE_SIZE (lines are cut after 1024 + 1 tokens).
     `maxn` 0 turns subwords off (words only); `bucket` may be lowered for small machines.
+    `devices` as for TrainConfig.
     """
 
     model: str = "fasttext"
@@ -169,6 +181,7 @@ class FastTextConfig:
     batch_size: int = 64
     batches_per_call: int = 128
     max_line_tokens: int = 1024
+    devices: int | None = None
     seed: int = 1
 
     def __post_init__(self):
@@ -193,6 +206,7 @@ class FastTextConfig:
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
             (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
             (self.max_line_tokens >= 1, f"max_line_tokens must be >= 1, got {self.max_line_tokens}"),
+            devices_check(self.devices),
         ])
 
     def replace(self, **overrides: Any) -> "FastTextConfig":

@@ -35,7 +35,8 @@ class EpochLoop:
 
     step(state, block) -> (state, loss_sum): the jitted call; blocks(epoch, skip): the epoch's blocks
     after the first `skip`; count(block): examples its loss sum covers; progress(epoch, index, block):
-    the bar's absolute position after the block, in `unit`s, of `units_per_epoch` per epoch.
+    the bar's absolute position after the block, in `unit`s, of `units_per_epoch` per epoch;
+    calls_in_flight: how many calls may stay queued before the loop waits (parallel.calls_in_flight).
     """
 
     step: Callable[[Any, Any], tuple[Any, Any]]
@@ -46,6 +47,7 @@ class EpochLoop:
     units_per_epoch: int
     unit: str
     desc: str
+    calls_in_flight: int = MAX_CALLS_IN_FLIGHT
 
 
 class Interrupt:
@@ -115,7 +117,7 @@ def run_epochs(loop: EpochLoop, state: Any, position: Position, checkpointer: Ch
     done = position.epoch * loop.units_per_epoch
     bar = tqdm(total=loop.units_per_epoch * loop.epochs, initial=done, unit=loop.unit, unit_scale=True,
                disable=not show_progress, desc=loop.desc, dynamic_ncols=True, mininterval=0.5)
-    losses = LossReader(position, checkpointer)
+    losses = LossReader(position, checkpointer, loop.calls_in_flight)
     with interrupt_flag() as interrupt, bar:
         while position.epoch < loop.epochs:
             epoch, epoch_start = position.epoch, time.perf_counter()

@@ -5,6 +5,8 @@ row-sparse SGD updates into the donated tables; `lax.scan` runs M micro-batches 
 call, so the per-call dispatch cost is amortised while updates stay close to word2vec's sequential
 SGD. Skip-gram and CBOW differ only in the hidden rows (1 context word vs the masked mean of the
 window); negative sampling and hierarchical softmax only in the target rows, and both can be on.
+The step is split into `word2vec_row_updates` (ids and SGD deltas of a batch) and `word2vec_apply`
+(scatter-add) so that `jaxembed.parallel` runs it data-parallel on any number of devices.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from jaxembed.losses.cbow import context_counts, context_row_updates
 from jaxembed.losses.logistic import logistic_grads, window_logistic_grads
 from jaxembed.losses.sgns import sgns_labels, sgns_targets
 from jaxembed.optim.sparse import RowOptimizer, apply_rows, sgd_rows, word2vec_schedule
+from jaxembed.parallel import RowUpdate, calls_in_flight, data_mesh, make_data_parallel_step, sharded_batch_size
 from jaxembed.vectors import Vectors
 
 
@@ -140,15 +143,15 @@ def hidden_mode(config: TrainConfig) -> str:
     return "each"
 
 
-def word2vec_microbatch(state: Word2VecState, batch: tuple[jax.Array, ...], paths: Targets, optimizer: RowOptimizer,
-                        hs: bool, ns_offset: int, mode: str) -> tuple[Word2VecState, jax.Array]:
-    """One SGD step on P examples: h from the hidden rows, logistic gradients, row-sparse updates.
+def word2vec_row_updates(state: Word2VecState, paths: Targets, batch: tuple[jax.Array, ...], optimizer: RowOptimizer,
+                         hs: bool, ns_offset: int, mode: str) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
+    """SGD row deltas of P examples from the current tables: h from the hidden rows, logistic gradients.
 
     mode "mean"/"sum" (CBOW): one h per example, and every hidden row receives −lr·∂L/∂h
     (word2vec.c's rule; see losses.cbow). mode "each" (skip-gram): every real hidden row is its own
     h against the example's targets (C = 1 for pairs; C = 2·window for a centre's window against
     its Huffman path, which gathers the path once per centre instead of once per pair).
-    Returns the loss sum.
+    Returns ((syn0 ids_PC, deltas_PCxD), (syn1 ids_PT, deltas_PTxD)) in example-major order, and the loss sum.
     """
     hidden_PxC, real_PxC, outputs_P, negatives_PxK, words_done = batch
     mask_PxC = real_PxC.astype(jnp.float32)
@@ -167,27 +170,39 @@ def word2vec_microbatch(state: Word2VecState, batch: tuple[jax.Array, ...], path
     dim = rows_PxCxD.shape[-1]
     update_in, _ = optimizer.update(flat_hidden, drows_PxCxD.reshape(-1, dim), None, words_done)
     update_out, _ = optimizer.update(flat_targets, dout_PxTxD.reshape(-1, dim), None, words_done)
-    return Word2VecState(apply_rows(state.syn0_VxD, flat_hidden, update_in),
-                         apply_rows(state.syn1_RxD, flat_targets, update_out)), jnp.sum(loss_P)
+    return (RowUpdate(flat_hidden, update_in), RowUpdate(flat_targets, update_out)), jnp.sum(loss_P)
 
 
-def make_word2vec_step(optimizer: RowOptimizer, hs: bool, ns_offset: int, mode: str):
-    """Jitted `(state, paths, block arrays) -> (state, loss_sum)` over M micro-batches; the state is donated."""
+def word2vec_apply(state: Word2VecState, updates: tuple[RowUpdate, RowUpdate]) -> Word2VecState:
+    """Scatter-add the row deltas into syn0 and syn1 (duplicates summed)."""
+    update_in, update_out = updates
+    return Word2VecState(apply_rows(state.syn0_VxD, *update_in), apply_rows(state.syn1_RxD, *update_out))
+
+
+def word2vec_microbatch(state: Word2VecState, batch: tuple[jax.Array, ...], paths: Targets, optimizer: RowOptimizer,
+                        hs: bool, ns_offset: int, mode: str) -> tuple[Word2VecState, jax.Array]:
+    """One SGD step on P examples on one device (`word2vec_row_updates`, then `word2vec_apply`); returns the loss sum."""
+    updates, loss_sum = word2vec_row_updates(state, paths, batch, optimizer, hs, ns_offset, mode)
+    return word2vec_apply(state, updates), loss_sum
+
+
+WORD2VEC_EXAMPLE_AXES = (True, True, True, True, False)
+"""Which block arrays (hidden, mask, outputs, negatives, words_done) are split over devices."""
+
+
+def make_word2vec_step(optimizer: RowOptimizer, hs: bool, ns_offset: int, mode: str, mesh: jax.sharding.Mesh | None = None):
+    """Jitted `(state, paths, block arrays) -> (state, loss_sum)` over M micro-batches, data-parallel over
+    `mesh` (default: all devices; P must be a multiple of its size); the state is donated."""
     if mode not in HIDDEN_MODES:
         raise ValueError(f"mode must be one of {HIDDEN_MODES}, got {mode!r}")
-
-    @functools.partial(jax.jit, donate_argnums=0)
-    def step(state, paths, hidden_MxPxC, mask_MxPxC, outputs_MxP, negatives_MxPxK, words_done_M):
-        micro = lambda s, b: word2vec_microbatch(s, b, paths, optimizer, hs, ns_offset, mode)
-        state, losses_M = jax.lax.scan(micro, state, (hidden_MxPxC, mask_MxPxC, outputs_MxP, negatives_MxPxK, words_done_M))
-        return state, jnp.sum(losses_M)
-
-    return step
+    row_updates = functools.partial(word2vec_row_updates, optimizer=optimizer, hs=hs, ns_offset=ns_offset, mode=mode)
+    return make_data_parallel_step(row_updates, word2vec_apply, mesh or data_mesh(), WORD2VEC_EXAMPLE_AXES)
 
 
 def run_metrics(corpus: str | os.PathLike, prepared: PreparedCorpus, config: Any, seconds: float,
-                epoch_losses: list[float], **extra: Any) -> dict:
-    """metrics.json: whole-run words/s (corpus words × epochs / wall time), losses, the config, the machine."""
+                epoch_losses: list[float], devices: int | None = None, **extra: Any) -> dict:
+    """metrics.json: whole-run words/s (corpus words × epochs / wall time), losses, the config, the machine
+    (`devices`: how many trained data-parallel, default all)."""
     return {
         "model": config.model,
         "corpus": os.fspath(corpus),
@@ -202,7 +217,7 @@ def run_metrics(corpus: str | os.PathLike, prepared: PreparedCorpus, config: Any
         "epoch_losses": epoch_losses,
         "config": dataclasses.asdict(config),
         "backend": jax.default_backend(),
-        "devices": jax.device_count(),
+        "devices": devices or jax.device_count(),
     }
 
 
@@ -231,6 +246,7 @@ def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: boo
     uninterrupted run ends (see jaxembed.checkpoint).
     """
     start_time = time.perf_counter()
+    mesh = data_mesh(config.devices)
     prepared = prepare_corpus(corpus, config.min_count, config.max_vocab_size, config.max_sentence_length)
     vocab, ids = prepared.vocab, prepared.ids_N
     keep_V = keep_probabilities(vocab.counts, config.sample)
@@ -239,22 +255,25 @@ def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: boo
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
     ns_offset = len(vocab) - 1 if config.hs else 0
     mode = hidden_mode(config)
-    step = make_word2vec_step(sgd_rows(schedule), config.hs, ns_offset, mode)
+    batch_size = sharded_batch_size(config.batch_size, mesh.size)
+    step = make_word2vec_step(sgd_rows(schedule), config.hs, ns_offset, mode, mesh)
     state = init_word2vec(config.seed, len(vocab), config.dim, output_rows(len(vocab), config.hs, config.negative))
     state, position, checkpointer = start_run(state, config, corpus_summary(corpus, prepared), checkpoint_dir,
                                               checkpoint_every, resume)
 
     def blocks(epoch: int, skip: int):
         return itertools.islice(example_blocks(ids, prepared.sentence_ends_S, keep_V, noise, config.window, config.negative,
-                                               config.window_examples, config.batch_size, config.batches_per_call,
+                                               config.window_examples, batch_size, config.batches_per_call,
                                                config.seed, epoch, shrink_windows=config.shrink_windows), skip, None)
 
     loop = EpochLoop(step=lambda s, block: step(s, paths, *block.arrays()), blocks=blocks,
                      count=lambda block: block.num_hidden if mode == "each" else block.num_examples,
                      progress=lambda epoch, index, block: int(block.words_done_M[-1]),
-                     epochs=config.epochs, units_per_epoch=len(ids), unit="word", desc=config.model)
+                     epochs=config.epochs, units_per_epoch=len(ids), unit="word", desc=config.model,
+                     calls_in_flight=calls_in_flight(mesh))
     state, position = run_epochs(loop, state, position, checkpointer, progress)
     emb = np.asarray(state.syn0_VxD)
     seconds = time.perf_counter() - start_time
-    metrics = run_metrics(corpus, prepared, config, seconds, position.epoch_losses, examples=position.total_examples)
+    metrics = run_metrics(corpus, prepared, config, seconds, position.epoch_losses, mesh.size,
+                          examples=position.total_examples, batch_size=batch_size)
     return TrainResult(Vectors(vocab.strings, emb), metrics, state)

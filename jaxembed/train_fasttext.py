@@ -30,12 +30,13 @@ from jaxembed.checkpoint import start_run
 from jaxembed.config import CHECKPOINT_SECONDS, FastTextConfig
 from jaxembed.data.ngrams import EOS, SubwordSpec, subword_table
 from jaxembed.data.sampling import keep_probabilities, noise_table
-from jaxembed.data.subword_batches import PackShape, pack_shape, packed_blocks
+from jaxembed.data.subword_batches import pack_shape, packed_blocks
 from jaxembed.io.fasttext import LOSS_IDS, MODEL_IDS, WORD, FastTextArgs, FastTextModel
 from jaxembed.loop import EpochLoop, run_epochs
 from jaxembed.losses.fasttext import bag_row_updates, fasttext_grads
 from jaxembed.losses.sgns import sgns_labels
 from jaxembed.optim.sparse import RowOptimizer, apply_rows, sgd_rows, word2vec_schedule
+from jaxembed.parallel import RowUpdate, calls_in_flight, data_mesh, make_data_parallel_step
 from jaxembed.train import TrainResult, corpus_summary, prepare_corpus, run_metrics
 
 
@@ -54,9 +55,12 @@ def init_fasttext(seed: int, input_rows: int, vocab_size: int, dim: int) -> Fast
                          jnp.zeros((vocab_size, dim), jnp.float32))
 
 
-def fasttext_microbatch(state: FastTextState, batch: tuple[jax.Array, ...], optimizer: RowOptimizer,
-                        num_examples: int) -> tuple[FastTextState, jax.Array]:
-    """One SGD step on a packed micro-batch; every bag row receives −lr·∂L/∂h (fastText). Returns the loss sum."""
+def fasttext_row_updates(state: FastTextState, consts, batch: tuple[jax.Array, ...], optimizer: RowOptimizer,
+                         num_examples: int) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
+    """SGD row deltas of a packed micro-batch (or a device's part of one) from the current tables:
+    every bag row receives −lr·∂L/∂h (fastText). Returns ((input ids_F, deltas_FxD), (output ids_QT,
+    deltas_QTxD)) in example order — padded slots carry zero deltas — and the loss sum."""
+    del consts
     rows_F, row_owner_F, row_mask_F, targets_QxT, pair_owner_Q, pair_mask_Q, words_done = batch
     row_weight_F = row_mask_F.astype(jnp.float32)
     weights_QxT = jnp.broadcast_to(pair_mask_Q.astype(jnp.float32)[:, None], targets_QxT.shape)
@@ -67,20 +71,32 @@ def fasttext_microbatch(state: FastTextState, batch: tuple[jax.Array, ...], opti
     flat_targets = targets_QxT.reshape(-1)
     update_in, _ = optimizer.update(rows_F, drows_FxD, None, words_done)
     update_out, _ = optimizer.update(flat_targets, dout_QxTxD.reshape(-1, dout_QxTxD.shape[-1]), None, words_done)
-    return FastTextState(apply_rows(state.input_RxD, rows_F, update_in),
-                         apply_rows(state.output_VxD, flat_targets, update_out)), jnp.sum(loss_Q)
+    return (RowUpdate(rows_F, update_in), RowUpdate(flat_targets, update_out)), jnp.sum(loss_Q)
 
 
-def make_fasttext_step(optimizer: RowOptimizer, shape: PackShape):
-    """Jitted `(state, block arrays) -> (state, loss_sum)` over M packed micro-batches; the state is donated."""
-    micro = functools.partial(fasttext_microbatch, optimizer=optimizer, num_examples=shape.examples)
+def fasttext_apply(state: FastTextState, updates: tuple[RowUpdate, RowUpdate]) -> FastTextState:
+    """Scatter-add the row deltas into the input (words + buckets) and output tables."""
+    update_in, update_out = updates
+    return FastTextState(apply_rows(state.input_RxD, *update_in), apply_rows(state.output_VxD, *update_out))
 
-    @functools.partial(jax.jit, donate_argnums=0)
-    def step(state, *block):
-        state, losses_M = jax.lax.scan(micro, state, block)
-        return state, jnp.sum(losses_M)
 
-    return step
+def fasttext_microbatch(state: FastTextState, batch: tuple[jax.Array, ...], optimizer: RowOptimizer,
+                        num_examples: int) -> tuple[FastTextState, jax.Array]:
+    """One SGD step on a packed micro-batch on one device (`fasttext_row_updates`, then `fasttext_apply`)."""
+    updates, loss_sum = fasttext_row_updates(state, (), batch, optimizer, num_examples)
+    return fasttext_apply(state, updates), loss_sum
+
+
+FASTTEXT_EXAMPLE_AXES = (True, True, True, True, True, True, False)
+"""Which block arrays (rows, row owners, row mask, targets, pair owners, pair mask, words_done) are split over devices."""
+
+
+def make_fasttext_step(optimizer: RowOptimizer, num_examples: int, mesh: jax.sharding.Mesh | None = None):
+    """Jitted `(state, (), block arrays) -> (state, loss_sum)` over M packed micro-batches of `num_examples`
+    examples, data-parallel over `mesh` (default: all devices; each micro-batch joins one packing per
+    device, `subword_batches.group_parts`); the state is donated."""
+    row_updates = functools.partial(fasttext_row_updates, optimizer=optimizer, num_examples=num_examples)
+    return make_data_parallel_step(row_updates, fasttext_apply, mesh or data_mesh(), FASTTEXT_EXAMPLE_AXES)
 
 
 def fasttext_model(config: FastTextConfig, words: tuple[bytes, ...], counts: np.ndarray, ntokens: int,
@@ -105,9 +121,11 @@ def train_fasttext(corpus: str | os.PathLike, config: FastTextConfig, progress: 
     subwords = subword_table(vocab.words, spec)
     keep_V = keep_probabilities(vocab.counts, config.sample, total_words=prepared.raw_words)
     noise = noise_table(vocab.counts, config.noise_power)
-    shape = pack_shape(subwords, vocab.counts * keep_V, config.window, config.batch_size, config.cbow)
+    mesh = data_mesh(config.devices)
+    part_batch = max(-(-config.batch_size // mesh.size), 1 if config.cbow else 2 * config.window)
+    shape = pack_shape(subwords, vocab.counts * keep_V, config.window, part_batch, config.cbow)
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
-    step = make_fasttext_step(sgd_rows(schedule), shape)
+    step = make_fasttext_step(sgd_rows(schedule), mesh.size * shape.examples, mesh)
     state = init_fasttext(config.seed, spec.rows, len(vocab), config.dim)
     state, position, checkpointer = start_run(state, config, corpus_summary(corpus, prepared), checkpoint_dir,
                                               checkpoint_every, resume)
@@ -115,15 +133,17 @@ def train_fasttext(corpus: str | os.PathLike, config: FastTextConfig, progress: 
     def blocks(epoch: int, skip: int):
         return itertools.islice(packed_blocks(ids, prepared.sentence_ends_S, keep_V, noise, subwords, config.window,
                                               config.negative, config.cbow, shape, config.batches_per_call, config.seed,
-                                              epoch), skip, None)
+                                              epoch, parts=mesh.size), skip, None)
 
-    loop = EpochLoop(step=lambda s, block: step(s, *block.arrays()), blocks=blocks, count=lambda block: block.num_pairs,
+    loop = EpochLoop(step=lambda s, block: step(s, (), *block.arrays()), blocks=blocks, count=lambda block: block.num_pairs,
                      progress=lambda epoch, index, block: int(block.words_done_M[-1]),
-                     epochs=config.epochs, units_per_epoch=len(ids), unit="word", desc="fasttext")
+                     epochs=config.epochs, units_per_epoch=len(ids), unit="word", desc="fasttext",
+                     calls_in_flight=calls_in_flight(mesh))
     state, position = run_epochs(loop, state, position, checkpointer, progress)
     model = fasttext_model(config, vocab.words, vocab.counts, prepared.raw_words, np.asarray(state.input_RxD),
                            np.asarray(state.output_VxD))
     seconds = time.perf_counter() - start_time
-    metrics = run_metrics(corpus, prepared, config, seconds, position.epoch_losses, examples=position.total_examples,
-                          input_rows=spec.rows, micro_batch={"examples": shape.examples, "rows": shape.rows, "pairs": shape.pairs})
+    metrics = run_metrics(corpus, prepared, config, seconds, position.epoch_losses, mesh.size,
+                          examples=position.total_examples, input_rows=spec.rows,
+                          micro_batch={"devices": mesh.size, "examples": shape.examples, "rows": shape.rows, "pairs": shape.pairs})
     return TrainResult(model.vectors(), metrics, model)

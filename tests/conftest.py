@@ -1,7 +1,11 @@
 import gzip
 import os
 
+import jax
 import pytest
+
+# Four CPU devices for the data-parallel tests (tests/test_parallel.py); must precede any jax computation.
+jax.config.update("jax_num_cpu_devices", 4)
 
 from jaxembed.cli import DEMO_CORPUS
 

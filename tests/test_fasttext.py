@@ -243,11 +243,11 @@ def test_command_line_fasttext(small_corpus, tmp_path, capsys):
 
 def test_step_donates_the_tables():
     """The bucket table is updated in place: the step consumes (donates) the state it is given."""
-    from jaxembed.data.subword_batches import PackShape
+    from jaxembed.parallel import data_mesh
     from jaxembed.train_fasttext import make_fasttext_step
     state, (rows, owner, mask, targets, pair_owner, pair_mask), E = packed_problem(seed=5)
-    step = make_fasttext_step(sgd_rows(0.1), PackShape(E, rows.shape[0], targets.shape[0]))
+    step = make_fasttext_step(sgd_rows(0.1), E, data_mesh(1))
     block = [a[None] for a in (rows, owner, mask, targets, pair_owner, pair_mask)] + [jnp.zeros(1, jnp.float32)]
-    new_state, _ = step(state, *block)
+    new_state, _ = step(state, (), *block)
     assert state.input_RxD.is_deleted() and state.output_VxD.is_deleted()
     assert not new_state.input_RxD.is_deleted()

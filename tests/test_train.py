@@ -13,6 +13,7 @@ from jaxembed.data.huffman import build_huffman
 from jaxembed.losses.hsoftmax import hs_loss
 from jaxembed.losses.sgns import sgns_loss
 from jaxembed.optim.sparse import sgd_rows
+from jaxembed.parallel import data_mesh
 from jaxembed.train import (Word2VecState, huffman_targets, init_word2vec, make_word2vec_step, output_rows, train_word2vec,
                             word2vec_microbatch)
 
@@ -89,7 +90,7 @@ def test_scan_of_microbatches_equals_sequential_steps():
     for m in range(M):
         sequential, _ = word2vec_microbatch(sequential, tuple(a[m] for a in arrays), paths, sgd_rows(schedule), False, 0, "each")
     copy = Word2VecState(jnp.array(state.syn0_VxD), jnp.array(state.syn1_RxD))
-    scanned, _ = make_word2vec_step(sgd_rows(schedule), False, 0, "each")(copy, paths, *arrays)
+    scanned, _ = make_word2vec_step(sgd_rows(schedule), False, 0, "each", data_mesh(1))(copy, paths, *arrays)  # P = 5
     np.testing.assert_allclose(scanned.syn0_VxD, sequential.syn0_VxD, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(scanned.syn1_RxD, sequential.syn1_RxD, rtol=1e-6, atol=1e-7)
 

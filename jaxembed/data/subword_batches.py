@@ -159,10 +159,39 @@ def pad_block(block: PackedBlock, batches: int) -> PackedBlock:
     return PackedBlock(*arrays, words_done)
 
 
+def group_parts(block: PackedBlock, parts: int, examples_per_part: int) -> PackedBlock:
+    """Join each run of `parts` consecutive packed micro-batches into one micro-batch (M·parts → M):
+    widths multiply by `parts`, owners become global (part j's examples follow those of parts < j),
+    words_done is the first part's. Splitting the micro-batch into parts (or into any divisor of
+    `parts` devices) gives each part whole examples: rows and pairs together."""
+    m = len(block.words_done_M) // parts
+    offsets = (np.arange(parts) * examples_per_part).astype(np.int32)[None, :, None]
+
+    def join(array, owners=False):
+        grouped = array.reshape((m, parts) + array.shape[1:])
+        if owners:
+            grouped = grouped + offsets
+        return grouped.reshape((m, parts * array.shape[1]) + array.shape[2:])
+
+    return PackedBlock(join(block.rows_MxF), join(block.row_owner_MxF, True), join(block.row_mask_MxF),
+                       join(block.targets_MxQxT), join(block.pair_owner_MxQ, True), join(block.pair_mask_MxQ),
+                       block.words_done_M[::parts])
+
+
 def packed_blocks(ids: np.ndarray, sentence_ends: np.ndarray, keep_V: np.ndarray, noise: AliasTable,
                   subwords: SubwordTable, window: int, negative: int, cbow: bool, shape: PackShape,
-                  batches_per_block: int, seed: int, epoch: int, chunk_tokens: int = 1 << 16) -> Iterator[PackedBlock]:
-    """Yield an epoch of packed micro-batches in blocks of `batches_per_block` (the last one padded)."""
+                  batches_per_block: int, seed: int, epoch: int, parts: int = 1,
+                  chunk_tokens: int = 1 << 16) -> Iterator[PackedBlock]:
+    """Yield an epoch of packed micro-batches in blocks of `batches_per_block` (the last one padded);
+    each micro-batch joins `parts` consecutive packings of `shape` (`group_parts`: one per device)."""
+    for block in packed_parts(ids, sentence_ends, keep_V, noise, subwords, window, negative, cbow, shape,
+                              batches_per_block * parts, seed, epoch, chunk_tokens):
+        yield group_parts(block, parts, shape.examples)
+
+
+def packed_parts(ids, sentence_ends, keep_V, noise, subwords, window, negative, cbow, shape, batches_per_block,
+                 seed, epoch, chunk_tokens) -> Iterator[PackedBlock]:
+    """`packed_blocks` before grouping: blocks of `batches_per_block` packings of `shape`."""
     offset, pending = epoch * len(ids), None
     for index, (start, stop) in enumerate(chunk_bounds(sentence_ends, chunk_tokens)):
         examples = chunk_examples(ids, sentence_ends, start, stop, keep_V, noise, subwords, window, negative, cbow,

@@ -1,0 +1,287 @@
+"""Data-parallel training over a 1-D `'data'` mesh: one step for every model, sparse update exchange.
+
+Each micro-batch of P examples is split over the N devices of the mesh (P/N each, in order). Every
+device holds the full (replicated) tables and runs, inside `jax.shard_map` (or `jax.pmap`):
+
+    (a) updates_d, loss_d = row_updates(state, consts, shard_d)    ids + row deltas of its shard
+    (b) updates = all_gather(updates_d, tiled=True)                 [updates_0; ...; updates_{N−1}]
+                                                                     (all leaves packed in one collective)
+    (c) state   = apply_updates(state, updates)                     the same scatter on every replica
+
+so the exchange costs O(rows touched · D) per micro-batch, never a dense V×D all-reduce, and the
+replicas stay identical. With example-major updates, (b) reproduces exactly the update arrays a
+single device computes for the whole micro-batch, so N devices equal 1 device up to float
+rounding; on 1 device the all-gather is the identity and the step is the single-device step.
+
+How a model plugs in: two pure functions (static settings bound with functools.partial)
+
+    row_updates(state, consts, batch) -> (updates, loss_sum)
+        state:   the model's state pytree (tables, optimiser state), replicated;
+        consts:  a replicated pytree of read-only arrays (e.g. Huffman paths; () or None if unused);
+        batch:   one micro-batch: the block arrays indexed at micro-batch m — arrays with an
+                 example axis arrive as this device's shard (P/N, ...), the others whole;
+        updates: any pytree of arrays whose axis 0 is example-major over the shard (e.g.
+                 `RowUpdate(ids_N, values_NxD)` per table, N = shard examples × rows per example),
+                 so that concatenating the shards in device order gives the global batch's updates;
+        loss_sum: this shard's loss sum (the step sums it over devices).
+    apply_updates(state, updates) -> state
+        applied on every replica to the gathered updates of the whole micro-batch.
+
+Rules: differentiate with respect to gathered rows (device-local values), never a replicated table
+— inside `shard_map` the gradient of a replicated input is already summed over devices, and a
+further psum or exchange would count it N times (tests/test_parallel.py shows the pitfall). The
+learning rate / counters that row_updates reads must be the same on every device (replicated
+block arrays). Non-linear optimisers (Adagrad) exchange raw gradients and merge duplicate ids in
+apply_updates, so every replica merges the same global set.
+
+    step = make_data_parallel_step(row_updates, apply_updates, data_mesh(4), example_axes)
+    state, loss_sum = step(state, consts, *block_arrays)       # arrays (M, P, ...) or (M,)
+
+`make_pmap_step` builds the same step with `jax.pmap` (state stacked per device: `replicate`).
+word2vec (train.word2vec_row_updates / word2vec_apply) and GloVe (train_glove.glove_row_updates /
+glove_apply) are the worked examples. fastText plugs in the same way:
+
+    fasttext_row_updates(state, consts, (subwords_PxS, subword_mask_PxS, outputs_P, negatives_PxK, words_done), ...)
+        -> ((RowUpdate(input ids_PS, −lr·∂L/∂h spread to every real subword row: deltas_PSxD),
+             RowUpdate(output ids_PT, deltas_PTxD)), loss_sum)       # padded slots: delta 0
+    fasttext_apply = word2vec_apply-like scatter-add into (input_VplusBxD, output_VxD)
+    make_data_parallel_step(partial(fasttext_row_updates, ...), fasttext_apply, mesh, (True, True, True, True, False))
+
+Very large tables (fastText's 2M bucket rows) can instead be sharded by rows: `shard_rows` places
+row block d on device d, `gather_sharded_rows` reads the rows of each device's ids (masked local
+reads of all devices' ids + psum_scatter) and `add_sharded_rows` applies the gathered updates to
+the rows a device owns. A model calls them in its two functions for that table (in place of
+`table[ids]` and the scatter-add) and passes `state_spec` with P('data') for it.
+
+Beyond one host: call `initialize_multihost` (jax.distributed.initialize) in every process before
+any other jax call; `jax.devices()` then lists every process's devices and the same mesh code runs
+unchanged, each process feeding the same global blocks (README, "Multi-device and multi-host").
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec as P
+
+from jaxembed.errors import ConfigError
+
+AXIS = "data"
+
+RowUpdates = Callable[[Any, Any, tuple], tuple[Any, jax.Array]]
+ApplyUpdates = Callable[[Any, Any], Any]
+
+
+class RowUpdate(NamedTuple):
+    """Updates for one table: ids_N and values_NxD (row deltas, or gradients for a stateful optimiser)."""
+
+    ids_N: jax.Array
+    values_NxD: jax.Array
+
+
+def device_count(devices: int | None) -> int:
+    """The number of devices to use: `devices`, or all of them when None (ConfigError if out of range)."""
+    available = jax.device_count()
+    n = available if devices is None else devices
+    if not 1 <= n <= available:
+        raise ConfigError(f"devices must be between 1 and the {available} available {jax.default_backend()} "
+                          f"device(s), got {devices}")
+    return n
+
+
+def data_mesh(devices: int | None = None) -> jax.sharding.Mesh:
+    """1-D mesh ('data',) over the first `devices` devices (all when None)."""
+    n = device_count(devices)
+    return jax.make_mesh((n,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,), devices=jax.devices()[:n])
+
+
+def sharded_batch_size(batch_size: int, devices: int) -> int:
+    """Micro-batch size rounded up to a multiple of the device count: ⌈P/N⌉·N (each device gets ⌈P/N⌉)."""
+    return -(-batch_size // devices) * devices
+
+
+def gather_updates(updates: Any, axis_name: str = AXIS) -> Any:
+    """Concatenate every device's updates along axis 0, in device order (the sparse exchange).
+
+    All leaves travel in one all-gather: 32-bit leaves are bitcast to uint32 and packed into one
+    vector per device (one collective per micro-batch instead of one per array). On one device
+    this is the identity, written out: XLA:CPU keeps a 1-device all-gather as a runtime collective,
+    which costs a third of a word2vec step.
+    """
+    n = jax.lax.axis_size(axis_name)
+    if n == 1:
+        return updates
+    leaves, treedef = jax.tree.flatten(updates)
+    if any(jnp.dtype(x.dtype).itemsize != 4 for x in leaves):
+        return jax.tree.map(lambda x: jax.lax.all_gather(x, axis_name, tiled=True), updates)
+    words = [jax.lax.bitcast_convert_type(x, jnp.uint32).reshape(-1) for x in leaves]
+    packed_nxS = jax.lax.all_gather(jnp.concatenate(words), axis_name)
+    offsets = np.cumsum([0] + [w.shape[0] for w in words])
+    gathered = [jax.lax.bitcast_convert_type(packed_nxS[:, start:stop].reshape((n * x.shape[0],) + x.shape[1:]), x.dtype)
+                for x, start, stop in zip(leaves, offsets[:-1], offsets[1:])]
+    return jax.tree.unflatten(treedef, gathered)
+
+
+def data_parallel_microbatch(row_updates: RowUpdates, apply_updates: ApplyUpdates, axis_name: str = AXIS):
+    """`(state, consts, batch) -> (state, this device's loss_sum)` for one micro-batch; run under shard_map or pmap."""
+
+    def micro(state, consts, batch):
+        updates, loss_sum = row_updates(state, consts, batch)
+        return apply_updates(state, gather_updates(updates, axis_name)), loss_sum
+
+    return micro
+
+
+def scan_block(row_updates: RowUpdates, apply_updates: ApplyUpdates, axis_name: str = AXIS):
+    """`(state, consts, *arrays_M...) -> (state, loss_sum)`: lax.scan of the data-parallel micro-batch
+    over M, then one psum of the block's loss (the identity on one device)."""
+    micro = data_parallel_microbatch(row_updates, apply_updates, axis_name)
+
+    def block(state, consts, *arrays):
+        state, losses_M = jax.lax.scan(lambda s, b: micro(s, consts, b), state, arrays)
+        loss_sum = jnp.sum(losses_M)
+        return state, loss_sum if jax.lax.axis_size(axis_name) == 1 else jax.lax.psum(loss_sum, axis_name)
+
+    return block
+
+
+def array_spec(example_axis: bool) -> P:
+    """Block arrays (M, P, ...) are split over their example axis; (M, ...) arrays are replicated."""
+    return P(None, AXIS) if example_axis else P()
+
+
+def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh: jax.sharding.Mesh,
+                            example_axes: Sequence[bool], state_spec: Any = P()):
+    """Jitted `(state, consts, *arrays) -> (state, loss_sum)` with `jax.shard_map` over `mesh`; state donated.
+
+    example_axes[i]: whether arrays[i] (M, P, ...) has an example axis to split (P divisible by the
+    mesh size); state_spec: PartitionSpec (prefix) of the state, replicated by default.
+    check_vma is off because all_gather's result is typed device-varying although every replica
+    receives the same concatenation, so the replicated tables stay replicated.
+    """
+    specs = tuple(array_spec(e) for e in example_axes)
+    body = jax.shard_map(scan_block(row_updates, apply_updates), mesh=mesh, in_specs=(state_spec, P(), *specs),
+                         out_specs=(state_spec, P()), check_vma=False)
+    named = lambda spec: NamedSharding(mesh, spec)
+    shardings = (jax.tree.map(named, state_spec), named(P()), *map(named, specs))
+    step = jax.jit(body, donate_argnums=0, in_shardings=shardings)
+    if jax.process_count() == 1:
+        return step
+    # several processes: jit takes only global arrays, built from the host values every process holds
+    return lambda *args: step(*jax.tree.map(to_mesh, shardings, args, is_leaf=lambda x: isinstance(x, NamedSharding)))
+
+
+def to_mesh(sharding: NamedSharding, tree: Any) -> Any:
+    """Every leaf as a global jax.Array with `sharding`, each process filling its own devices' parts
+    from the same host value (every process holds the whole block or state)."""
+
+    def put(x):
+        if isinstance(x, jax.Array) and x.sharding == sharding:
+            return x
+        host = np.asarray(x)
+        return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+    return jax.tree.map(put, tree)
+
+
+def initialize_multihost(coordinator_address: str, num_processes: int, process_id: int) -> None:
+    """`jax.distributed.initialize` for one process of a multi-host run (call before any other jax
+    use); CPU processes exchange through gloo. Afterwards `data_mesh()` spans every process's devices."""
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
+                               process_id=process_id)
+
+
+def serial_calls(mesh: jax.sharding.Mesh) -> bool:
+    """Whether a loop must wait for each step call before the next: with several CPU devices.
+    XLA:CPU runs the devices of a call on a shared thread pool; with many calls queued, devices of
+    different calls can hold every thread while waiting in an all-gather for a device whose task
+    cannot start, a deadlock (seen with 4 fake devices on 2 cores). GPUs and TPUs are not affected."""
+    return mesh.size > 1 and mesh.devices.flat[0].platform == "cpu"
+
+
+def calls_in_flight(mesh: jax.sharding.Mesh) -> int:
+    """How many step calls a training loop may leave queued: none when `serial_calls`, else the loop's default."""
+    from jaxembed.loop import MAX_CALLS_IN_FLIGHT
+    return 0 if serial_calls(mesh) else MAX_CALLS_IN_FLIGHT
+
+
+def split_examples(array_MxPx: np.ndarray, devices: int) -> np.ndarray:
+    """(M, P, ...) -> (N, M, P/N, ...): device d gets examples [d·P/N, (d+1)·P/N) of every micro-batch."""
+    m, p = array_MxPx.shape[:2]
+    return np.moveaxis(np.reshape(array_MxPx, (m, devices, p // devices) + array_MxPx.shape[2:]), 1, 0)
+
+
+def replicate(tree: Any, devices: Sequence[jax.Device]) -> Any:
+    """A copy of `tree` on every device, stacked on a leading device axis (pmap's layout)."""
+    sharding = NamedSharding(jax.sharding.Mesh(np.asarray(devices), (AXIS,)), P(AXIS))
+    stack = lambda x: jnp.broadcast_to(x, (len(devices),) + jnp.shape(x))
+    return jax.device_put(jax.tree.map(stack, tree), sharding)
+
+
+def unreplicate(tree: Any) -> Any:
+    """Device 0's copy of a replicated pmap tree."""
+    return jax.tree.map(lambda x: x[0], tree)
+
+
+def make_pmap_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, devices: Sequence[jax.Device],
+                   example_axes: Sequence[bool]):
+    """The same step through `jax.pmap`: `(replicated state, consts, *arrays) -> (replicated state, loss_sum)`.
+
+    The state carries a leading device axis (`replicate` / `unreplicate`); arrays are the same
+    global (M, P, ...) blocks as for the shard_map step, split on the host by `split_examples`.
+    pmap gets flat leaves with one in_axis each (jax 0.10's pmap misaligns in_axes after an
+    argument that is an empty pytree, e.g. consts = ()).
+    """
+    n, block = len(devices), scan_block(row_updates, apply_updates)
+
+    @functools.cache
+    def pmapped(treedef, state_leaves: int, axes: tuple):
+        flat_block = lambda *leaves: block(*jax.tree.unflatten(treedef, leaves))
+        return jax.pmap(flat_block, axis_name=AXIS, in_axes=axes, devices=devices, donate_argnums=tuple(range(state_leaves)))
+
+    def step(state, consts, *arrays):
+        split = [split_examples(a, n) if e else a for a, e in zip(arrays, example_axes)]
+        leaves, treedef = jax.tree.flatten((state, consts, *split))
+        state_leaves, const_leaves = len(jax.tree.leaves(state)), len(jax.tree.leaves(consts))
+        axes = (0,) * state_leaves + (None,) * const_leaves + tuple(0 if e else None for e in example_axes)
+        state, losses = pmapped(treedef, state_leaves, axes)(*leaves)
+        return state, losses[0]
+
+    return step
+
+
+def shard_rows(table_VxD: jax.Array, mesh: jax.sharding.Mesh) -> jax.Array:
+    """Place row block d (V/N rows; V padded with zero rows to a multiple of N) on device d."""
+    n = mesh.shape[AXIS]
+    pad = -table_VxD.shape[0] % n
+    padded = jnp.pad(table_VxD, ((0, pad), (0, 0)))
+    return jax.device_put(padded, NamedSharding(mesh, P(AXIS, None)))
+
+
+def owned_positions(block_rows: int, ids_N: jax.Array, axis_name: str = AXIS) -> tuple[jax.Array, jax.Array]:
+    """(local_N, owned_N): each id's position in this device's row block, and whether the block holds it."""
+    local_N = ids_N - jax.lax.axis_index(axis_name) * block_rows
+    return local_N, (local_N >= 0) & (local_N < block_rows)
+
+
+def gather_sharded_rows(block_LxD: jax.Array, ids_N: jax.Array, axis_name: str = AXIS) -> jax.Array:
+    """Rows table[ids_N] of a row-sharded table for this device's own ids_N.
+
+    The ids of all devices are gathered (N·n); each device reads the ones its block owns (zeros
+    elsewhere), and psum_scatter sums these partial reads and hands device d its own N rows:
+    rows_d = Σ_e [id ∈ block e] · block_e[id − e·L] over the ids of d. Traffic O(N·n·D), not V×D.
+    """
+    all_ids = jax.lax.all_gather(ids_N, axis_name, tiled=True)
+    local, owned = owned_positions(block_LxD.shape[0], all_ids, axis_name)
+    partial = jnp.where(owned[:, None], block_LxD[jnp.clip(local, 0, block_LxD.shape[0] - 1)], 0.0)
+    return jax.lax.psum_scatter(partial, axis_name, scatter_dimension=0, tiled=True)
+
+
+def add_sharded_rows(block_LxD: jax.Array, ids_N: jax.Array, updates_NxD: jax.Array, axis_name: str = AXIS) -> jax.Array:
+    """table[ids] += updates restricted to this device's rows (the others are dropped); ids are global."""
+    local_N, owned_N = owned_positions(block_LxD.shape[0], ids_N, axis_name)
+    return block_LxD.at[jnp.where(owned_N, local_N, block_LxD.shape[0])].add(updates_NxD, mode="drop")

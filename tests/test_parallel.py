@@ -1,0 +1,329 @@
+"""Data-parallel training on 4 CPU devices (conftest) against the 1-device oracle: the model's own
+micro-batch function run sequentially on one device, without shard_map, pmap or collectives."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import socket
+import subprocess
+import sys
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from jax.sharding import PartitionSpec as P
+
+from jaxembed import parallel
+from jaxembed.cli import main
+from jaxembed.config import GloveConfig, TrainConfig
+from jaxembed.data.huffman import build_huffman
+from jaxembed.errors import ConfigError
+from jaxembed.optim.sparse import sgd_rows
+from jaxembed.parallel import AXIS, RowUpdate
+from jaxembed.train import (WORD2VEC_EXAMPLE_AXES, Word2VecState, huffman_targets, output_rows, train_word2vec,
+                            word2vec_apply, word2vec_microbatch, word2vec_row_updates)
+from jaxembed.data.subword_batches import PackedBlock, group_parts
+from jaxembed.train_fasttext import (FASTTEXT_EXAMPLE_AXES, FastTextState, fasttext_apply, fasttext_microbatch,
+                                     fasttext_row_updates)
+from jaxembed.train_glove import (GLOVE_EXAMPLE_AXES, glove_apply, glove_microbatch, glove_row_updates, init_glove,
+                                  train_glove)
+
+DEVICES = 4
+M, P_EXAMPLES, CALLS = 3, 8, 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """A model as parallel.py sees it, plus its single-device micro-batch (the oracle) and test data.
+
+    init() -> fresh state; blocks: CALLS tuples of block arrays (M, P, ...) or (M,)."""
+
+    init: Callable[[], Any]
+    consts: Any
+    blocks: list[tuple[np.ndarray, ...]]
+    microbatch: Callable[[Any, Any, tuple], tuple[Any, jax.Array]]
+    row_updates: Callable
+    apply_updates: Callable
+    example_axes: tuple[bool, ...]
+
+
+def word2vec_case(mode: str, context: int, hs: bool, negative: int) -> Case:
+    """Few distinct ids (0..3 hidden, 0..4 noise), so every shard touches the same rows."""
+    rng = np.random.default_rng(0)
+    V, D, lr = 9, 6, 0.2
+    tree = build_huffman(np.array([40, 20, 15, 10, 8, 5, 3, 2, 1]))
+    offset = V - 1 if hs else 0
+    syn0, syn1 = rng.normal(size=(V, D)).astype(np.float32), rng.normal(size=(output_rows(V, hs, negative), D)).astype(np.float32)
+    blocks = []
+    for _ in range(CALLS):
+        mask = rng.random((M, P_EXAMPLES, context)) < 0.7
+        mask[:, :, 0] = True
+        mask[:, -1] = False  # padding example
+        blocks.append((rng.integers(0, 4, (M, P_EXAMPLES, context)).astype(np.int32), mask,
+                       rng.integers(0, V, (M, P_EXAMPLES)).astype(np.int32),
+                       rng.integers(0, 5, (M, P_EXAMPLES, negative)).astype(np.int32),
+                       rng.random(M).astype(np.float32) * 100))
+    schedule = lambda n: lr - 1e-3 * n
+    optimizer = sgd_rows(schedule)
+    micro = lambda state, paths, batch: word2vec_microbatch(state, batch, paths, optimizer, hs, offset, mode)
+    row_updates = functools.partial(word2vec_row_updates, optimizer=optimizer, hs=hs, ns_offset=offset, mode=mode)
+    return Case(lambda: Word2VecState(jnp.asarray(syn0), jnp.asarray(syn1)), huffman_targets(tree if hs else None),
+                blocks, micro, row_updates, word2vec_apply, WORD2VEC_EXAMPLE_AXES)
+
+
+def glove_case() -> Case:
+    rng = np.random.default_rng(1)
+    V = 6
+    config = GloveConfig(dim=5, x_max=4.0, eta=0.3)
+    settings = dict(vocab_size=V, x_max=config.x_max, alpha=config.alpha, eta=config.eta, bias_eta=config.bias_eta,
+                    grad_clip=config.grad_clip)
+    blocks = []
+    for _ in range(CALLS):
+        x = rng.integers(0, 6, (M, P_EXAMPLES)).astype(np.float32)  # zeros are padding
+        blocks.append((rng.integers(0, 3, (M, P_EXAMPLES)).astype(np.int32), rng.integers(0, V, (M, P_EXAMPLES)).astype(np.int32), x))
+    micro = lambda state, consts, batch: glove_microbatch(state, batch, **settings)
+    return Case(lambda: init_glove(2, V, config.dim), (), blocks, micro, functools.partial(glove_row_updates, **settings),
+                glove_apply, GLOVE_EXAMPLE_AXES)
+
+
+def fasttext_case() -> Case:
+    """Each micro-batch joins 4 packed parts (subword_batches.group_parts) of 2 examples, 5 bag rows and
+    3 pairs; few distinct ids (rows 0..5, targets 0..4), so every shard touches the same rows."""
+    rng = np.random.default_rng(2)
+    V, R, D, parts, examples, rows, pairs = 7, 12, 5, DEVICES, 2, 5, 3
+    optimizer = sgd_rows(lambda n: 0.3 - 1e-3 * n)
+    blocks = []
+    for _ in range(CALLS):
+        part = PackedBlock(rng.integers(0, 6, (M * parts, rows)).astype(np.int32),
+                           np.sort(rng.integers(0, examples, (M * parts, rows)), axis=1).astype(np.int32),
+                           rng.random((M * parts, rows)) < 0.8,
+                           rng.integers(0, 5, (M * parts, pairs, 4)).astype(np.int32),
+                           np.sort(rng.integers(0, examples, (M * parts, pairs)), axis=1).astype(np.int32),
+                           rng.random((M * parts, pairs)) < 0.9, (rng.random(M * parts) * 100).astype(np.float32))
+        blocks.append(group_parts(part, parts, examples).arrays())
+    settings = dict(optimizer=optimizer, num_examples=parts * examples)
+    init = lambda: FastTextState(jnp.asarray(rng_table(3, R, D)), jnp.asarray(rng_table(4, V, D)))
+    micro = lambda state, consts, batch: fasttext_microbatch(state, batch, **settings)
+    return Case(init, (), blocks, micro, functools.partial(fasttext_row_updates, **settings), fasttext_apply,
+                FASTTEXT_EXAMPLE_AXES)
+
+
+def rng_table(seed: int, rows: int, dim: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(rows, dim)).astype(np.float32)
+
+
+CASES = {  # one entry per model; a new model adds one line
+    "sgns": lambda: word2vec_case("each", 1, False, 3),
+    "cbow": lambda: word2vec_case("mean", 4, False, 3),
+    "sg-hs": lambda: word2vec_case("each", 4, True, 0),
+    "cbow-hs": lambda: word2vec_case("mean", 4, True, 0),
+    "glove": glove_case,
+    "fasttext": fasttext_case,
+}
+
+
+def oracle(case: Case):
+    """The model's micro-batch, one after another on the default device: (final state, loss sum)."""
+    micro = jax.jit(case.microbatch)
+    state, total = case.init(), 0.0
+    for block in case.blocks:
+        for m in range(M):
+            state, loss = micro(state, case.consts, tuple(a[m] for a in block))
+            total += float(loss)
+    return state, total
+
+
+def run_shard_map(case: Case, devices: int):
+    step = parallel.make_data_parallel_step(case.row_updates, case.apply_updates, parallel.data_mesh(devices), case.example_axes)
+    state, total = case.init(), 0.0
+    for block in case.blocks:
+        state, loss = step(state, case.consts, *block)
+        total += float(loss)
+    return state, total
+
+
+def run_pmap(case: Case, devices: int):
+    step = parallel.make_pmap_step(case.row_updates, case.apply_updates, jax.devices()[:devices], case.example_axes)
+    state, total = parallel.replicate(case.init(), jax.devices()[:devices]), 0.0
+    for block in case.blocks:
+        state, loss = step(state, case.consts, *block)
+        total += float(loss)
+    replicas = jax.tree.leaves(state)
+    for leaf in replicas:  # every replica holds the same tables
+        np.testing.assert_array_equal(leaf, np.broadcast_to(leaf[0], leaf.shape))
+    return parallel.unreplicate(state), total
+
+
+def assert_states_close(actual, expected):
+    for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=1e-5, atol=1e-5)
+
+
+def test_four_cpu_devices_are_configured():
+    assert jax.device_count() == DEVICES
+
+
+@pytest.mark.parametrize("model", sorted(CASES))
+@pytest.mark.parametrize("entry,devices", [("shard_map", 4), ("shard_map", 2), ("shard_map", 1), ("pmap", 4)])
+def test_data_parallel_equals_one_device(model, entry, devices):
+    """N devices on the same global micro-batches == the sequential 1-device steps (tables and loss)."""
+    case = CASES[model]()
+    expected, expected_loss = oracle(case)
+    assert not np.allclose(jax.tree.leaves(expected)[0], jax.tree.leaves(case.init())[0], atol=1e-3)  # the tables moved
+    state, loss = (run_shard_map if entry == "shard_map" else run_pmap)(case, devices)
+    assert_states_close(state, expected)
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+
+
+def toy_loss(table_VxD, ids_B, targets_BxD):
+    """L = Σ_b ½‖table[ids_b] − target_b‖², so ∂L/∂table[v] = Σ_{b: ids_b = v} (table[v] − target_b)."""
+    return 0.5 * jnp.sum((table_VxD[ids_B] - targets_BxD) ** 2)
+
+
+def toy_row_updates(table_VxD, consts, batch, lr=0.1):
+    """SGD deltas −lr·(row − target) per example, from the gathered rows."""
+    ids_B, targets_BxD = batch
+    rows_BxD = table_VxD[ids_B]
+    return RowUpdate(ids_B, -lr * jax.grad(lambda r: 0.5 * jnp.sum((r - targets_BxD) ** 2))(rows_BxD)), toy_loss(table_VxD, ids_B, targets_BxD)
+
+
+def toy_apply(table_VxD, update):
+    return table_VxD.at[update.ids_N].add(update.values_NxD)
+
+
+def test_duplicate_ids_across_shards_are_counted_once():
+    """Every shard updates row 0: the step must equal one dense optax.sgd step on the summed loss
+    (summing the gathered deltas twice, or psum-ing them, would move row 0 N times too far)."""
+    rng = np.random.default_rng(3)
+    table = rng.normal(size=(5, 3)).astype(np.float32)
+    ids_1x8 = np.array([[0, 1, 0, 2, 0, 3, 0, 4]], np.int32)  # row 0 in each of the 4 shards
+    targets_1x8x3 = rng.normal(size=(1, 8, 3)).astype(np.float32)
+    grads = jax.grad(toy_loss)(jnp.asarray(table), ids_1x8[0], targets_1x8x3[0])
+    expected = optax.apply_updates(jnp.asarray(table), optax.sgd(0.1).update(grads, optax.sgd(0.1).init(table))[0])
+    step = parallel.make_data_parallel_step(toy_row_updates, toy_apply, parallel.data_mesh(DEVICES), (True, True))
+    new_table, loss = step(jnp.asarray(table), None, ids_1x8, targets_1x8x3)
+    np.testing.assert_allclose(new_table, expected, rtol=1e-6, atol=1e-6)
+    assert float(loss) == pytest.approx(float(toy_loss(table, ids_1x8[0], targets_1x8x3[0])), rel=1e-6)
+
+
+def test_gradient_of_a_replicated_table_is_already_summed_in_shard_map():
+    """The pitfall the sparse exchange avoids: inside shard_map, jax.grad w.r.t. a replicated input
+    is already the sum over devices, so an extra psum counts it N times; grad(pmean(loss)) gives
+    the mean. row_updates therefore differentiates gathered rows only."""
+    rng = np.random.default_rng(4)
+    table = jnp.asarray(rng.normal(size=(5, 3)), jnp.float32)
+    ids_8, targets_8x3 = jnp.asarray([0, 1, 0, 2, 0, 3, 0, 4]), jnp.asarray(rng.normal(size=(8, 3)), jnp.float32)
+    expected = jax.grad(toy_loss)(table, ids_8, targets_8x3)
+    mesh = parallel.data_mesh(DEVICES)
+
+    def grads_in_shard_map(f):
+        return jax.jit(jax.shard_map(f, mesh=mesh, in_specs=(P(), P(AXIS), P(AXIS)), out_specs=P()))(table, ids_8, targets_8x3)
+
+    local_grad = lambda t, i, x: jax.grad(toy_loss)(t, i, x)
+    np.testing.assert_allclose(grads_in_shard_map(local_grad), expected, rtol=1e-6)
+    np.testing.assert_allclose(grads_in_shard_map(lambda t, i, x: jax.lax.psum(local_grad(t, i, x), AXIS)),
+                               DEVICES * expected, rtol=1e-6)  # double counted
+    np.testing.assert_allclose(grads_in_shard_map(lambda t, i, x: jax.grad(lambda t: jax.lax.pmean(toy_loss(t, i, x), AXIS))(t)),
+                               expected / DEVICES, rtol=1e-6)
+
+
+def test_row_sharded_table_equals_replicated():
+    """A table split by rows over 4 devices (V = 10 padded to 12, 3 rows each): gathering any rows and
+    applying the gathered updates to owned rows gives the replicated single-device result."""
+    rng = np.random.default_rng(5)
+    V, D = 10, 3
+    table = rng.normal(size=(V, D)).astype(np.float32)
+    ids_2x8 = rng.integers(0, V, (2, 8)).astype(np.int32)
+    targets_2x8x3 = rng.normal(size=(2, 8, D)).astype(np.float32)
+
+    def sharded_row_updates(block_LxD, consts, batch, lr=0.1):
+        ids_B, targets_BxD = batch
+        rows_BxD = parallel.gather_sharded_rows(block_LxD, ids_B)
+        return RowUpdate(ids_B, -lr * (rows_BxD - targets_BxD)), 0.5 * jnp.sum((rows_BxD - targets_BxD) ** 2)
+
+    apply_sharded = lambda block, update: parallel.add_sharded_rows(block, *update)
+    mesh = parallel.data_mesh(DEVICES)
+    sharded = parallel.shard_rows(jnp.asarray(table), mesh)
+    assert sharded.shape == (12, D) and {s.data.shape for s in sharded.addressable_shards} == {(3, D)}
+    step = parallel.make_data_parallel_step(sharded_row_updates, apply_sharded, mesh, (True, True), state_spec=P(AXIS))
+    new_sharded, loss = step(sharded, None, ids_2x8, targets_2x8x3)
+    expected, expected_loss = jnp.asarray(table), 0.0
+    for m in range(2):
+        update, loss_m = toy_row_updates(expected, None, (ids_2x8[m], targets_2x8x3[m]))
+        expected, expected_loss = toy_apply(expected, update), expected_loss + float(loss_m)
+    np.testing.assert_allclose(np.asarray(new_sharded)[:V], expected, rtol=1e-6, atol=1e-6)
+    assert not np.asarray(new_sharded)[V:].any()
+    assert float(loss) == pytest.approx(expected_loss, rel=1e-6)
+
+
+def test_batch_size_rounds_up_to_a_multiple_of_devices():
+    assert [parallel.sharded_batch_size(b, 4) for b in (1, 4, 5, 64)] == [4, 4, 8, 64]
+    assert parallel.sharded_batch_size(7, 1) == 7
+
+
+@pytest.mark.parametrize("devices", [0, 5])
+def test_device_count_out_of_range_is_a_config_error(devices):
+    with pytest.raises(ConfigError, match="devices must be"):
+        parallel.device_count(devices)
+
+
+@pytest.mark.parametrize("devices,message", [("0", "devices must be >= 1"), ("5", "devices must be between 1 and the 4")])
+def test_cli_rejects_device_counts_out_of_range(small_corpus, tmp_path, capsys, devices, message):
+    code = main(["train", "--corpus", small_corpus, "--out", str(tmp_path / "run"), "--devices", devices, "--quiet"])
+    assert code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["sgns", "cbow"])
+def test_trainer_on_four_devices_reproduces_one_device(small_corpus, model):
+    """The whole trainer, 4 devices vs 1 on the same blocks: same vectors and loss up to float rounding."""
+    config = TrainConfig(model=model, dim=16, epochs=1, min_count=3, seed=5, batch_size=64)
+    one = train_word2vec(small_corpus, config.replace(devices=1), progress=False)
+    four = train_word2vec(small_corpus, config.replace(devices=4), progress=False)
+    assert (one.metrics["devices"], four.metrics["devices"]) == (1, 4)
+    np.testing.assert_allclose(four.vectors.vectors, one.vectors.vectors, rtol=1e-4, atol=1e-5)
+    assert four.metrics["loss"] == pytest.approx(one.metrics["loss"], rel=1e-5)
+
+
+def test_glove_trainer_on_two_devices_reproduces_one_device(small_corpus):
+    config = GloveConfig(dim=8, epochs=2, min_count=3, x_max=10.0, batch_size=256)
+    one = train_glove(small_corpus, config.replace(devices=1), progress=False)
+    two = train_glove(small_corpus, config.replace(devices=2), progress=False)
+    np.testing.assert_allclose(two.vectors.vectors, one.vectors.vectors, rtol=1e-4, atol=1e-5)
+
+
+MULTIHOST_MODELS = ("sgns", "glove")
+TRAINER_CONFIG = dict(dim=8, epochs=1, min_count=3, seed=2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_on_loopback_reproduce_one_device(small_corpus, tmp_path):  # ~15 s on 2 cores
+    """jax.distributed with 2 processes × 2 CPU devices (gloo over 127.0.0.1), the same mesh code:
+    every process ends with the 1-device oracle's tables, and the trainer matches 4 local devices."""
+    worker = os.path.join(os.path.dirname(__file__), "multihost_worker.py")
+    corpus = tmp_path / "tiny.txt"
+    with open(small_corpus) as f:
+        corpus.write_text("".join(f.readlines()[:1500]))
+    port = str(free_port())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(os.path.dirname(worker)), os.environ.get("PYTHONPATH", "")])}
+    procs = [subprocess.Popen([sys.executable, worker, port, str(i), str(tmp_path), str(corpus)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
+    outputs = [p.communicate(timeout=180)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    single = train_word2vec(corpus, TrainConfig(**TRAINER_CONFIG, devices=4), progress=False).vectors.vectors
+    for i in range(2):
+        got = np.load(tmp_path / f"process{i}.npz")
+        assert int(got["devices"]) == 4
+        for model in MULTIHOST_MODELS:
+            expected, _ = oracle(CASES[model]())
+            for j, leaf in enumerate(jax.tree.leaves(expected)):
+                np.testing.assert_allclose(got[f"{model}_{j}"], leaf, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(got["trainer_vectors"], single, rtol=1e-5, atol=1e-6)
