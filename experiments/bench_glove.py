@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 GLOVE_C = {"system": "GloVe C (reference figures, ../shared/data/README.md)", "seconds_per_epoch": 14.8,

@@ -200,11 +200,11 @@ TABLE_NEGATIVES = (1, 5, 15)
 
 def corpus_prefix(path: str, words: int) -> str:
     """The first `words` tokens of the corpus as a one-line text file beside the results (made once)."""
-    from jaxembed.data.corpus import iter_line_pieces
+    from jaxembed.data.corpus import iter_token_blocks
     out = os.path.join(RESULTS_DIR, f"{os.path.basename(path).split('.')[0]}_first{words}.txt")
     if not os.path.exists(out):
         tokens: list[bytes] = []
-        for piece, _ in iter_line_pieces(path):
+        for piece, _ in iter_token_blocks(path):
             tokens.extend(piece[:words - len(tokens)])
             if len(tokens) >= words:
                 break

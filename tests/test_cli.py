@@ -1,6 +1,5 @@
 """The command line end to end on a small real corpus: files written, gensim loads them, errors exit 2."""
 import json
-import os
 
 import numpy as np
 import pytest
