@@ -18,11 +18,9 @@ import dataclasses
 import importlib.metadata
 import json
 import os
-import subprocess
-import sys
 import time
 
-from bench_word2vec import RESULTS_DIR, plot
+from bench_word2vec import RESULTS_DIR, plot, ratios, run_systems
 
 
 def bench_config(args):
@@ -122,22 +120,12 @@ def main() -> None:
         return
     if args.corpus.endswith(".gz"):
         unpacked(args.corpus)  # outside both timed runs
-    runs = []
-    for system in ("jaxembed", "fasttext"):
-        out = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--only", system], check=True,
-                             capture_output=True, text=True).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
-        print(f"{runs[-1]['system']}: {runs[-1]['wall_seconds']:.1f} s, {runs[-1]['words_per_second']:,.0f} words/s, "
-              f"analogy {runs[-1]['eval']['analogy']['accuracy']:.4f}, WS353 {runs[-1]['eval']['wordsim353']['spearman']:.4f}, "
-              f"SimLex {runs[-1]['eval']['simlex999']['spearman']:.4f}", flush=True)
+    runs = run_systems(__file__, ("jaxembed", "fasttext"))
     ours, peer = runs
     from jaxembed.io.word2vec import load_word2vec
     report = {"model": "fasttext-" + ("cbow" if args.cbow else "skipgram"), "corpus": os.path.abspath(args.corpus),
               "settings": vars(args), "config": dataclasses.asdict(bench_config(args)), "runs": runs,
-              "machine": f"{os.cpu_count()} CPU cores",
-              "speed_ratio": ours["words_per_second"] / peer["words_per_second"],
-              "analogy_ratio": ours["eval"]["analogy"]["accuracy"] / peer["eval"]["analogy"]["accuracy"],
-              "wordsim353_diff": ours["eval"]["wordsim353"]["spearman"] - peer["eval"]["wordsim353"]["spearman"],
+              "machine": f"{os.cpu_count()} CPU cores", **ratios(ours, peer),
               "official_fasttext_reads_jaxembed_model": oov_check(ours["model"], load_word2vec(ours["vectors"]).words)}
     print(json.dumps({k: report[k] for k in ("speed_ratio", "analogy_ratio", "wordsim353_diff",
                                               "official_fasttext_reads_jaxembed_model")}, indent=1))

@@ -71,6 +71,29 @@ def gensim_cross_check(vectors_path: str) -> dict:
             "simlex999": float(kv.evaluate_word_pairs(SIMLEX999)[1].statistic)}
 
 
+def run_systems(script: str, systems: tuple[str, str]) -> list[dict]:
+    """Each system's JSON from `script <this run's flags> --only SYSTEM`, each in its own process,
+    with a one-line summary printed as it finishes."""
+    runs = []
+    for system in systems:
+        out = subprocess.run([sys.executable, script, *sys.argv[1:], "--only", system], check=True,
+                             capture_output=True, text=True).stdout
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+        print(f"{runs[-1]['system']}: {runs[-1]['wall_seconds']:.1f} s, {runs[-1]['words_per_second']:,.0f} words/s, "
+              f"analogy {runs[-1]['eval']['analogy']['accuracy']:.4f}, WS353 {runs[-1]['eval']['wordsim353']['spearman']:.4f}, "
+              f"SimLex {runs[-1]['eval']['simlex999']['spearman']:.4f}", flush=True)
+    return runs
+
+
+def ratios(ours: dict, peer: dict) -> dict:
+    """jaxembed against the peer of the same run: words/s ratio, analogy ratio (NaN if the peer
+    answers none), WS353 difference."""
+    peer_analogy = peer["eval"]["analogy"]["accuracy"]
+    return {"speed_ratio": ours["words_per_second"] / peer["words_per_second"],
+            "analogy_ratio": ours["eval"]["analogy"]["accuracy"] / peer_analogy if peer_analogy else float("nan"),
+            "wordsim353_diff": ours["eval"]["wordsim353"]["spearman"] - peer["eval"]["wordsim353"]["spearman"]}
+
+
 def plot(report: dict, path: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -110,21 +133,11 @@ def main() -> None:
     if args.only:
         print(json.dumps(run_jaxembed(args) if args.only == "jaxembed" else run_gensim(args)))
         return
-    runs = []
-    for system in ("jaxembed", "gensim"):
-        out = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--only", system], check=True,
-                             capture_output=True, text=True).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
-        print(f"{runs[-1]['system']}: {runs[-1]['wall_seconds']:.1f} s, {runs[-1]['words_per_second']:,.0f} words/s, "
-              f"analogy {runs[-1]['eval']['analogy']['accuracy']:.4f}, WS353 {runs[-1]['eval']['wordsim353']['spearman']:.4f}, "
-              f"SimLex {runs[-1]['eval']['simlex999']['spearman']:.4f}", flush=True)
+    runs = run_systems(__file__, ("jaxembed", "gensim"))
     ours, peer = runs
     report = {"model": args.model, "corpus": os.path.abspath(args.corpus), "settings": vars(args),
               "config": dataclasses.asdict(bench_config(args)), "runs": runs,
-              "machine": f"{os.cpu_count()} CPU cores",
-              "speed_ratio": ours["words_per_second"] / peer["words_per_second"],
-              "analogy_ratio": ours["eval"]["analogy"]["accuracy"] / peer["eval"]["analogy"]["accuracy"],
-              "wordsim353_diff": ours["eval"]["wordsim353"]["spearman"] - peer["eval"]["wordsim353"]["spearman"],
+              "machine": f"{os.cpu_count()} CPU cores", **ratios(ours, peer),
               "gensim_eval_of_jaxembed_vectors": gensim_cross_check(ours["vectors"])}
     print(json.dumps({k: report[k] for k in ("speed_ratio", "analogy_ratio", "wordsim353_diff", "gensim_eval_of_jaxembed_vectors")}, indent=1))
     path = os.path.join(RESULTS_DIR, f"bench_{args.model}")

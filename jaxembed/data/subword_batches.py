@@ -219,11 +219,9 @@ def pack_shape(subwords: SubwordTable, token_weights_V: np.ndarray, window: int,
     rows_V = subwords.counts_V
     expected_rows = float(np.sum(token_weights_V * rows_V) / np.sum(token_weights_V))
     contexts = window + 1
-    if cbow:
+    if cbow:  # a bag holds every context word's rows
         per_batch, largest = batch_size * contexts * expected_rows, 2 * window * int(rows_V.max())
-        examples, pairs = batch_size, batch_size
-    else:
+    else:  # a bag holds the centre's rows; a centre has `contexts` pairs on average
         per_batch, largest = batch_size / contexts * expected_rows, int(rows_V.max())
-        examples, pairs = batch_size, batch_size
     rows = max(int(np.ceil(slack * per_batch / multiple)) * multiple, largest)
-    return PackShape(examples, rows, pairs)
+    return PackShape(batch_size, rows, batch_size)
