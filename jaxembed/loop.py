@@ -1,4 +1,4 @@
-"""The epoch loop shared by word2vec and GloVe: one jitted call per block, with the reliability around it.
+"""The epoch loop shared by word2vec, GloVe and fastText: one jitted call per block, with the reliability around it.
 
 - Losses are read back at most `MAX_CALLS_IN_FLIGHT` calls behind dispatch (bounding queued work
   and memory, with no extra device sync on the hot path) and checked for NaN/inf there: a

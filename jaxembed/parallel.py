@@ -39,13 +39,9 @@ apply_updates, so every replica merges the same global set.
 
 `make_pmap_step` builds the same step with `jax.pmap` (state stacked per device: `replicate`).
 word2vec (train.word2vec_row_updates / word2vec_apply) and GloVe (train_glove.glove_row_updates /
-glove_apply) are the worked examples. fastText plugs in the same way:
-
-    fasttext_row_updates(state, consts, (subwords_PxS, subword_mask_PxS, outputs_P, negatives_PxK, words_done), ...)
-        -> ((RowUpdate(input ids_PS, −lr·∂L/∂h spread to every real subword row: deltas_PSxD),
-             RowUpdate(output ids_PT, deltas_PTxD)), loss_sum)       # padded slots: delta 0
-    fasttext_apply = word2vec_apply-like scatter-add into (input_VplusBxD, output_VxD)
-    make_data_parallel_step(partial(fasttext_row_updates, ...), fasttext_apply, mesh, (True, True, True, True, False))
+glove_apply) are the worked examples; fastText (train_fasttext.fasttext_row_updates / fasttext_apply)
+shows the case where an example owns a variable number of rows: each micro-batch joins one packed
+part per device (data.subword_batches.group_parts), so every shard holds whole examples.
 
 Very large tables (fastText's 2M bucket rows) can instead be sharded by rows: `shard_rows` places
 row block d on device d, `gather_sharded_rows` reads the rows of each device's ids (masked local
