@@ -142,3 +142,12 @@ def test_model_defaults_follow_word2vec():
 def test_invalid_hyperparameters_rejected(field, value, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig(**{field: value})
+
+
+@pytest.mark.parametrize("model", ["sgns", "sg-hs"])
+def test_micro_batches_per_call_change_speed_not_results(small_corpus, model):
+    """Grouping the same micro-batches into calls of 8 or of 64 trains the same vectors (bitwise)."""
+    config = TrainConfig(model=model, dim=8, epochs=1, min_count=3, devices=1)
+    few = train_word2vec(small_corpus, config.replace(batches_per_call=8), progress=False)
+    many = train_word2vec(small_corpus, config.replace(batches_per_call=64), progress=False)
+    assert few.vectors.vectors.tobytes() == many.vectors.vectors.tobytes()
