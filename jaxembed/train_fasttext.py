@@ -146,4 +146,4 @@ def train_fasttext(corpus: str | os.PathLike, config: FastTextConfig, progress: 
     metrics = run_metrics(corpus, prepared, config, seconds, position.epoch_losses, mesh.size,
                           examples=position.total_examples, input_rows=spec.rows,
                           micro_batch={"devices": mesh.size, "examples": shape.examples, "rows": shape.rows, "pairs": shape.pairs})
-    return TrainResult(model.vectors(), metrics, model)
+    return TrainResult(model.vectors(subwords), metrics, model)

@@ -90,6 +90,18 @@ def chunk_rng(seed: int, epoch: int, chunk: int) -> np.random.Generator:
     return np.random.default_rng([seed, epoch, chunk])
 
 
+def chunk_windows(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, keep_V: np.ndarray,
+                  window: int, rng: np.random.Generator, shrink_windows: bool = True):
+    """Subsample tokens [start, stop), then draw each kept centre's window (in that RNG order):
+    (kept_N positions in the chunk, kept_ids_N, context slots_NxO into the kept tokens, valid_NxO)."""
+    chunk_ids = ids[start:stop]
+    kept = np.flatnonzero(subsample_mask(chunk_ids, keep_V, rng))
+    local_ends = sentence_ends[(sentence_ends > start) & (sentence_ends <= stop)] - start
+    sentence = sentence_ids(stop - start, local_ends)[kept]
+    slots, valid = window_slots(sentence, reduced_windows(len(kept), window, rng, shrink_windows), window)
+    return kept, chunk_ids[kept], slots, valid
+
+
 def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, keep_V: np.ndarray,
                    noise: AliasTable, window: int, negative: int, windows: bool, rng: np.random.Generator,
                    shrink_windows: bool = True):
@@ -98,12 +110,7 @@ def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop:
     windows: one example per centre window (else per pair, module docstring); positions_E: index
     of each example's centre token in the corpus (before subsampling).
     """
-    chunk_ids = ids[start:stop]
-    kept = np.flatnonzero(subsample_mask(chunk_ids, keep_V, rng))
-    local_ends = sentence_ends[(sentence_ends > start) & (sentence_ends <= stop)] - start
-    sentence = sentence_ids(stop - start, local_ends)[kept]
-    slots, valid = window_slots(sentence, reduced_windows(len(kept), window, rng, shrink_windows), window)
-    kept_ids = chunk_ids[kept]
+    kept, kept_ids, slots, valid = chunk_windows(ids, sentence_ends, start, stop, keep_V, window, rng, shrink_windows)
     if windows:
         centre = np.flatnonzero(valid.any(axis=1))
         hidden, mask = kept_ids[slots[centre]], valid[centre]

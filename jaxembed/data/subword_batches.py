@@ -18,9 +18,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from jaxembed.data.batches import chunk_bounds, chunk_rng, sentence_ids, window_slots
+from jaxembed.data.batches import chunk_bounds, chunk_rng, chunk_windows
 from jaxembed.data.ngrams import SubwordTable
-from jaxembed.data.sampling import AliasTable, reduced_windows, sample_negatives, subsample_mask
+from jaxembed.data.sampling import AliasTable, sample_negatives
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,12 +73,8 @@ def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop:
                    noise: AliasTable, subwords: SubwordTable, window: int, negative: int, cbow: bool,
                    rng: np.random.Generator) -> ChunkExamples:
     """The examples of tokens [start, stop) (module docstring); RNG draws: subsampling, windows, noise."""
-    chunk_ids = ids[start:stop]
-    kept = np.flatnonzero(subsample_mask(chunk_ids, keep_V, rng))
-    local_ends = sentence_ends[(sentence_ends > start) & (sentence_ends <= stop)] - start
-    slots, valid = window_slots(sentence_ids(stop - start, local_ends)[kept], reduced_windows(len(kept), window, rng), window)
+    kept, kept_ids, slots, valid = chunk_windows(ids, sentence_ends, start, stop, keep_V, window, rng)
     centre_E = np.flatnonzero(valid.any(axis=1))
-    kept_ids = chunk_ids[kept]
     context_owner_C, slot_C = np.nonzero(valid[centre_E])
     context_words_C = kept_ids[slots[centre_E[context_owner_C], slot_C]]
     if cbow:

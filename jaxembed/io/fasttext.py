@@ -78,10 +78,11 @@ class FastTextModel:
     def subwords(self) -> SubwordTable:
         return subword_table(self.entries[:self.nwords], self.spec)
 
-    def vectors(self) -> SubwordVectors:
-        """Word vectors (fastText's getWordVector for every word) that also answer OOV words."""
+    def vectors(self, table: SubwordTable | None = None) -> SubwordVectors:
+        """Word vectors (fastText's getWordVector for every word) that also answer OOV words;
+        `table`: this model's `subwords()`, when already computed."""
         words = [decode_word(w) for w in self.entries[:self.nwords]]
-        return SubwordVectors.from_rows(words, self.input_RxD, self.subwords(), self.spec)
+        return SubwordVectors.from_rows(words, self.input_RxD, table or self.subwords(), self.spec)
 
 
 class BinaryReader:
@@ -162,9 +163,7 @@ def load_fasttext_model(path: str | os.PathLike) -> FastTextModel:
     try:
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
             return parse_model(BinaryReader(data, path))
-    except (OSError, ValueError) as e:
-        if isinstance(e, InputFileError):
-            raise
+    except (OSError, ValueError) as e:  # ValueError: mmap of an empty file
         raise InputFileError(f"{path}: cannot read fastText model: {getattr(e, 'strerror', None) or e}") from e
 
 
