@@ -53,5 +53,13 @@ def window_logistic_grads(h_BxCxD: jax.Array, hidden_mask_BxC: jax.Array, out_Bx
     g_BxCxT = w_BxCxT * (jax.nn.sigmoid(s_BxCxT) - labels_Bx1xT)
     loss_B = jnp.sum(w_BxCxT * (jax.nn.softplus(s_BxCxT) - labels_Bx1xT * s_BxCxT), axis=(1, 2))
     dh_BxCxD = jnp.einsum("bct,btd->bcd", g_BxCxT, out_BxTxD)
-    dout_BxTxD = jnp.einsum("bct,bcd->btd", g_BxCxT, h_BxCxD)
-    return dh_BxCxD, dout_BxTxD, loss_B
+    return dh_BxCxD, sum_over_window(g_BxCxT, h_BxCxD), loss_B
+
+
+def sum_over_window(g_BxCxT: jax.Array, h_BxCxD: jax.Array) -> jax.Array:
+    """(B, T, D) Σ_c g_bct h_bc: one einsum for C = 1, else C broadcast products summed, which XLA
+    fuses into one loop; XLA:CPU runs the einsum's contraction over the window axis (minor in
+    neither operand) as a slow batched dot, a third of the skip-gram-HS step."""
+    if h_BxCxD.shape[1] == 1:
+        return jnp.einsum("bct,bcd->btd", g_BxCxT, h_BxCxD)
+    return sum(g_BxCxT[:, c, :, None] * h_BxCxD[:, c, None, :] for c in range(h_BxCxD.shape[1]))
