@@ -6,7 +6,8 @@ Expected on pdcorpus (2 CPU cores): jaxembed words/s >= 0.5x gensim's with WS353
 analogy accuracy >= 0.9x gensim's. Writes experiments/results/bench_<model>.json and .png.
 Each system runs in its own subprocess; wall time covers vocabulary building, compilation and
 training (imports excluded for both); both get evaluated by jaxembed's evaluator, and gensim's
-own evaluator is run on jaxembed's saved vectors to cross-check.
+own evaluator is run on jaxembed's saved vectors to cross-check. `--seeds 1 2 3` runs both systems
+once per seed and compares the means (one run's analogy accuracy moves by ~5% from seed to seed).
 """
 from __future__ import annotations
 
@@ -71,18 +72,47 @@ def gensim_cross_check(vectors_path: str) -> dict:
             "simlex999": float(kv.evaluate_word_pairs(SIMLEX999)[1].statistic)}
 
 
-def run_systems(script: str, systems: tuple[str, str]) -> list[dict]:
-    """Each system's JSON from `script <this run's flags> --only SYSTEM`, each in its own process,
-    with a one-line summary printed as it finishes."""
+def run_systems(script: str, systems: tuple[str, str], seeds: list[int] | None = None) -> list[dict]:
+    """Each system's JSON from `script <this run's flags> --only SYSTEM [--seed S]`, each in its own
+    process, seed by seed (the systems alternate, so a drift in machine load hits both), with a
+    one-line summary printed as each finishes. Every run records its `seed` (None: the flags' own)."""
     runs = []
-    for system in systems:
-        out = subprocess.run([sys.executable, script, *sys.argv[1:], "--only", system], check=True,
-                             capture_output=True, text=True).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
-        print(f"{runs[-1]['system']}: {runs[-1]['wall_seconds']:.1f} s, {runs[-1]['words_per_second']:,.0f} words/s, "
-              f"analogy {runs[-1]['eval']['analogy']['accuracy']:.4f}, WS353 {runs[-1]['eval']['wordsim353']['spearman']:.4f}, "
-              f"SimLex {runs[-1]['eval']['simlex999']['spearman']:.4f}", flush=True)
+    for seed in seeds or [None]:
+        for system in systems:
+            extra = [] if seed is None else ["--seed", str(seed)]
+            out = subprocess.run([sys.executable, script, *sys.argv[1:], "--only", system, *extra], check=True,
+                                 capture_output=True, text=True).stdout
+            runs.append({**json.loads(out.strip().splitlines()[-1]), "seed": seed})
+            e = runs[-1]["eval"]
+            print(f"{runs[-1]['system']}{'' if seed is None else f' (seed {seed})'}: {runs[-1]['wall_seconds']:.1f} s, "
+                  f"{runs[-1]['words_per_second']:,.0f} words/s, analogy {e['analogy']['accuracy']:.4f}, "
+                  f"WS353 {e['wordsim353']['spearman']:.4f}, SimLex {e['simlex999']['spearman']:.4f}", flush=True)
     return runs
+
+
+SUMMARY_FIELDS = {"wall_seconds": ("wall_seconds",), "words_per_second": ("words_per_second",),
+                  "analogy": ("eval", "analogy", "accuracy"), "wordsim353": ("eval", "wordsim353", "spearman"),
+                  "simlex999": ("eval", "simlex999", "spearman")}
+
+
+def field(run: dict, keys: tuple[str, ...]) -> float:
+    for key in keys:
+        run = run[key]
+    return run
+
+
+def mean_run(runs: list[dict]) -> dict:
+    """One system's runs over seeds as a run of the same shape (means), plus `sd` (sample standard
+    deviation, 0 for one run) and the per-seed `values` of every summary field."""
+    import numpy as np
+    values = {name: [float(field(r, keys)) for r in runs] for name, keys in SUMMARY_FIELDS.items()}
+    mean = {name: float(np.mean(v)) for name, v in values.items()}
+    sd = {name: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for name, v in values.items()}
+    return {"system": runs[0]["system"], "seeds": [r["seed"] for r in runs], "wall_seconds": mean["wall_seconds"],
+            "words_per_second": mean["words_per_second"], "corpus_words": runs[0]["corpus_words"],
+            "eval": {"analogy": {"accuracy": mean["analogy"]}, "wordsim353": {"spearman": mean["wordsim353"]},
+                     "simlex999": {"spearman": mean["simlex999"]}},
+            "sd": sd, "values": values}
 
 
 def ratios(ours: dict, peer: dict) -> dict:
@@ -95,22 +125,25 @@ def ratios(ours: dict, peer: dict) -> dict:
 
 
 def plot(report: dict, path: str) -> None:
+    """Bar chart of each system's mean words/s and quality (error bars: sd over seeds)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    systems = report["runs"]
+    systems = report["systems"]
     names = [r["system"] for r in systems]
-    panels = [("words/s (whole run)", [r["words_per_second"] for r in systems]),
-              ("analogy accuracy", [r["eval"]["analogy"]["accuracy"] for r in systems]),
-              ("WordSim-353 ρ", [r["eval"]["wordsim353"]["spearman"] for r in systems]),
-              ("SimLex-999 ρ", [r["eval"]["simlex999"]["spearman"] for r in systems])]
+    panels = [("words/s (whole run)", "words_per_second"), ("analogy accuracy", "analogy"),
+              ("WordSim-353 ρ", "wordsim353"), ("SimLex-999 ρ", "simlex999")]
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.5))
-    for ax, (title, values) in zip(axes, panels):
-        bars = ax.bar(names, values, color=["tab:blue", "tab:gray"][:len(values)])
-        ax.bar_label(bars, fmt="%.3g")
+    for ax, (title, name) in zip(axes, panels):
+        values = [field(r, SUMMARY_FIELDS[name]) for r in systems]
+        bars = ax.bar(names, values, yerr=[r["sd"][name] for r in systems], capsize=4,
+                      color=["tab:blue", "tab:gray"][:len(values)])
+        ax.bar_label(bars, fmt="%.3g", label_type="center")
         ax.set_title(title)
         ax.tick_params(axis="x", labelsize=8)
-    fig.suptitle(f"{report['model']} on {os.path.basename(report['corpus'])} ({report['machine']})")
+    seeds = len(systems[0]["seeds"])
+    fig.suptitle(f"{report['model']} on {os.path.basename(report['corpus'])} ({report['machine']}"
+                 f"{f', mean of {seeds} seeds' if seeds > 1 else ''})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -127,19 +160,23 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=int, nargs="+", help="run both systems once per seed and compare the means "
+                        "(gensim with several workers is not deterministic, and one run's analogy varies by ~5%%)")
     parser.add_argument("--only", choices=["jaxembed", "gensim"], help="run one system and print its JSON (internal)")
     args = parser.parse_args()
     os.makedirs(RESULTS_DIR, exist_ok=True)
     if args.only:
         print(json.dumps(run_jaxembed(args) if args.only == "jaxembed" else run_gensim(args)))
         return
-    runs = run_systems(__file__, ("jaxembed", "gensim"))
-    ours, peer = runs
+    runs = run_systems(__file__, ("jaxembed", "gensim"), args.seeds)
+    ours, peer = (mean_run([r for r in runs if r["system"] == name]) for name in (runs[0]["system"], runs[1]["system"]))
     report = {"model": args.model, "corpus": os.path.abspath(args.corpus), "settings": vars(args),
-              "config": dataclasses.asdict(bench_config(args)), "runs": runs,
+              "config": dataclasses.asdict(bench_config(args)), "runs": runs, "systems": [ours, peer],
               "machine": f"{os.cpu_count()} CPU cores", **ratios(ours, peer),
-              "gensim_eval_of_jaxembed_vectors": gensim_cross_check(ours["vectors"])}
-    print(json.dumps({k: report[k] for k in ("speed_ratio", "analogy_ratio", "wordsim353_diff", "gensim_eval_of_jaxembed_vectors")}, indent=1))
+              "per_seed": [ratios(o, p) for o, p in zip(runs[0::2], runs[1::2])],
+              "gensim_eval_of_jaxembed_vectors": gensim_cross_check(runs[-2]["vectors"])}
+    print(json.dumps({k: report[k] for k in ("speed_ratio", "analogy_ratio", "wordsim353_diff", "per_seed",
+                                              "gensim_eval_of_jaxembed_vectors")}, indent=1))
     path = os.path.join(RESULTS_DIR, f"bench_{args.model}")
     with open(path + ".json", "w") as f:
         json.dump(report, f, indent=1)
