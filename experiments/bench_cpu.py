@@ -29,9 +29,11 @@ BARS = {"sgns": 1.0, "cbow": 1.0, "sg-hs": 0.5, "fasttext": 1.0}
 skip-gram-HS ≥ 0.5× gensim, fastText ≥ 1.0× the official fastText)."""
 
 
-def run_bench(script: str, flags: list[str], result: str) -> dict:
-    """Run one benchmark script (its output streams through) and return the JSON it wrote, results/<result>.json."""
-    subprocess.run([sys.executable, os.path.join(HERE, script), *flags], check=True)
+def run_bench(script: str, flags: list[str], result: str, run: bool = True) -> dict:
+    """Run one benchmark script (its output streams through; skipped if not `run`) and return the
+    JSON it writes, results/<result>.json."""
+    if run:
+        subprocess.run([sys.executable, os.path.join(HERE, script), *flags], check=True)
     with open(os.path.join(RESULTS_DIR, result + ".json")) as f:
         return json.load(f)
 
@@ -90,6 +92,8 @@ def main() -> None:
     parser.add_argument("--corpus", default=os.path.join(HERE, "..", "..", "shared", "data", "pdcorpus.txt.gz"))
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[1], help="word2vec models: one run per seed, means compared")
+    parser.add_argument("--collect-only", action="store_true",
+                        help="run nothing: summarise the per-model results already in experiments/results/")
     args = parser.parse_args()
     corpus = ["--corpus", args.corpus]
     rows = []
@@ -97,11 +101,13 @@ def main() -> None:
         print(f"== {model}", flush=True)
         if model in WORD2VEC_MODELS:
             flags = ["--model", model, *corpus, "--seeds", *map(str, args.seeds)]
-            rows.append(pair_summary(model, run_bench("bench_word2vec.py", flags, f"bench_{model}")))
+            rows.append(pair_summary(model, run_bench("bench_word2vec.py", flags, f"bench_{model}", not args.collect_only)))
         elif model == "fasttext":
-            rows.append(pair_summary(model, run_bench("bench_fasttext.py", [*corpus, "--seed", str(args.seeds[0])], "bench_fasttext")))
+            rows.append(pair_summary(model, run_bench("bench_fasttext.py", [*corpus, "--seed", str(args.seeds[0])], "bench_fasttext",
+                                                      not args.collect_only)))
         else:
-            rows.append(glove_summary(run_bench("bench_glove.py", [*corpus, "--seed", str(args.seeds[0])], "bench_glove")))
+            rows.append(glove_summary(run_bench("bench_glove.py", [*corpus, "--seed", str(args.seeds[0])], "bench_glove",
+                                                  not args.collect_only)))
     report = {"corpus": os.path.abspath(args.corpus), "machine": f"{os.cpu_count()} CPU cores", "seeds": args.seeds,
               "models": rows}
     for r in rows:

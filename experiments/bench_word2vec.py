@@ -109,7 +109,7 @@ def mean_run(runs: list[dict]) -> dict:
     mean = {name: float(np.mean(v)) for name, v in values.items()}
     sd = {name: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for name, v in values.items()}
     return {"system": runs[0]["system"], "seeds": [r["seed"] for r in runs], "wall_seconds": mean["wall_seconds"],
-            "words_per_second": mean["words_per_second"], "corpus_words": runs[0]["corpus_words"],
+            "words_per_second": mean["words_per_second"], "corpus_words": runs[0].get("corpus_words"),
             "eval": {"analogy": {"accuracy": mean["analogy"]}, "wordsim353": {"spearman": mean["wordsim353"]},
                      "simlex999": {"spearman": mean["simlex999"]}},
             "sd": sd, "values": values}

@@ -1,5 +1,6 @@
 """Hand-derived gradients of the pure losses against jax.grad (the oracle), jit and no-jit."""
 import functools
+import itertools
 
 import chex
 import jax
@@ -52,11 +53,12 @@ class SGNSGradientTest(chex.TestCase):
 
     @chex.variants(with_jit=True, without_jit=True)
     def test_window_gradients_equal_autodiff_of_pairwise_sum(self):
-        """C hidden vectors sharing T targets == the pairwise losses summed over masked (c, t)."""
+        """C hidden vectors sharing T targets == the pairwise losses summed over masked (c, t);
+        C = 1 (pairs) and C > 1 (windows) take different code paths."""
         rng = np.random.default_rng(7)
-        for scale in (0.5, 6.0):  # 6.0 saturates
-            h = jnp.asarray(rng.normal(size=(4, 6, 8)) * scale, jnp.float32)
-            hidden_mask = jnp.asarray(rng.random((4, 6)) > 0.4, jnp.float32)
+        for scale, window in itertools.product((0.5, 6.0), (1, 6)):  # 6.0 saturates
+            h = jnp.asarray(rng.normal(size=(4, window, 8)) * scale, jnp.float32)
+            hidden_mask = jnp.asarray(rng.random((4, window)) > 0.4, jnp.float32)
             out = jnp.asarray(rng.normal(size=(4, 5, 8)) * scale, jnp.float32)
             labels = jnp.asarray(rng.random((4, 5)) > 0.5, jnp.float32)
             weights = jnp.asarray(rng.random((4, 5)) > 0.3, jnp.float32)
