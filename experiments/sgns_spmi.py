@@ -47,6 +47,7 @@ class TheoryConfig:
     stochastic_dims: tuple[int, ...] = (100, 300)
     stochastic_epochs: tuple[int, ...] = (1, 5)
     stochastic_vocab: int | None = None
+    stochastic_alpha: float | None = None
     table_vocab: int = 2000
     table_corpus_words: int = 1_000_000
     table_dims: tuple[int, ...] = (100, 500, 1000)
@@ -137,7 +138,7 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
     from jaxembed.train import prepare_corpus, train_word2vec
     base = TrainConfig(window=cfg.window, negative=cfg.negative, sample=0.0, shrink_windows=False,
                        min_count=1 if cfg.stochastic_vocab else cfg.min_count, max_vocab_size=cfg.stochastic_vocab,
-                       seed=cfg.seed)
+                       seed=cfg.seed, alpha=cfg.stochastic_alpha)
     prepared = prepare_corpus(cfg.corpus, base.min_count, base.max_vocab_size, base.max_sentence_length)
     cooc = count_cooccurrences(prepared.ids_N, prepared.sentence_ends_S, len(prepared.vocab), cfg.window,
                                symmetric=True, distance_weighting=np.ones(cfg.window))
@@ -151,7 +152,8 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
             result = train_word2vec(cfg.corpus, base.replace(dim=dim, epochs=epochs), progress=False)
             syn0, syn1neg = np.asarray(result.state.syn0_VxD), np.asarray(result.state.syn1_RxD)
             scores = pair_scores(syn0, syn1neg, rows, cols)
-            runs.append({"dim": dim, "epochs": epochs, "train_seconds": result.metrics["train_seconds"],
+            runs.append({"dim": dim, "epochs": epochs, "alpha": result.metrics["config"]["alpha"],
+                         "train_seconds": result.metrics["train_seconds"],
                          "bands": band_statistics(counts, scores, target)})
             print(f"  d={dim} epochs={epochs}: " + ", ".join(f"#>={b['min_count']}: r={b['pearson']:.3f}" for b in runs[-1]["bands"]),
                   flush=True)
@@ -169,8 +171,12 @@ def pair_scores(syn0_VxD: np.ndarray, syn1_VxD: np.ndarray, rows_P: np.ndarray, 
 
 
 def part_name(part: str, cfg: TheoryConfig) -> str:
-    """Output name of a part: the stochastic part on a restricted vocabulary gets its size appended."""
-    return f"sgns_spmi_{part}" + (f"_V{cfg.stochastic_vocab}" if part == "stochastic" and cfg.stochastic_vocab else "")
+    """Output name of a part: the stochastic part gets its restricted vocabulary size and its
+    starting learning rate (when not the trainer's default) appended."""
+    if part != "stochastic":
+        return f"sgns_spmi_{part}"
+    return ("sgns_spmi_stochastic" + (f"_V{cfg.stochastic_vocab}" if cfg.stochastic_vocab else "")
+            + (f"_alpha{cfg.stochastic_alpha:g}" if cfg.stochastic_alpha else ""))
 
 
 def plot_stochastic(runs: list[dict], counts_P, scores_P, target_P, name: str) -> None:
@@ -182,14 +188,14 @@ def plot_stochastic(runs: list[dict], counts_P, scores_P, target_P, name: str) -
     lims = [target_P[sample].min(), target_P[sample].max()]
     axes[0].plot(lims, lims, "r-", lw=0.8)
     last = runs[-1]
-    axes[0].set(xlabel="SPMI", ylabel="w·c (syn0 · syn1neg)", title=f"SGNS trainer, d={last['dim']}, {last['epochs']} epochs, #(w,c) ≥ 100")
+    axes[0].set(xlabel="SPMI", ylabel="w·c (syn0 · syn1neg)", title=f"SGNS trainer, d={last['dim']}, {last['epochs']} epochs, α₀ {last['alpha']:g}, #(w,c) ≥ 100")
     for dim in sorted({r["dim"] for r in runs}):
         mine = [r for r in runs if r["dim"] == dim]
         for low in (10, 100, 1000):
             values = [next((b["pearson"] for b in r["bands"] if b["min_count"] == low), np.nan) for r in mine]
             axes[1].plot([r["epochs"] for r in mine], values, "o-", label=f"d={dim}, {low} ≤ #(w,c)")
     axes[1].axhline(0.9, color="k", lw=0.8, ls=":")
-    axes[1].set(xlabel="epochs", ylabel="Pearson(w·c, SPMI)", title="by pair-count band")
+    axes[1].set(xlabel="epochs", ylabel="Pearson(w·c, SPMI)", title="by pair-count band", xscale="log")
     axes[1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(RESULTS_DIR, name + ".png"), dpi=110)
