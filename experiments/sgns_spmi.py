@@ -290,12 +290,17 @@ def main() -> None:
     parser.add_argument("--part", choices=["exact", "stochastic", "table", "all"], default="all")
     parser.add_argument("--corpus", help="overrides the config's corpus")
     parser.add_argument("--stochastic-vocab", type=int, help="overrides the config's stochastic_vocab (the V most frequent words)")
+    parser.add_argument("--stochastic-alpha", type=float, help="overrides the config's stochastic_alpha (starting learning rate)")
+    parser.add_argument("--stochastic-epochs", type=int, nargs="+", help="overrides the config's stochastic_epochs")
+    parser.add_argument("--stochastic-dims", type=int, nargs="+", help="overrides the config's stochastic_dims")
     args = parser.parse_args()
     cfg = load_theory_config(args.config)
     if args.corpus:
         cfg = dataclasses.replace(cfg, corpus=args.corpus)
-    if args.stochastic_vocab:
-        cfg = dataclasses.replace(cfg, stochastic_vocab=args.stochastic_vocab)
+    overrides = {"stochastic_vocab": args.stochastic_vocab, "stochastic_alpha": args.stochastic_alpha,
+                 "stochastic_epochs": args.stochastic_epochs and tuple(args.stochastic_epochs),
+                 "stochastic_dims": args.stochastic_dims and tuple(args.stochastic_dims)}
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v})
     os.makedirs(RESULTS_DIR, exist_ok=True)
     parts = {"exact": exact_part, "stochastic": stochastic_part, "table": table_part}
     for name in (parts if args.part == "all" else [args.part]):
