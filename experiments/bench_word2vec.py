@@ -96,6 +96,7 @@ SUMMARY_FIELDS = {"wall_seconds": ("wall_seconds",), "words_per_second": ("words
 
 
 def field(run: dict, keys: tuple[str, ...]) -> float:
+    """run[keys[0]][keys[1]]...: one summary figure of a run (SUMMARY_FIELDS gives the paths)."""
     for key in keys:
         run = run[key]
     return run
