@@ -74,7 +74,7 @@ def remap(blocks: list, table_V: np.ndarray) -> list:
             for b in blocks]
 
 
-def step_pairs_per_second(arrays: list, rows: int, dim: int, negative: int, pairs: int, seed: int = 1) -> float:
+def step_pairs_per_second(arrays: list, rows: int, dim: int, pairs: int, seed: int = 1) -> float:
     """pairs/s of the jitted SGNS step over `arrays` (the first call, which compiles, not timed) on tables of `rows` rows."""
     from jaxembed.optim.sparse import sgd_rows
     from jaxembed.parallel import data_mesh
@@ -104,16 +104,17 @@ def step_sweeps(prepared, config, repeats: int) -> dict:
     default = remap(by_negative[5], identity)
     out = {"pairs_per_block_run": pairs, "dim": {}, "negative": {}, "rows_same_ids": {}, "rows_spread_ids": {}}
     for dim in DIMS:
-        out["dim"][dim] = median_rate(lambda: step_pairs_per_second(default, vocab, dim, 5, pairs), repeats)
+        out["dim"][dim] = median_rate(lambda: step_pairs_per_second(default, vocab, dim, pairs), repeats)
         print(f"dim {dim}: {out['dim'][dim]['pairs_per_second']:,.0f} pairs/s", flush=True)
     for k in NEGATIVES:
         k_pairs = sum(b.num_hidden for b in by_negative[k][1:])
-        out["negative"][k] = median_rate(lambda: step_pairs_per_second(remap(by_negative[k], identity), vocab, 100, k, k_pairs), repeats)
+        arrays = remap(by_negative[k], identity)
+        out["negative"][k] = median_rate(lambda: step_pairs_per_second(arrays, vocab, 100, k_pairs), repeats)
         print(f"negative {k}: {out['negative'][k]['pairs_per_second']:,.0f} pairs/s", flush=True)
     for rows in TABLE_ROWS:
         spread = np.random.default_rng(rows).permutation(rows)[:vocab].astype(np.int32)
-        for name, table in (("rows_same_ids", identity), ("rows_spread_ids", spread)):
-            out[name][rows] = median_rate(lambda: step_pairs_per_second(remap(by_negative[5], table), rows, 100, 5, pairs), repeats)
+        for name, arrays in (("rows_same_ids", default), ("rows_spread_ids", remap(by_negative[5], spread))):
+            out[name][rows] = median_rate(lambda: step_pairs_per_second(arrays, rows, 100, pairs), repeats)
             print(f"V {rows:,} ({name}): {out[name][rows]['pairs_per_second']:,.0f} pairs/s", flush=True)
     return out
 
