@@ -20,8 +20,8 @@ import os
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS_DIR = os.path.join(HERE, "results")
+from paths import HERE, PDCORPUS, RESULTS_DIR
+
 WORD2VEC_MODELS = ("sgns", "cbow", "sg-hs")
 MODELS = WORD2VEC_MODELS + ("fasttext", "glove")
 BARS = {"sgns": 1.0, "cbow": 1.0, "sg-hs": 0.5, "fasttext": 1.0}
@@ -89,7 +89,7 @@ def plot(report: dict, path: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default=os.path.join(HERE, "..", "..", "shared", "data", "pdcorpus.txt.gz"))
+    parser.add_argument("--corpus", default=PDCORPUS)
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[1], help="word2vec models: one run per seed, means compared")
     parser.add_argument("--collect-only", action="store_true",

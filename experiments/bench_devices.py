@@ -20,7 +20,8 @@ import platform
 import sys
 import time
 
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+from paths import RESULTS_DIR
+
 DEFAULT_BATCH_SIZES = {"cpu": [64, 256, 1024, 4096], "gpu": [1024, 4096, 16384, 65536], "tpu": [1024, 4096, 16384, 65536]}
 
 

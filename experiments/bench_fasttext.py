@@ -20,7 +20,8 @@ import json
 import os
 import time
 
-from bench_word2vec import RESULTS_DIR, mean_run, plot, ratios, run_systems
+from bench_word2vec import mean_run, plot, ratios, run_systems
+from paths import PDCORPUS, RESULTS_DIR
 
 
 def bench_config(args):
@@ -98,7 +99,7 @@ def oov_check(model_path: str, vocabulary: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "pdcorpus.txt.gz"))
+    parser.add_argument("--corpus", default=PDCORPUS)
     parser.add_argument("--cbow", action="store_true")
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--window", type=int, default=5)

@@ -17,7 +17,8 @@ import os
 import subprocess
 import sys
 
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+from paths import PDCORPUS, RESULTS_DIR
+
 GLOVE_C = {"system": "GloVe C (reference figures, ../shared/data/README.md)", "seconds_per_epoch": 14.8,
            "nonzeros": 16.7e6, "cooccur_seconds": 9.3, "analogy": 0.100, "wordsim353": 0.477, "simlex999": 0.274}
 
@@ -85,7 +86,7 @@ def plot(report: dict, path: str) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--corpus", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "pdcorpus.txt.gz"))
+    p.add_argument("--corpus", default=PDCORPUS)
     p.add_argument("--dim", type=int, default=100)
     p.add_argument("--window", type=int, default=10)
     p.add_argument("--min-count", type=int, default=5)

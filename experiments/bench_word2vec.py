@@ -19,7 +19,8 @@ import subprocess
 import sys
 import time
 
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+from paths import PDCORPUS, RESULTS_DIR
+
 MODELS = ("sgns", "cbow", "sg-hs", "cbow-hs")
 
 
@@ -152,7 +153,7 @@ def plot(report: dict, path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="sgns", choices=MODELS)
-    parser.add_argument("--corpus", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "pdcorpus.txt.gz"))
+    parser.add_argument("--corpus", default=PDCORPUS)
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--negative", type=int, help="default: 5 for sgns/cbow, 0 for the HS models")

@@ -33,7 +33,8 @@ import time
 
 import numpy as np
 
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+from paths import PDCORPUS, RESULTS_DIR
+
 DIMS = (50, 100, 200, 300)
 NEGATIVES = (1, 5, 10, 15)
 TABLE_ROWS = (50_000, 100_000, 300_000, 1_000_000)
@@ -180,7 +181,7 @@ def plot(report: dict, path: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "pdcorpus.txt.gz"))
+    parser.add_argument("--corpus", default=PDCORPUS)
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per point (median reported)")
     args = parser.parse_args()
     from jaxembed.config import TrainConfig

@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+from paths import PDCORPUS, RESULTS_DIR
 
 
 def fit_errors(params_RxE: np.ndarray, rows_N, cols_N, x_N, vocab_size: int, x_max: float, alpha: float) -> dict:
@@ -33,7 +33,7 @@ def fit_errors(params_RxE: np.ndarray, rows_N, cols_N, x_N, vocab_size: int, x_m
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "pdcorpus.txt.gz"))
+    parser.add_argument("--corpus", default=PDCORPUS)
     parser.add_argument("--vocab", type=int, default=1000)
     parser.add_argument("--window", type=int, default=10)
     parser.add_argument("--x-max", type=float, default=10.0)

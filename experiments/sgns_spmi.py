@@ -28,7 +28,7 @@ import time
 import numpy as np
 import yaml
 
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+from paths import RESULTS_DIR
 
 
 @dataclasses.dataclass(frozen=True)
