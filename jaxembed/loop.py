@@ -99,9 +99,8 @@ class LossReader:
         loss_sum, count, epoch, block = self.pending.popleft()
         value = float(loss_sum)
         if not math.isfinite(value):
-            kept = self.checkpointer.kept() if self.checkpointer else "no checkpoint was being written"
             raise TrainingDiverged(f"training diverged: the loss of epoch {epoch + 1}, block {block + 1} is {value} "
-                                   f"(learning rate too high?); {kept}")
+                                   f"(learning rate too high?); {kept_checkpoint(self.checkpointer)}")
         self.position.loss_sum += value
         self.position.examples += count
         self.recent = value / max(count, 1)
@@ -139,9 +138,13 @@ def run_epochs(loop: EpochLoop, state: Any, position: Position, checkpointer: Ch
             bar.update(position.epoch * loop.units_per_epoch - done)
             done = position.epoch * loop.units_per_epoch
         if not all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(state)):  # on device: no host copy
-            kept = checkpointer.kept() if checkpointer else "no checkpoint was being written"
-            raise TrainingDiverged(f"training diverged: the final parameters hold NaN or inf; {kept}")
+            raise TrainingDiverged(f"training diverged: the final parameters hold NaN or inf; {kept_checkpoint(checkpointer)}")
     return state, position
+
+
+def kept_checkpoint(checkpointer: Checkpointer | None) -> str:
+    """What a failure leaves on disk, for error messages."""
+    return checkpointer.kept() if checkpointer else "no checkpoint was being written"
 
 
 def stop_or_save(state: Any, position: Position, checkpointer: Checkpointer | None, interrupt: Interrupt) -> None:
