@@ -24,6 +24,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hs", type=int, choices=[0, 1], help="hierarchical softmax on/off (default: on for sg-hs/cbow-hs)")
     p.add_argument("--cbow-mean", type=int, choices=[0, 1], help="CBOW: average (1, default) or sum (0) the context")
     p.add_argument("--shrink-windows", type=int, choices=[0, 1], help="word2vec's reduced window (1, default) or the full window (0)")
+    p.add_argument("--shuffle", type=int, choices=[0, 1], help="word2vec models and fasttext: visit the sentences in a "
+                   "new random order every epoch (1) or in file order (0, default, as word2vec, gensim and fastText)")
     p.add_argument("--sample", type=float, help="subsampling threshold (default 1e-3; 0 disables)")
     p.add_argument("--min-count", type=int, help="drop words rarer than this (default 5)")
     p.add_argument("--max-vocab-size", type=int, help="keep at most this many most frequent words")
@@ -53,7 +55,8 @@ def as_bool(flag: int | None) -> bool | None:
 def flag_settings(args: argparse.Namespace) -> dict:
     """The training settings given as flags (unset flags left out)."""
     flags = dict(model=args.model, dim=args.dim, window=args.window, negative=args.negative, hs=as_bool(args.hs),
-                 cbow_mean=as_bool(args.cbow_mean), shrink_windows=as_bool(args.shrink_windows), sample=args.sample, min_count=args.min_count,
+                 cbow_mean=as_bool(args.cbow_mean), shrink_windows=as_bool(args.shrink_windows),
+                 shuffle=as_bool(args.shuffle), sample=args.sample, min_count=args.min_count,
                  max_vocab_size=args.max_vocab_size, epochs=args.epochs, alpha=args.alpha, min_alpha=args.min_alpha,
                  batch_size=args.batch_size, seed=args.seed, x_max=args.x_max, eta=args.eta, memory_mb=args.memory_mb,
                  output=args.glove_output, minn=args.minn, maxn=args.maxn, bucket=args.bucket, cbow=args.cbow,

@@ -25,7 +25,9 @@ class TrainConfig:
     word2vec's 0.025 for skip-gram and 0.05 for CBOW. `batch_size` counts examples per micro-batch:
     pairs (skip-gram NS, default 64), centre windows (CBOW, default 64; skip-gram HS, default 16).
     `shrink_windows` False uses the full `window` for every centre (gensim's name) instead of
-    word2vec's reduced window.
+    word2vec's reduced window. `shuffle` visits the sentences in a new random order every epoch
+    (word2vec, gensim and fastText read the corpus in file order, the default): SGD on a corpus in a
+    sorted order (a dictionary, one topic after another) ends fitted to its last part.
     `devices`: train data-parallel on this many devices (None: all); the micro-batch is rounded up
     to a multiple of it, ⌈batch_size/devices⌉ examples per device.
     """
@@ -46,6 +48,7 @@ class TrainConfig:
     batches_per_call: int = 128
     max_sentence_length: int = 10_000
     shrink_windows: bool = True
+    shuffle: bool = False
     seed: int = 1
     devices: int | None = None
 
@@ -160,7 +163,7 @@ class FastTextConfig:
     micro-batch for skip-gram (default 64) and centre words for CBOW (default 64);
     `max_line_tokens` is fastText's MAX_LINE_SIZE (lines are cut after 1024 + 1 tokens).
     `maxn` 0 turns subwords off (words only); `bucket` may be lowered for small machines.
-    `devices` as for TrainConfig.
+    `shuffle` and `devices` as for TrainConfig.
     """
 
     model: str = "fasttext"
@@ -181,6 +184,7 @@ class FastTextConfig:
     batch_size: int = 64
     batches_per_call: int = 128
     max_line_tokens: int = 1024
+    shuffle: bool = False
     devices: int | None = None
     seed: int = 1
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from jaxembed.checkpoint import start_run
 from jaxembed.config import CHECKPOINT_SECONDS, TrainConfig
-from jaxembed.data.batches import example_blocks
+from jaxembed.data.batches import epoch_sentences, example_blocks
 from jaxembed.data.corpus import MAX_SENTENCE_LENGTH, TokenIds, count_words, encode_corpus
 from jaxembed.data.huffman import HuffmanTree, build_huffman
 from jaxembed.data.sampling import keep_probabilities, noise_table
@@ -262,7 +262,8 @@ def train_word2vec(corpus: str | os.PathLike, config: TrainConfig, progress: boo
                                               checkpoint_every, resume)
 
     def blocks(epoch: int, skip: int):
-        return itertools.islice(example_blocks(ids, prepared.sentence_ends_S, keep_V, noise, config.window, config.negative,
+        epoch_ids, epoch_ends = epoch_sentences(ids, prepared.sentence_ends_S, config.seed, epoch, config.shuffle)
+        return itertools.islice(example_blocks(epoch_ids, epoch_ends, keep_V, noise, config.window, config.negative,
                                                config.window_examples, batch_size, config.batches_per_call,
                                                config.seed, epoch, shrink_windows=config.shrink_windows), skip, None)
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from jaxembed.checkpoint import start_run
 from jaxembed.config import CHECKPOINT_SECONDS, FastTextConfig
+from jaxembed.data.batches import epoch_sentences
 from jaxembed.data.ngrams import EOS, SubwordSpec, subword_table
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.subword_batches import pack_shape, packed_blocks
@@ -131,7 +132,8 @@ def train_fasttext(corpus: str | os.PathLike, config: FastTextConfig, progress: 
                                               checkpoint_every, resume)
 
     def blocks(epoch: int, skip: int):
-        return itertools.islice(packed_blocks(ids, prepared.sentence_ends_S, keep_V, noise, subwords, config.window,
+        epoch_ids, epoch_ends = epoch_sentences(ids, prepared.sentence_ends_S, config.seed, epoch, config.shuffle)
+        return itertools.islice(packed_blocks(epoch_ids, epoch_ends, keep_V, noise, subwords, config.window,
                                               config.negative, config.cbow, shape, config.batches_per_call, config.seed,
                                               epoch, parts=mesh.size), skip, None)
 

@@ -1,7 +1,9 @@
 """Skip-gram pair generation against a direct transcription of word2vec.c's loops (the oracle)."""
 import numpy as np
 
-from jaxembed.data.batches import chunk_bounds, chunk_examples, example_blocks, sentence_ids, window_pairs
+from jaxembed.data.batches import (SentenceOrder, chunk_bounds, chunk_examples, epoch_sentences, example_blocks, sentence_ids,
+                                   window_pairs)
+from jaxembed.data.corpus import encode_corpus
 from jaxembed.data.sampling import keep_probabilities, noise_table
 
 
@@ -73,3 +75,69 @@ def test_window_examples_group_the_pairs_by_centre():
     expected = [sorted(sg_hidden[sg_positions == p, 0].tolist()) for p in positions]
     assert grouped == expected
     np.testing.assert_array_equal(np.unique(sg_positions), positions)
+
+
+def sentences_of(ids, ends) -> list[list[int]]:
+    starts = np.concatenate([[0], ends[:-1]])
+    return [np.asarray(ids[a:b]).tolist() for a, b in zip(starts, ends)]
+
+
+def test_sentence_order_slices_the_reordered_stream(tmp_path):
+    """Any slice of a SentenceOrder equals the same slice of the sentences concatenated in that order,
+    over an in-memory array and over the on-disk TokenIds alike."""
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(1, 9, 40)
+    ends = np.cumsum(lengths)
+    words = [f"w{i}".encode() for i in range(20)]
+    ids = rng.integers(0, 20, int(ends[-1])).astype(np.int32)
+    starts = ends - lengths
+    (tmp_path / "c.txt").write_bytes(b"".join(b" ".join(words[i] for i in ids[a:b]) + b"\n" for a, b in zip(starts, ends)))
+    on_disk, disk_ends = encode_corpus(tmp_path / "c.txt", {w: i for i, w in enumerate(words)})
+    np.testing.assert_array_equal(disk_ends, ends)
+    order = rng.permutation(len(ends))
+    expected = np.concatenate([ids[starts[s]:ends[s]] for s in order])
+    for source in (ids, on_disk):
+        view = SentenceOrder(source, ends, order)
+        assert len(view) == len(ids)
+        np.testing.assert_array_equal(view.sentence_ends_S, np.cumsum(lengths[order]))
+        for a, b in [(0, len(ids)), (0, 1), (5, 17), (len(ids) - 3, len(ids) + 9), (11, 11)]:
+            np.testing.assert_array_equal(view[a:b], expected[a:b])
+
+
+def test_epoch_sentences_shuffle_per_epoch_and_seed():
+    ids = np.arange(100, dtype=np.int32)
+    ends = np.arange(5, 101, 5)
+    assert epoch_sentences(ids, ends, 1, 0, shuffle=False) == (ids, ends)
+    orders = {}
+    for seed, epoch in [(1, 0), (1, 0), (1, 1), (2, 0)]:
+        view, view_ends = epoch_sentences(ids, ends, seed, epoch, shuffle=True)
+        shuffled = sentences_of(view, view_ends)
+        assert sorted(shuffled) == sentences_of(ids, ends)  # every sentence once, intact
+        orders.setdefault((seed, epoch), []).append(shuffled)
+    assert orders[1, 0][0] == orders[1, 0][1]
+    assert len({str(o[0]) for o in orders.values()}) == 3
+
+
+def test_a_shuffled_epoch_samples_the_same_pairs():
+    """Without subsampling and with the full window, an epoch's (context, centre) pairs are the corpus's
+    co-occurrences whatever the sentence order: shuffling changes when a pair is seen, not how often."""
+    rng = np.random.default_rng(4)
+    ids = rng.integers(0, 25, 3000).astype(np.int32)
+    ends = np.cumsum(rng.integers(1, 40, 200))
+    ends = ends[ends < len(ids)].tolist() + [len(ids)]
+    ends = np.array(ends)
+    counts = np.bincount(ids, minlength=25)
+
+    def pair_counts(epoch_ids, epoch_ends):
+        blocks = example_blocks(epoch_ids, epoch_ends, np.ones(25), noise_table(counts), 3, 2, False, 32, 4, seed=1,
+                                epoch=0, chunk_tokens=500, shrink_windows=False)
+        table = np.zeros((25, 25), int)
+        for b in blocks:
+            real = b.hidden_mask_MxPxC[..., 0]
+            np.add.at(table, (b.hidden_MxPxC[..., 0][real], b.outputs_MxP[real]), 1)
+        return table
+
+    in_order = pair_counts(ids, ends)
+    shuffled = pair_counts(*epoch_sentences(ids, ends, 1, 0, shuffle=True))
+    assert in_order.sum() > 10000
+    np.testing.assert_array_equal(shuffled, in_order)

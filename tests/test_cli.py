@@ -10,9 +10,10 @@ from jaxembed.cli import main
 def test_train_writes_vectors_and_metrics_then_eval(small_corpus, tmp_path, capsys):
     out = tmp_path / "run"
     code = main(["train", "--model", "sgns", "--corpus", small_corpus, "--out", str(out), "--dim", "12",
-                 "--epochs", "1", "--min-count", "3", "--binary", "--quiet"])
+                 "--epochs", "1", "--min-count", "3", "--shuffle", "1", "--binary", "--quiet"])
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["shuffle"] is True
     for key in ("words_per_second", "train_seconds", "corpus_words", "epochs", "loss"):
         assert key in metrics
     from gensim.models import KeyedVectors
@@ -52,6 +53,7 @@ def test_convert_text_to_binary_and_back(tmp_path):
     (["eval", "/nonexistent.vec"], "cannot read"),
     (["train", "--corpus", "CORPUS", "--out", "x", "--model", "glove", "--negative", "5"], "do not apply to model 'glove'"),
     (["train", "--corpus", "CORPUS", "--out", "x", "--model", "glove", "--x-max", "-1"], "x_max must be > 0"),
+    (["train", "--corpus", "CORPUS", "--out", "x", "--model", "glove", "--shuffle", "1"], "do not apply to model 'glove'"),
 ])
 def test_bad_input_exits_2_with_message(args, message, small_corpus, capsys):
     args = [small_corpus if a == "CORPUS" else a for a in args]

@@ -177,11 +177,24 @@ def test_sigkill_mid_epoch_then_resume_gives_bitwise_identical_vectors(small_cor
             assert a.read() == b.read(), name
 
 
-def test_fasttext_interrupt_and_resume_is_bitwise_identical(small_corpus, tmp_path, monkeypatch):
+def test_shuffled_run_resumes_bitwise_identical(small_corpus, tmp_path, monkeypatch):
+    """The resumed epoch regenerates the same sentence order and skips the blocks already trained."""
+    config = W2V_CONFIG.replace(shuffle=True)
+    reference = train_word2vec(small_corpus, config, progress=False).vectors.vectors
+    with faulty_step(monkeypatch, jaxembed.train, "make_word2vec_step", 60, send_sigint), \
+            pytest.raises(TrainingInterrupted, match="checkpoint of epoch 2"):
+        train_word2vec(small_corpus, config, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
+    resumed = train_word2vec(small_corpus, config, progress=False, checkpoint_dir=tmp_path, resume=True)
+    assert resumed.vectors.vectors.tobytes() == reference.tobytes()
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_fasttext_interrupt_and_resume_is_bitwise_identical(small_corpus, tmp_path, monkeypatch, shuffle):
     import jaxembed.train_fasttext
     from jaxembed.config import FastTextConfig
     from jaxembed.train_fasttext import train_fasttext
-    config = FastTextConfig(dim=8, min_count=3, epochs=2, bucket=2000, sample=1e-3, batches_per_call=16, seed=5)
+    config = FastTextConfig(dim=8, min_count=3, epochs=2, bucket=2000, sample=1e-3, batches_per_call=16, seed=5,
+                            shuffle=shuffle)
     reference = train_fasttext(small_corpus, config, progress=False)
     with faulty_step(monkeypatch, jaxembed.train_fasttext, "make_fasttext_step", 30, send_sigint), \
             pytest.raises(TrainingInterrupted):

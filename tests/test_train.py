@@ -125,6 +125,17 @@ def test_other_variants_deterministic_and_learn(small_corpus, model):
     assert first.metrics["epoch_losses"][1] < first.metrics["epoch_losses"][0]
 
 
+@pytest.mark.parametrize("model", ["sgns", "cbow"])
+def test_shuffled_sentences_deterministic_and_not_file_order(small_corpus, model):
+    config = TrainConfig(model=model, dim=16, epochs=2, min_count=3, seed=5, shuffle=True)
+    first = train_word2vec(small_corpus, config, progress=False)
+    second = train_word2vec(small_corpus, config, progress=False)
+    in_order = train_word2vec(small_corpus, config.replace(shuffle=False), progress=False)
+    np.testing.assert_array_equal(first.vectors.vectors, second.vectors.vectors)
+    assert not np.array_equal(first.vectors.vectors, in_order.vectors.vectors)
+    assert first.metrics["epoch_losses"][1] < first.metrics["epoch_losses"][0]
+
+
 def test_model_defaults_follow_word2vec():
     assert (TrainConfig(model="sgns").alpha, TrainConfig(model="cbow").alpha) == (0.025, 0.05)
     assert (TrainConfig(model="sg-hs").hs, TrainConfig(model="sg-hs").negative) == (True, 0)

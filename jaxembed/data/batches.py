@@ -1,6 +1,7 @@
 """word2vec training examples, produced on the host in fixed-shape blocks for one jitted call.
 
-One epoch = the corpus in order, in chunks of whole sentences. Per chunk (its own RNG stream,
+One epoch = the corpus in order (or its sentences in a random order per epoch, `epoch_sentences`),
+in chunks of whole sentences. Per chunk (its own RNG stream,
 `seed, epoch, chunk`, so any chunk can be regenerated): subsample, draw a reduced window per kept
 centre, then emit examples in word2vec.c's order (centre by centre, offsets −b..+b):
 - pairs (skip-gram with negative sampling): one example per (context, centre) pair, hidden row =
@@ -83,6 +84,40 @@ def chunk_bounds(sentence_ends: np.ndarray, chunk_tokens: int) -> list[tuple[int
         bounds.append((start, stop))
         start = stop
     return bounds
+
+
+class SentenceOrder:
+    """A token stream with its sentences visited in another order, each sentence intact. Sliced like
+    the stream it wraps (`ids[a:b]`, `len(ids)`): a slice gathers its tokens from the source on demand,
+    so nothing is copied up front (`TokenIds` reads them through a memory map)."""
+
+    def __init__(self, ids_N, sentence_ends_S: np.ndarray, order_S: np.ndarray):
+        starts_S = np.concatenate([[0], sentence_ends_S[:-1]]).astype(np.int64)
+        lengths_S = (sentence_ends_S - starts_S)[order_S]
+        self.sentence_ends_S = np.cumsum(lengths_S)
+        self._starts_S = self.sentence_ends_S - lengths_S
+        self._source_starts_S = starts_S[order_S]
+        self._ids = ids_N
+        self.shape = (int(self.sentence_ends_S[-1]) if len(order_S) else 0,)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        start, stop, _ = key.indices(len(self))
+        positions = np.arange(start, max(start, stop), dtype=np.int64)
+        sentence = np.searchsorted(self.sentence_ends_S, positions, side="right")
+        return self._ids.take(self._source_starts_S[sentence] + positions - self._starts_S[sentence])
+
+
+def epoch_sentences(ids_N, sentence_ends_S: np.ndarray, seed: int, epoch: int, shuffle: bool):
+    """The (ids, sentence_ends) an epoch visits: the corpus in order, or (shuffle) its sentences in a
+    random order drawn from (seed, epoch) — an RNG stream apart from every chunk's."""
+    if not shuffle:
+        return ids_N, sentence_ends_S
+    rng = np.random.default_rng(np.random.SeedSequence([seed, epoch], spawn_key=(1,)))
+    shuffled = SentenceOrder(ids_N, sentence_ends_S, rng.permutation(len(sentence_ends_S)))
+    return shuffled, shuffled.sentence_ends_S
 
 
 def chunk_rng(seed: int, epoch: int, chunk: int) -> np.random.Generator:

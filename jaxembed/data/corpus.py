@@ -151,6 +151,7 @@ class TokenIds:
 
     def __init__(self, file, length: int):
         self._file = file
+        self._map = None
         self.shape = (length,)
 
     def __len__(self) -> int:
@@ -165,6 +166,14 @@ class TokenIds:
     def __array__(self, dtype=None, copy=None):
         ids = self.read(0, len(self))
         return ids if dtype is None else ids.astype(dtype)
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        """ids at arbitrary positions (like `ndarray.take`), through a read-only memory map of the file."""
+        if not len(self):
+            return np.asarray(self).take(positions)
+        if self._map is None:
+            self._map = np.memmap(self._file, dtype=self.dtype, mode="r", shape=self.shape)
+        return np.asarray(self._map.take(positions))
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """ids[start:stop] as a new array, read from the file."""
