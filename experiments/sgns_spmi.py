@@ -10,9 +10,14 @@
     pairs with #(w, c) >= 1. For contrast, L-BFGS over the factors (d = V) is far from it after
     hundreds of steps: rare pairs carry almost no curvature.
 (b) stochastic: the library's SGNS trainer (fixed window, no subsampling, so the pair counts are
-    exactly those it samples from), on the full vocabulary or the V most frequent words; Pearson/
-    Spearman/RMSE of w·c (syn0 · syn1neg) against SPMI by pair-count band, for each d and number of
-    epochs; the bar: Pearson >= 0.9 for #(w, c) >= 100.
+    exactly those it samples from), on the full vocabulary or the V most frequent words, reading the
+    corpus in file order and with its sentences shuffled every epoch; Pearson/Spearman/RMSE of w·c
+    (syn0 · syn1neg) against SPMI over the pairs with #(w, c) >= t, for each order, d and number of
+    epochs; the bar: Pearson >= 0.9 for #(w, c) >= 100. As a control, the same statistics for the
+    minimiser of the expected objective at each d (L-BFGS over the factors, when
+    stochastic_optimum_steps > 0): the best any rank-d SGNS can do. The expected objective assumes pairs drawn
+    independently; pdcorpus is a dictionary in alphabetical order, and in file order SGD ends fitted
+    to its last part.
 (c) Table 1: % deviation from the optimal objective (ℓ − ℓ*)/ℓ* reached by SGNS training and by SVD,
     for d in {100, 500, 1000}, next to the paper's figures.
 Writes experiments/results/sgns_spmi_<part>.json and .png.
@@ -48,10 +53,13 @@ class TheoryConfig:
     stochastic_epochs: tuple[int, ...] = (1, 5)
     stochastic_vocab: int | None = None
     stochastic_alpha: float | None = None
+    stochastic_shuffle: tuple[bool, ...] = (False, True)
+    stochastic_optimum_steps: int = 0
     table_vocab: int = 2000
     table_corpus_words: int = 1_000_000
     table_dims: tuple[int, ...] = (100, 500, 1000)
     table_epochs: int = 3
+    table_shuffle: bool = True
 
 
 def load_theory_config(path: str | None) -> TheoryConfig:
@@ -115,20 +123,23 @@ def plot_exact(result: dict, counts_P, target_P, lbfgs_P, newton_P) -> None:
     fig.savefig(os.path.join(RESULTS_DIR, "sgns_spmi_exact.png"), dpi=110)
 
 
-COUNT_BANDS = ((1, 10), (10, 100), (100, 1000), (1000, np.inf))
+COUNT_THRESHOLDS = (1, 10, 100, 1000)
 
 
-def band_statistics(counts_P, scores_P, target_P) -> list[dict]:
+def count_statistics(counts_P, scores_P, target_P) -> list[dict]:
+    """Pearson, Spearman and RMSE of scores against SPMI over the pairs with #(w, c) >= t, for each threshold t."""
     from scipy import stats
     out = []
-    for low, high in COUNT_BANDS:
-        band = (counts_P >= low) & (counts_P < high)
-        if band.sum() > 2:
-            x, y = target_P[band], scores_P[band]
-            out.append({"min_count": low, "max_count": None if high == np.inf else high, "pairs": int(band.sum()),
-                        "pearson": float(stats.pearsonr(x, y)[0]), "spearman": float(stats.spearmanr(x, y)[0]),
-                        "rmse": float(np.sqrt(np.mean((x - y) ** 2)))})
+    for low in COUNT_THRESHOLDS:
+        chosen = counts_P >= low
+        if chosen.sum() > 2:
+            x, y = target_P[chosen], scores_P[chosen]
+            out.append({"min_count": low, "pairs": int(chosen.sum()), "pearson": float(stats.pearsonr(x, y)[0]),
+                        "spearman": float(stats.spearmanr(x, y)[0]), "rmse": float(np.sqrt(np.mean((x - y) ** 2)))})
     return out
+
+
+ORDER_NAMES = {False: "file order", True: "shuffled"}
 
 
 def stochastic_part(cfg: TheoryConfig) -> dict:
@@ -146,21 +157,38 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
     word_totals = np.bincount(rows, weights=counts, minlength=len(prepared.vocab))
     noise = smoothed_noise(prepared.vocab.counts)
     target = np.log(counts) - np.log(cfg.negative * word_totals[rows]) - np.log(noise[cols])
-    runs = []
-    for dim in cfg.stochastic_dims:
-        for epochs in cfg.stochastic_epochs:
-            result = train_word2vec(cfg.corpus, base.replace(dim=dim, epochs=epochs), progress=False)
-            syn0, syn1neg = np.asarray(result.state.syn0_VxD), np.asarray(result.state.syn1_RxD)
-            scores = pair_scores(syn0, syn1neg, rows, cols)
-            runs.append({"dim": dim, "epochs": epochs, "alpha": result.metrics["config"]["alpha"],
-                         "train_seconds": result.metrics["train_seconds"],
-                         "bands": band_statistics(counts, scores, target)})
-            print(f"  d={dim} epochs={epochs}: " + ", ".join(f"#>={b['min_count']}: r={b['pearson']:.3f}" for b in runs[-1]["bands"]),
-                  flush=True)
-            if (dim, epochs) == (cfg.stochastic_dims[-1], cfg.stochastic_epochs[-1]):
-                plot_stochastic(runs, counts, scores, target, part_name("stochastic", cfg))
-    frequent = [b["pearson"] for r in runs for b in r["bands"] if b["min_count"] == 100]
-    return {"pairs": len(counts), "runs": runs, "best_pearson_count_ge_100": max(frequent)}
+    runs, last_scores = [], {}
+    for shuffle in cfg.stochastic_shuffle:
+        for dim in cfg.stochastic_dims:
+            for epochs in cfg.stochastic_epochs:
+                result = train_word2vec(cfg.corpus, base.replace(dim=dim, epochs=epochs, shuffle=shuffle), progress=False)
+                syn0, syn1neg = np.asarray(result.state.syn0_VxD), np.asarray(result.state.syn1_RxD)
+                last_scores[shuffle] = pair_scores(syn0, syn1neg, rows, cols)
+                runs.append({"order": ORDER_NAMES[shuffle], "dim": dim, "epochs": epochs,
+                             "alpha": result.metrics["config"]["alpha"], "train_seconds": result.metrics["train_seconds"],
+                             "pairs_at_least": count_statistics(counts, last_scores[shuffle], target)})
+                print(f"  {ORDER_NAMES[shuffle]}, d={dim}, epochs={epochs}: "
+                      + ", ".join(f"#>={b['min_count']}: r={b['pearson']:.3f}" for b in runs[-1]["pairs_at_least"]), flush=True)
+    optima = [rank_optimum(cfg, cooc, noise, dim, counts, target) for dim in cfg.stochastic_dims] if cfg.stochastic_optimum_steps else []
+    plot_stochastic(runs, optima, counts, last_scores, target, part_name("stochastic", cfg))
+    best = {order: max(b["pearson"] for r in runs if r["order"] == order for b in r["pairs_at_least"] if b["min_count"] == 100)
+            for order in dict.fromkeys(r["order"] for r in runs)}
+    return {"pairs": len(counts), "runs": runs, "rank_d_optima": optima, "best_pearson_count_ge_100": best}
+
+
+def rank_optimum(cfg: TheoryConfig, cooc, noise_V: np.ndarray, dim: int, counts_P, target_P) -> dict:
+    """The control: statistics of the rank-`dim` minimiser of the expected objective (L-BFGS over the factors)."""
+    from jaxembed.theory.sgns_objective import fit_expected_sgns
+    if not cfg.stochastic_vocab:
+        raise ValueError("stochastic_optimum_steps needs stochastic_vocab: the expected objective is a dense V × V problem")
+    start = time.perf_counter()
+    w, c, history = fit_expected_sgns(cooc.to_dense(), cfg.negative, noise_V, dim, cfg.stochastic_optimum_steps, cfg.seed)
+    result = {"dim": dim, "lbfgs_steps": cfg.stochastic_optimum_steps, "seconds": time.perf_counter() - start,
+              "objective": history[-1][1],
+              "pairs_at_least": count_statistics(counts_P, pair_scores(w, c, cooc.rows_N, cooc.cols_N), target_P)}
+    print(f"  rank-{dim} optimum: " + ", ".join(f"#>={b['min_count']}: r={b['pearson']:.3f}" for b in result["pairs_at_least"]),
+          flush=True)
+    return result
 
 
 def pair_scores(syn0_VxD: np.ndarray, syn1_VxD: np.ndarray, rows_P: np.ndarray, cols_P: np.ndarray,
@@ -171,35 +199,46 @@ def pair_scores(syn0_VxD: np.ndarray, syn1_VxD: np.ndarray, rows_P: np.ndarray, 
 
 
 def part_name(part: str, cfg: TheoryConfig) -> str:
-    """Output name of a part: the stochastic part gets its restricted vocabulary size and its
-    starting learning rate (when not the trainer's default) appended."""
+    """Output name of a part: the stochastic part gets its restricted vocabulary size, its starting
+    learning rate (when not the trainer's default) and its corpus order (when only one) appended."""
     if part != "stochastic":
         return f"sgns_spmi_{part}"
+    orders = cfg.stochastic_shuffle
     return ("sgns_spmi_stochastic" + (f"_V{cfg.stochastic_vocab}" if cfg.stochastic_vocab else "")
-            + (f"_alpha{cfg.stochastic_alpha:g}" if cfg.stochastic_alpha else ""))
+            + (f"_alpha{cfg.stochastic_alpha:g}" if cfg.stochastic_alpha else "")
+            + ("_" + ORDER_NAMES[orders[0]].replace(" ", "_") if len(orders) == 1 else ""))
 
 
-def plot_stochastic(runs: list[dict], counts_P, scores_P, target_P, name: str) -> None:
+def plot_stochastic(runs: list[dict], optima: list[dict], counts_P, scores_by_shuffle: dict, target_P, name: str) -> None:
+    """One scatter of w·c against SPMI (pairs with # >= 100) per corpus order, from its last run, and
+    Pearson against epochs for every order and d (the rank-d optima as horizontal lines)."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, len(scores_by_shuffle) + 1, figsize=(5.5 * (len(scores_by_shuffle) + 1), 4.2))
     frequent = counts_P >= 100
     sample = np.random.default_rng(0).choice(np.flatnonzero(frequent), min(20000, int(frequent.sum())), replace=False)
-    axes[0].scatter(target_P[sample], scores_P[sample], s=2, c=np.log10(counts_P[sample]), cmap="viridis")
     lims = [target_P[sample].min(), target_P[sample].max()]
-    axes[0].plot(lims, lims, "r-", lw=0.8)
-    last = runs[-1]
-    axes[0].set(xlabel="SPMI", ylabel="w·c (syn0 · syn1neg)", title=f"SGNS trainer, d={last['dim']}, {last['epochs']} epochs, α₀ {last['alpha']:g}, #(w,c) ≥ 100")
-    for dim in sorted({r["dim"] for r in runs}):
-        mine = [r for r in runs if r["dim"] == dim]
-        for low in (10, 100, 1000):
-            values = [next((b["pearson"] for b in r["bands"] if b["min_count"] == low), np.nan) for r in mine]
-            axes[1].plot([r["epochs"] for r in mine], values, "o-", label=f"d={dim}, {low} ≤ #(w,c)")
-    axes[1].axhline(0.9, color="k", lw=0.8, ls=":")
-    axes[1].set(xlabel="epochs", ylabel="Pearson(w·c, SPMI)", title="by pair-count band", xscale="log")
+    for ax, (shuffle, scores_P) in zip(axes, scores_by_shuffle.items()):
+        ax.scatter(target_P[sample], scores_P[sample], s=2, c=np.log10(counts_P[sample]), cmap="viridis")
+        ax.plot(lims, lims, "r-", lw=0.8)
+        last = [r for r in runs if r["order"] == ORDER_NAMES[shuffle]][-1]
+        ax.set(xlabel="SPMI", ylabel="w·c (syn0 · syn1neg)",
+               title=f"{last['order']}: d={last['dim']}, {last['epochs']} epochs, α₀ {last['alpha']:g}, #(w,c) ≥ 100", ylim=(-8, 8))
+    dims = sorted({r["dim"] for r in runs})
+    for order, dim in dict.fromkeys((r["order"], r["dim"]) for r in runs):
+        mine = [r for r in runs if (r["order"], r["dim"]) == (order, dim)]
+        style = "osd^v"[dims.index(dim) % 5] + ("-" if order == ORDER_NAMES[True] else "--")
+        for low, color in ((10, "tab:blue"), (100, "tab:orange"), (1000, "tab:green")):
+            values = [next((b["pearson"] for b in r["pairs_at_least"] if b["min_count"] == low), np.nan) for r in mine]
+            axes[-1].plot([r["epochs"] for r in mine], values, style, color=color, label=f"{order}, d={dim}, #(w,c) ≥ {low}")
+    for optimum in optima:
+        value = next(b["pearson"] for b in optimum["pairs_at_least"] if b["min_count"] == 100)
+        axes[-1].axhline(value, color="tab:orange", lw=0.8, ls="-.", label=f"rank-{optimum['dim']} optimum, #(w,c) ≥ 100")
+    axes[-1].axhline(0.9, color="k", lw=0.8, ls=":")
+    axes[-1].set(xlabel="epochs", ylabel="Pearson(w·c, SPMI)", title="pairs with #(w,c) ≥ t", xscale="log")
     epochs = sorted({r["epochs"] for r in runs})
-    axes[1].set_xticks(epochs, [str(e) for e in epochs])
-    axes[1].minorticks_off()
-    axes[1].legend(fontsize=7)
+    axes[-1].set_xticks(epochs, [str(e) for e in epochs])
+    axes[-1].minorticks_off()
+    axes[-1].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(os.path.join(RESULTS_DIR, name + ".png"), dpi=110)
 
@@ -248,7 +287,7 @@ def table_part(cfg: TheoryConfig) -> dict:
             cells.append({"k": k, "method": "SVD of SPPMI", "dim": dim,
                           "deviation_percent": deviation_percent(objective(w @ c.T, k), optimum)})
             config = TrainConfig(dim=dim, negative=k, window=cfg.window, sample=0.0, shrink_windows=False, min_count=1,
-                                 max_vocab_size=cfg.table_vocab, epochs=cfg.table_epochs, seed=cfg.seed)
+                                 max_vocab_size=cfg.table_vocab, epochs=cfg.table_epochs, shuffle=cfg.table_shuffle, seed=cfg.seed)
             state = train_word2vec(corpus, config, progress=False).state
             scores = np.asarray(state.syn0_VxD, np.float64) @ np.asarray(state.syn1_RxD, np.float64).T
             cells.append({"k": k, "method": "SGNS (jaxembed trainer)", "dim": dim,
@@ -296,13 +335,16 @@ def main() -> None:
     parser.add_argument("--stochastic-alpha", type=float, help="overrides the config's stochastic_alpha (starting learning rate)")
     parser.add_argument("--stochastic-epochs", type=int, nargs="+", help="overrides the config's stochastic_epochs")
     parser.add_argument("--stochastic-dims", type=int, nargs="+", help="overrides the config's stochastic_dims")
+    parser.add_argument("--stochastic-shuffle", type=int, nargs="+", choices=[0, 1],
+                        help="overrides the config's stochastic_shuffle: 0 file order, 1 sentences shuffled every epoch")
     args = parser.parse_args()
     cfg = load_theory_config(args.config)
     if args.corpus:
         cfg = dataclasses.replace(cfg, corpus=args.corpus)
     overrides = {"stochastic_vocab": args.stochastic_vocab, "stochastic_alpha": args.stochastic_alpha,
                  "stochastic_epochs": args.stochastic_epochs and tuple(args.stochastic_epochs),
-                 "stochastic_dims": args.stochastic_dims and tuple(args.stochastic_dims)}
+                 "stochastic_dims": args.stochastic_dims and tuple(args.stochastic_dims),
+                 "stochastic_shuffle": args.stochastic_shuffle and tuple(bool(s) for s in args.stochastic_shuffle)}
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v})
     os.makedirs(RESULTS_DIR, exist_ok=True)
     parts = {"exact": exact_part, "stochastic": stochastic_part, "table": table_part}
