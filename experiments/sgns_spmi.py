@@ -15,8 +15,8 @@
     (syn0 · syn1neg) against SPMI over the pairs with #(w, c) >= t, for each order, d and number of
     epochs; the bar: Pearson >= 0.9 for #(w, c) >= 100. As a control, the same statistics for the
     minimiser of the expected objective at each d (L-BFGS over the factors, when
-    stochastic_optimum_steps > 0): the best any rank-d SGNS can do. The expected objective assumes pairs drawn
-    independently; pdcorpus is a dictionary in alphabetical order, and in file order SGD ends fitted
+    stochastic_optimum_steps > 0): on frequent pairs, the best any rank-d SGNS can do. The expected
+    objective assumes pairs drawn independently; pdcorpus is a dictionary in alphabetical order, and in file order SGD ends fitted
     to its last part.
 (c) Table 1: % deviation from the optimal objective (ℓ − ℓ*)/ℓ* reached by SGNS training and by SVD,
     for d in {100, 500, 1000}, next to the paper's figures.
@@ -63,8 +63,10 @@ class TheoryConfig:
 
 
 def load_theory_config(path: str | None) -> TheoryConfig:
+    """The YAML file's settings; a single value given for a tuple field becomes a 1-tuple."""
     raw = {} if path is None else (yaml.safe_load(open(path)) or {})
-    return TheoryConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+    tuples = {f.name for f in dataclasses.fields(TheoryConfig) if str(f.type).startswith("tuple")}
+    return TheoryConfig(**{k: tuple(v) if isinstance(v, list) else (v,) if k in tuples else v for k, v in raw.items()})
 
 
 def restricted_counts(corpus: str, vocab_size: int, window: int):
@@ -147,6 +149,8 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
     from jaxembed.data.cooccur import count_cooccurrences
     from jaxembed.theory.pmi import smoothed_noise
     from jaxembed.train import prepare_corpus, train_word2vec
+    if cfg.stochastic_optimum_steps and not cfg.stochastic_vocab:
+        raise ValueError("stochastic_optimum_steps needs stochastic_vocab: the expected objective is a dense V × V problem")
     base = TrainConfig(window=cfg.window, negative=cfg.negative, sample=0.0, shrink_windows=False,
                        min_count=1 if cfg.stochastic_vocab else cfg.min_count, max_vocab_size=cfg.stochastic_vocab,
                        seed=cfg.seed, alpha=cfg.stochastic_alpha)
@@ -171,7 +175,8 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
                       + ", ".join(f"#>={b['min_count']}: r={b['pearson']:.3f}" for b in runs[-1]["pairs_at_least"]), flush=True)
     optima = [rank_optimum(cfg, cooc, noise, dim, counts, target) for dim in cfg.stochastic_dims] if cfg.stochastic_optimum_steps else []
     plot_stochastic(runs, optima, counts, last_scores, target, part_name("stochastic", cfg))
-    best = {order: max(b["pearson"] for r in runs if r["order"] == order for b in r["pairs_at_least"] if b["min_count"] == 100)
+    best = {order: max((b["pearson"] for r in runs if r["order"] == order for b in r["pairs_at_least"] if b["min_count"] == 100),
+                       default=None)
             for order in dict.fromkeys(r["order"] for r in runs)}
     return {"pairs": len(counts), "runs": runs, "rank_d_optima": optima, "best_pearson_count_ge_100": best}
 
@@ -179,8 +184,6 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
 def rank_optimum(cfg: TheoryConfig, cooc, noise_V: np.ndarray, dim: int, counts_P, target_P) -> dict:
     """The control: statistics of the rank-`dim` minimiser of the expected objective (L-BFGS over the factors)."""
     from jaxembed.theory.sgns_objective import fit_expected_sgns
-    if not cfg.stochastic_vocab:
-        raise ValueError("stochastic_optimum_steps needs stochastic_vocab: the expected objective is a dense V × V problem")
     start = time.perf_counter()
     w, c, history = fit_expected_sgns(cooc.to_dense(), cfg.negative, noise_V, dim, cfg.stochastic_optimum_steps, cfg.seed)
     result = {"dim": dim, "lbfgs_steps": cfg.stochastic_optimum_steps, "seconds": time.perf_counter() - start,
@@ -210,19 +213,22 @@ def part_name(part: str, cfg: TheoryConfig) -> str:
 
 
 def plot_stochastic(runs: list[dict], optima: list[dict], counts_P, scores_by_shuffle: dict, target_P, name: str) -> None:
-    """One scatter of w·c against SPMI (pairs with # >= 100) per corpus order, from its last run, and
+    """One scatter of w·c against SPMI (pairs with # >= 100, or all if too few) per corpus order, from its last run, and
     Pearson against epochs for every order and d (the rank-d optima as horizontal lines)."""
     plt = pyplot()
     fig, axes = plt.subplots(1, len(scores_by_shuffle) + 1, figsize=(5.5 * (len(scores_by_shuffle) + 1), 4.2))
-    frequent = counts_P >= 100
+    low = 100 if (counts_P >= 100).sum() > 2 else 1
+    frequent = counts_P >= low
     sample = np.random.default_rng(0).choice(np.flatnonzero(frequent), min(20000, int(frequent.sum())), replace=False)
     lims = [target_P[sample].min(), target_P[sample].max()]
+    shown = np.concatenate([scores_P[sample] for scores_P in scores_by_shuffle.values()])
+    score_lims = (shown.min() - 0.5, shown.max() + 0.5)
     for ax, (shuffle, scores_P) in zip(axes, scores_by_shuffle.items()):
         ax.scatter(target_P[sample], scores_P[sample], s=2, c=np.log10(counts_P[sample]), cmap="viridis")
         ax.plot(lims, lims, "r-", lw=0.8)
         last = [r for r in runs if r["order"] == ORDER_NAMES[shuffle]][-1]
         ax.set(xlabel="SPMI", ylabel="w·c (syn0 · syn1neg)",
-               title=f"{last['order']}: d={last['dim']}, {last['epochs']} epochs, α₀ {last['alpha']:g}, #(w,c) ≥ 100", ylim=(-8, 8))
+               title=f"{last['order']}: d={last['dim']}, {last['epochs']} epochs, α₀ {last['alpha']:g}, #(w,c) ≥ {low}", ylim=score_lims)
     dims = sorted({r["dim"] for r in runs})
     for order, dim in dict.fromkeys((r["order"], r["dim"]) for r in runs):
         mine = [r for r in runs if (r["order"], r["dim"]) == (order, dim)]
@@ -231,7 +237,7 @@ def plot_stochastic(runs: list[dict], optima: list[dict], counts_P, scores_by_sh
             values = [next((b["pearson"] for b in r["pairs_at_least"] if b["min_count"] == low), np.nan) for r in mine]
             axes[-1].plot([r["epochs"] for r in mine], values, style, color=color, label=f"{order}, d={dim}, #(w,c) ≥ {low}")
     for optimum in optima:
-        value = next(b["pearson"] for b in optimum["pairs_at_least"] if b["min_count"] == 100)
+        value = next((b["pearson"] for b in optimum["pairs_at_least"] if b["min_count"] == 100), np.nan)
         axes[-1].axhline(value, color="tab:orange", lw=0.8, ls="-.", label=f"rank-{optimum['dim']} optimum, #(w,c) ≥ 100")
     axes[-1].axhline(0.9, color="k", lw=0.8, ls=":")
     axes[-1].set(xlabel="epochs", ylabel="Pearson(w·c, SPMI)", title="pairs with #(w,c) ≥ t", xscale="log")

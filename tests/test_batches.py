@@ -1,5 +1,6 @@
 """Skip-gram pair generation against a direct transcription of word2vec.c's loops (the oracle)."""
 import numpy as np
+import pytest
 
 from jaxembed.data.batches import (SentenceOrder, chunk_bounds, chunk_examples, epoch_sentences, example_blocks, sentence_ids,
                                    window_pairs)
@@ -102,12 +103,15 @@ def test_sentence_order_slices_the_reordered_stream(tmp_path):
         np.testing.assert_array_equal(view.sentence_ends_S, np.cumsum(lengths[order]))
         for a, b in [(0, len(ids)), (0, 1), (5, 17), (len(ids) - 3, len(ids) + 9), (11, 11)]:
             np.testing.assert_array_equal(view[a:b], expected[a:b])
+        with pytest.raises(TypeError, match="contiguous slices"):
+            view[::2]
 
 
 def test_epoch_sentences_shuffle_per_epoch_and_seed():
     ids = np.arange(100, dtype=np.int32)
     ends = np.arange(5, 101, 5)
-    assert epoch_sentences(ids, ends, 1, 0, shuffle=False) == (ids, ends)
+    same_ids, same_ends = epoch_sentences(ids, ends, 1, 0, shuffle=False)
+    assert same_ids is ids and same_ends is ends
     orders = {}
     for seed, epoch in [(1, 0), (1, 0), (1, 1), (2, 0)]:
         view, view_ends = epoch_sentences(ids, ends, seed, epoch, shuffle=True)

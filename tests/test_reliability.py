@@ -184,6 +184,7 @@ def test_shuffled_run_resumes_bitwise_identical(small_corpus, tmp_path, monkeypa
     with faulty_step(monkeypatch, jaxembed.train, "make_word2vec_step", 60, send_sigint), \
             pytest.raises(TrainingInterrupted, match="checkpoint of epoch 2"):
         train_word2vec(small_corpus, config, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
+    assert load_checkpoint(tmp_path)["position"]["block"] > 0
     resumed = train_word2vec(small_corpus, config, progress=False, checkpoint_dir=tmp_path, resume=True)
     assert resumed.vectors.vectors.tobytes() == reference.tobytes()
 
