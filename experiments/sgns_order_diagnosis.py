@@ -63,19 +63,19 @@ def sampling_check(prepared, counts_VxV, noise_V, config) -> dict:
 
 
 def output_row_gradients(syn0_VxD, syn1_VxD, counts_VxV, noise_V, words, k: int, top: int = 8) -> dict:
-    """Per pair event, the expected objective's gradient on each output row: |Σ_w r_wc w| / Σ_w (#(w,c) + n_wc),
-    r_wc = #(w,c) σ(−x_wc) − n_wc σ(x_wc), n_wc = k #w P_n(c)."""
-    from jaxembed.theory.sgns_objective import negative_counts
-    w, c = syn0_VxD.astype(np.float64), syn1_VxD.astype(np.float64)
-    negatives = negative_counts(counts_VxV, k, noise_V)
-    sigma = 1.0 / (1.0 + np.exp(-(w @ c.T)))
-    residual = counts_VxV * (1.0 - sigma) - negatives * sigma
-    events_V = (counts_VxV + negatives).sum(axis=0)
-    per_event = np.linalg.norm(residual.T @ w, axis=1) / events_V
+    """Per pair event, the gradient of the expected objective (`theory.sgns_objective`, by jax.grad,
+    in float64) on each output row: |∂ℓ/∂c| / Σ_w (#(w,c) + n_wc), n_wc = k #w P_n(c)."""
+    import jax
+    from jaxembed.theory.sgns_objective import expected_sgns_objective, negative_counts
+    with jax.enable_x64(True):
+        grad_C = np.asarray(jax.grad(expected_sgns_objective, argnums=1)(
+            syn0_VxD.astype(np.float64), syn1_VxD.astype(np.float64), counts_VxV, k, noise_V / noise_V.sum()))
+    events_V = (counts_VxV + negative_counts(counts_VxV, k, noise_V)).sum(axis=0)
+    per_event = np.linalg.norm(grad_C, axis=1) / events_V
     largest = np.argsort(-per_event)[:top]
     return {"median": float(np.median(per_event)),
             "largest": [{"word": words[i], "per_event": float(per_event[i]), "events_per_epoch": float(events_V[i]),
-                         "norm": float(np.linalg.norm(c[i]))} for i in largest]}
+                         "norm": float(np.linalg.norm(syn1_VxD[i].astype(np.float64)))} for i in largest]}
 
 
 def main() -> None:

@@ -173,7 +173,8 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
                              "pairs_at_least": count_statistics(counts, last_scores[shuffle], target)})
                 print(f"  {ORDER_NAMES[shuffle]}, d={dim}, epochs={epochs}: "
                       + ", ".join(f"#>={b['min_count']}: r={b['pearson']:.3f}" for b in runs[-1]["pairs_at_least"]), flush=True)
-    optima = [rank_optimum(cfg, cooc, noise, dim, counts, target) for dim in cfg.stochastic_dims] if cfg.stochastic_optimum_steps else []
+    dense = cooc.to_dense() if cfg.stochastic_optimum_steps else None
+    optima = [rank_optimum(cfg, dense, rows, cols, noise, dim, counts, target) for dim in cfg.stochastic_dims] if dense is not None else []
     plot_stochastic(runs, optima, counts, last_scores, target, part_name("stochastic", cfg))
     best = {order: max((b["pearson"] for r in runs if r["order"] == order for b in r["pairs_at_least"] if b["min_count"] == 100),
                        default=None)
@@ -181,14 +182,16 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
     return {"pairs": len(counts), "runs": runs, "rank_d_optima": optima, "best_pearson_count_ge_100": best}
 
 
-def rank_optimum(cfg: TheoryConfig, cooc, noise_V: np.ndarray, dim: int, counts_P, target_P) -> dict:
-    """The control: statistics of the rank-`dim` minimiser of the expected objective (L-BFGS over the factors)."""
+def rank_optimum(cfg: TheoryConfig, counts_VxV: np.ndarray, rows_P, cols_P, noise_V: np.ndarray, dim: int, counts_P,
+                 target_P) -> dict:
+    """The control: statistics over the pairs (rows_P, cols_P) of the rank-`dim` minimiser of the expected
+    objective (L-BFGS over the factors)."""
     from jaxembed.theory.sgns_objective import fit_expected_sgns
     start = time.perf_counter()
-    w, c, history = fit_expected_sgns(cooc.to_dense(), cfg.negative, noise_V, dim, cfg.stochastic_optimum_steps, cfg.seed)
+    w, c, history = fit_expected_sgns(counts_VxV, cfg.negative, noise_V, dim, cfg.stochastic_optimum_steps, cfg.seed)
     result = {"dim": dim, "lbfgs_steps": cfg.stochastic_optimum_steps, "seconds": time.perf_counter() - start,
               "objective": history[-1][1],
-              "pairs_at_least": count_statistics(counts_P, pair_scores(w, c, cooc.rows_N, cooc.cols_N), target_P)}
+              "pairs_at_least": count_statistics(counts_P, pair_scores(w, c, rows_P, cols_P), target_P)}
     print(f"  rank-{dim} optimum: " + ", ".join(f"#>={b['min_count']}: r={b['pearson']:.3f}" for b in result["pairs_at_least"]),
           flush=True)
     return result
