@@ -50,52 +50,45 @@ def device_counts(requested, available: int) -> list[int]:
     return counts
 
 
-def make_blocks(prepared, config, batch_size: int, words: int):
-    """All example blocks of one epoch over the first `words` tokens: (blocks, pairs)."""
+def first_words(prepared, words: int):
+    """The prepared corpus cut to its first `words` in-vocabulary tokens (the vocabulary unchanged)."""
+    import dataclasses
     import numpy as np
-    from jaxembed.data.batches import example_blocks
-    from jaxembed.data.sampling import keep_probabilities, noise_table
     ids = prepared.ids_N[:words]
-    ends = prepared.sentence_ends_S[prepared.sentence_ends_S < len(ids)]
-    ends = np.append(ends, len(ids))
-    blocks = list(example_blocks(ids, ends, keep_probabilities(prepared.vocab.counts, config.sample),
-                                 noise_table(prepared.vocab.counts), config.window, config.negative,
-                                 config.window_examples, batch_size, config.batches_per_call, config.seed, 0))
-    return blocks, sum(b.num_hidden for b in blocks)
+    ends = np.append(prepared.sentence_ends_S[prepared.sentence_ends_S < len(ids)], len(ids))
+    return dataclasses.replace(prepared, ids_N=ids, sentence_ends_S=ends)
 
 
-def time_step(prepared, config, devices: int, batch_size: int, words: int, repeats: int) -> dict:
-    """Best-of-`repeats` seconds for one pass of the step over the blocks, on `devices` devices."""
+def time_step(prepared, config, devices: int, batch_size: int, repeats: int) -> dict:
+    """Best-of-`repeats` seconds for one pass of the model's step over one epoch of blocks of `prepared`, on
+    `devices` devices."""
     import jax
-    from jax.sharding import NamedSharding, PartitionSpec
+    from jax.sharding import NamedSharding
     from jaxembed import parallel
-    from jaxembed.data.huffman import build_huffman
-    from jaxembed.optim.sparse import sgd_rows, word2vec_schedule
-    from jaxembed.train import (WORD2VEC_EXAMPLE_AXES, hidden_mode, huffman_targets, init_word2vec, make_word2vec_step,
-                                output_rows)
-    vocab = prepared.vocab
+    from jaxembed.fit import make_step
+    from jaxembed.models import word2vec
     mesh = parallel.data_mesh(devices)
-    global_batch = parallel.sharded_batch_size(batch_size, devices)
-    blocks, pairs = make_blocks(prepared, config, global_batch, words)
-    specs = [NamedSharding(mesh, parallel.array_spec(e)) for e in WORD2VEC_EXAMPLE_AXES]
-    placed = jax.block_until_ready([[jax.device_put(a, s) for a, s in zip(b.arrays(), specs)] for b in blocks])
-    paths = jax.device_put(huffman_targets(build_huffman(vocab.counts) if config.hs else None), NamedSharding(mesh, PartitionSpec()))
-    step = make_word2vec_step(sgd_rows(word2vec_schedule(config.alpha, config.min_alpha, words)), config.hs,
-                              len(vocab) - 1 if config.hs else 0, hidden_mode(config), mesh)
-    state = init_word2vec(config.seed, len(vocab), config.dim, output_rows(len(vocab), config.hs, config.negative))
+    model = word2vec.build(prepared, config.replace(batch_size=batch_size).resolved(), devices)
+    blocks = list(model.blocks(0, 0))
+    pairs = sum(int(b.arrays[1].sum()) for b in blocks)  # real hidden rows: (context, centre) pairs
+    shardings = [NamedSharding(mesh, parallel.input_spec(kind)) for kind in model.layout]
+    placed = jax.block_until_ready([[jax.device_put(a, s) for a, s in zip(b.arrays, shardings)] for b in blocks])
+    step = make_step(model, mesh)
+    state = model.init()
     sync = parallel.serial_calls(mesh)  # several CPU devices: one call at a time
-    state, loss = step(state, paths, *placed[0])  # compile
+    state, loss = step(state, *placed[0])  # compile
     loss.block_until_ready()
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
         for arrays in placed:
-            state, loss = step(state, paths, *arrays)
+            state, loss = step(state, *arrays)
             if sync:
                 loss.block_until_ready()
         loss.block_until_ready()
         seconds.append(time.perf_counter() - start)
-    best = min(seconds)
+    best, global_batch = min(seconds), model.metrics["batch_size"]
+    words = len(prepared.ids_N)
     return {"devices": devices, "batch_size": global_batch, "one_call_at_a_time": sync, "per_device_batch": global_batch // devices,
             "blocks": len(blocks), "pairs": pairs, "words": words, "seconds": seconds, "best_seconds": best,
             "pairs_per_second": pairs / best, "words_per_second": words / best}
@@ -125,17 +118,16 @@ def main(argv=None) -> int:
     import jax
     if args.cpu_devices:
         jax.config.update("jax_num_cpu_devices", args.cpu_devices)
-    from jaxembed.config import TrainConfig
-    from jaxembed.train import prepare_corpus
-    config = TrainConfig(model=args.model, dim=args.dim, batches_per_call=args.batches_per_call)
-    prepared = prepare_corpus(args.corpus, config.min_count, config.max_vocab_size, config.max_sentence_length)
-    words = min(args.words, len(prepared.ids_N))
+    from jaxembed.config import Word2VecConfig
+    from jaxembed.models import word2vec
+    config = Word2VecConfig(model=args.model, dim=args.dim, batches_per_call=args.batches_per_call, epochs=1)
+    prepared = first_words(word2vec.read_corpus(args.corpus, config), args.words)
     backend = jax.default_backend()
     batch_sizes = args.batch_sizes or DEFAULT_BATCH_SIZES.get(backend, DEFAULT_BATCH_SIZES["gpu"])
     runs = []
     for devices in device_counts(args.devices, jax.device_count()):
         for batch_size in batch_sizes:
-            run = time_step(prepared, config, devices, batch_size, words, args.repeats)
+            run = time_step(prepared, config, devices, batch_size, args.repeats)
             runs.append(run)
             print(f"{devices} device(s), batch {run['batch_size']:>6}: {run['pairs_per_second'] / 1e6:7.2f}M pairs/s "
                   f"{run['words_per_second'] / 1e6:7.2f}M words/s", flush=True)

@@ -33,13 +33,13 @@ def bench_config(args):
 
 def run_jaxembed(args) -> dict:
     from jaxembed.eval.benchmarks import evaluate_all
-    from jaxembed.io.fasttext import save_fasttext_model
-    from jaxembed.train_fasttext import train_fasttext
-    result = train_fasttext(args.corpus, bench_config(args), progress=False)
+    from jaxembed.fit import fit
+    from jaxembed.io.word2vec import save_word2vec
+    result = fit(args.corpus, bench_config(args), progress=False)
     path = os.path.join(RESULTS_DIR, "jaxembed_fasttext_vectors.txt")
-    result.vectors.save(path)
+    save_word2vec(path, result.vectors)
     model_path = os.path.join(RESULTS_DIR, "jaxembed_fasttext_model.bin")
-    save_fasttext_model(model_path, result.state)
+    result.files["model.bin"](model_path)
     m = result.metrics
     return {"system": "jaxembed", "wall_seconds": m["train_seconds"], "words_per_second": m["words_per_second"],
             "corpus_words": m["corpus_words"], "vectors": path, "model": model_path,

@@ -29,7 +29,8 @@ def count_in_subprocess(args) -> dict:
 import json, resource, time
 from jaxembed.data.corpus import count_words, encode_corpus
 from jaxembed.data.vocab import build_vocab
-from jaxembed.data.cooccur import count_cooccurrences, save_cooccurrences
+from jaxembed.data.cooccur import count_cooccurrences
+from jaxembed.io.cooccurrence import save_cooccurrences
 start = time.perf_counter()
 counts, raw = count_words({args.corpus!r})
 vocab = build_vocab(counts, {args.min_count})
@@ -49,23 +50,27 @@ print(json.dumps(dict(vocab_size=len(vocab), nonzeros=len(cooc), vocab_and_encod
 def train(args) -> dict:
     import numpy as np
     from jaxembed.config import GloveConfig
-    from jaxembed.data.cooccur import load_cooccurrences
     from jaxembed.data.corpus import count_words
     from jaxembed.data.vocab import build_vocab
     from jaxembed.eval.benchmarks import evaluate_all
-    from jaxembed.train_glove import fit_glove, glove_vectors
-    from jaxembed.vectors import Vectors
+    from jaxembed.fit import train_model
+    from jaxembed.io.cooccurrence import load_cooccurrences
+    from jaxembed.io.word2vec import save_word2vec
+    from jaxembed.models.glove import counts_model
+    from jaxembed.parallel import data_mesh
     vocab = build_vocab(count_words(args.corpus)[0], args.min_count)
     cooc = load_cooccurrences(args.cooc_path, len(vocab))
     config = GloveConfig(dim=args.dim, window=args.window, min_count=args.min_count, epochs=args.epochs, x_max=args.x_max,
                          batch_size=args.batch_size, seed=args.seed)
-    state, losses, seconds = fit_glove(cooc, config, progress=False)
-    params = np.asarray(state.params_RxE)
-    vectors = Vectors(vocab.strings, glove_vectors(params, len(vocab), "sum"))
+    mesh = data_mesh(config.devices)
+    model = counts_model(cooc, config, mesh.size, vocab.strings)
+    state, position = train_model(model, config, mesh)
+    vectors = model.outputs(state).vectors
     path = os.path.join(RESULTS_DIR, "jaxembed_glove_vectors.txt")
-    vectors.save(path)
+    save_word2vec(path, vectors)
+    seconds = position.epoch_seconds
     return {"epoch_seconds": seconds, "steady_epoch_seconds": float(np.median(seconds[1:] if len(seconds) > 1 else seconds)),
-            "epoch_losses": losses, "eval": evaluate_all(vectors), "vectors": path}
+            "epoch_losses": position.epoch_losses, "eval": evaluate_all(vectors), "vectors": path}
 
 
 def plot(report: dict, path: str) -> None:

@@ -26,18 +26,19 @@ MODELS = ("sgns", "cbow", "sg-hs", "cbow-hs")
 
 def bench_config(args):
     """The one configuration both systems run: the model's defaults (word2vec's) plus the flags given."""
-    from jaxembed.config import TrainConfig
-    return TrainConfig(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
-                       sample=args.sample, min_count=args.min_count, epochs=args.epochs, seed=args.seed)
+    from jaxembed.config import Word2VecConfig
+    return Word2VecConfig(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
+                          sample=args.sample, min_count=args.min_count, epochs=args.epochs, seed=args.seed).resolved()
 
 
 def run_jaxembed(args) -> dict:
     from jaxembed.eval.benchmarks import evaluate_all
-    from jaxembed.train import train_word2vec
+    from jaxembed.fit import fit
+    from jaxembed.io.word2vec import save_word2vec
     config = bench_config(args)
-    result = train_word2vec(args.corpus, config, progress=False)
+    result = fit(args.corpus, config, progress=False)
     path = os.path.join(RESULTS_DIR, f"jaxembed_{args.model}_vectors.txt")
-    result.vectors.save(path)
+    save_word2vec(path, result.vectors)
     m = result.metrics
     return {"system": "jaxembed", "wall_seconds": m["train_seconds"], "words_per_second": m["words_per_second"],
             "corpus_words": m["corpus_words"], "vectors": path, "eval": evaluate_all(result.vectors),

@@ -59,34 +59,37 @@ def bytes_per_pair(dim: int, negative: int) -> int:
     return 3 * (2 + negative) * 4 * dim
 
 
-def real_blocks(prepared, negative: int, config) -> list:
-    """The first BLOCKS + 1 example blocks of epoch 0 (skip-gram pairs with `negative` noise words)."""
-    from jaxembed.data.batches import example_blocks
-    from jaxembed.data.sampling import keep_probabilities, noise_table
-    blocks = example_blocks(prepared.ids_N, prepared.sentence_ends_S, keep_probabilities(prepared.vocab.counts, config.sample),
-                            noise_table(prepared.vocab.counts), config.window, negative, False, config.batch_size,
-                            config.batches_per_call, config.seed, 0)
-    return list(itertools.islice(blocks, BLOCKS + 1))
+def real_blocks(prepared, negative: int, config):
+    """The model with `negative` noise words and the first BLOCKS + 1 of its blocks of epoch 0 (skip-gram pairs)."""
+    from jaxembed.models import word2vec
+    model = word2vec.build(prepared, config.replace(negative=negative).resolved(), devices=1)
+    return model, list(itertools.islice(model.blocks(0, 0), BLOCKS + 1))
 
 
 def remap(blocks: list, table_V: np.ndarray) -> list:
-    """The blocks' arrays with every word id w replaced by table_V[w] (hidden, outputs, negatives)."""
-    return [(table_V[b.hidden_MxPxC], b.hidden_mask_MxPxC, table_V[b.outputs_MxP], table_V[b.negatives_MxPxK], b.words_done_M)
-            for b in blocks]
+    """The blocks' inputs with every word id w replaced by table_V[w] (hidden, outputs, negatives)."""
+    return [(table_V[hidden], mask, table_V[outputs], table_V[negatives], *rest)
+            for hidden, mask, outputs, negatives, *rest in (b.arrays for b in blocks)]
 
 
-def step_pairs_per_second(arrays: list, rows: int, dim: int, pairs: int, seed: int = 1) -> float:
-    """pairs/s of the jitted SGNS step over `arrays` (the first call, which compiles, not timed) on tables of `rows` rows."""
-    from jaxembed.optim.sparse import sgd_rows
+def hidden_rows(blocks: list) -> int:
+    """Real (context, centre) pairs in the blocks, the first (compiling) one excluded."""
+    return sum(b.examples for b in blocks[1:])
+
+
+def step_pairs_per_second(model, arrays: list, rows: int, dim: int, pairs: int, seed: int = 1) -> float:
+    """pairs/s of the model's jitted step over `arrays` (the first call, which compiles, not timed) on tables of
+    `rows` rows and `dim` columns."""
+    from jaxembed.fit import make_step
+    from jaxembed.models.word2vec import init_word2vec
     from jaxembed.parallel import data_mesh
-    from jaxembed.train import huffman_targets, init_word2vec, make_word2vec_step
-    step = make_word2vec_step(sgd_rows(0.025), False, 0, "each", data_mesh(1))
-    state, no_paths = init_word2vec(seed, rows, dim, rows), huffman_targets(None)
-    state, loss = step(state, no_paths, *arrays[0])
+    step = make_step(model, data_mesh(1))
+    state = init_word2vec(seed, rows, dim, rows)
+    state, loss = step(state, *arrays[0])
     loss.block_until_ready()
     start = time.perf_counter()
     for block in arrays[1:]:
-        state, loss = step(state, no_paths, *block)
+        state, loss = step(state, *block)
     loss.block_until_ready()
     return pairs / (time.perf_counter() - start)
 
@@ -99,33 +102,35 @@ def median_rate(measure, repeats: int) -> dict:
 def step_sweeps(prepared, config, repeats: int) -> dict:
     """(b): pairs/s against dim, negatives and table rows (same ids, and ids spread over the table)."""
     by_negative = {k: real_blocks(prepared, k, config) for k in NEGATIVES}
-    pairs = sum(b.num_hidden for b in by_negative[5][1:])
+    model, blocks = by_negative[5]
+    pairs = hidden_rows(blocks)
     vocab = len(prepared.vocab)
     identity = np.arange(vocab, dtype=np.int32)
-    default = remap(by_negative[5], identity)
+    default = remap(blocks, identity)
     out = {"pairs_per_block_run": pairs, "dim": {}, "negative": {}, "rows_same_ids": {}, "rows_spread_ids": {}}
     for dim in DIMS:
-        out["dim"][dim] = median_rate(lambda: step_pairs_per_second(default, vocab, dim, pairs), repeats)
+        out["dim"][dim] = median_rate(lambda: step_pairs_per_second(model, default, vocab, dim, pairs), repeats)
         print(f"dim {dim}: {out['dim'][dim]['pairs_per_second']:,.0f} pairs/s", flush=True)
     for k in NEGATIVES:
-        k_pairs = sum(b.num_hidden for b in by_negative[k][1:])
-        arrays = remap(by_negative[k], identity)
-        out["negative"][k] = median_rate(lambda: step_pairs_per_second(arrays, vocab, 100, k_pairs), repeats)
+        k_model, k_blocks = by_negative[k]
+        arrays = remap(k_blocks, identity)
+        out["negative"][k] = median_rate(lambda: step_pairs_per_second(k_model, arrays, vocab, 100, hidden_rows(k_blocks)),
+                                         repeats)
         print(f"negative {k}: {out['negative'][k]['pairs_per_second']:,.0f} pairs/s", flush=True)
     for rows in TABLE_ROWS:
         spread = np.random.default_rng(rows).permutation(rows)[:vocab].astype(np.int32)
-        for name, arrays in (("rows_same_ids", default), ("rows_spread_ids", remap(by_negative[5], spread))):
-            out[name][rows] = median_rate(lambda: step_pairs_per_second(arrays, rows, 100, pairs), repeats)
+        for name, arrays in (("rows_same_ids", default), ("rows_spread_ids", remap(blocks, spread))):
+            out[name][rows] = median_rate(lambda: step_pairs_per_second(model, arrays, rows, 100, pairs), repeats)
             print(f"V {rows:,} ({name}): {out[name][rows]['pairs_per_second']:,.0f} pairs/s", flush=True)
     return out
 
 
 def window_sweep(corpus: str, config) -> dict:
     """(c): whole-run words/s (one epoch, everything included) and pairs/s against the window."""
-    from jaxembed.train import train_word2vec
+    from jaxembed.fit import fit
     out = {}
     for window in WINDOWS:
-        m = train_word2vec(corpus, config.replace(window=window, epochs=1), progress=False).metrics
+        m = fit(corpus, config.replace(window=window, epochs=1), progress=False).metrics
         out[window] = {"words_per_second": m["words_per_second"], "pairs_per_second": m["examples"] / m["train_seconds"],
                        "pairs_per_word": m["examples"] / m["corpus_words"]}
         print(f"window {window}: {out[window]['words_per_second']:,.0f} words/s, {out[window]['pairs_per_word']:.2f} pairs/word", flush=True)
@@ -184,12 +189,12 @@ def main() -> None:
     parser.add_argument("--corpus", default=PDCORPUS)
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per point (median reported)")
     args = parser.parse_args()
-    from jaxembed.config import TrainConfig
-    from jaxembed.train import prepare_corpus
-    config = TrainConfig(model="sgns")
+    from jaxembed.config import Word2VecConfig
+    from jaxembed.models import word2vec
+    config = Word2VecConfig(model="sgns")
     bandwidth = {"dram_copy": copy_bandwidth(512), "cache_copy": copy_bandwidth(16)}
     print(f"copy bandwidth: {bandwidth['dram_copy'] / 1e9:.1f} GB/s (512 MiB), {bandwidth['cache_copy'] / 1e9:.1f} GB/s (16 MiB)", flush=True)
-    prepared = prepare_corpus(args.corpus, config.min_count)
+    prepared = word2vec.read_corpus(args.corpus, config)
     steps = step_sweeps(prepared, config, args.repeats)
     rows = steps["rows_same_ids"]
     report = {"corpus": os.path.abspath(args.corpus), "machine": f"{os.cpu_count()} CPU cores", "vocab_size": len(prepared.vocab),

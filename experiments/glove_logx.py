@@ -20,11 +20,11 @@ import numpy as np
 from paths import PDCORPUS, RESULTS_DIR
 
 
-def fit_errors(params_RxE: np.ndarray, rows_N, cols_N, x_N, vocab_size: int, x_max: float, alpha: float) -> dict:
+def fit_errors(params_RxE: np.ndarray, rows_N, cols_N, x_N, vocab_size: int, x_max: float, weight_exponent: float) -> dict:
     """Residuals e = w·w̃ + b + b̃ − log X of the fitted parameters, weighted by f(X)."""
     w, wc = params_RxE[:vocab_size], params_RxE[vocab_size:]
     e = np.einsum("nd,nd->n", w[rows_N, :-1], wc[cols_N, :-1]) + w[rows_N, -1] + wc[cols_N, -1] - np.log(x_N)
-    f = np.minimum(1.0, (x_N / x_max) ** alpha)
+    f = np.minimum(1.0, (x_N / x_max) ** weight_exponent)
     full = x_N >= x_max
     return {"weighted_rmse": float(np.sqrt(np.sum(f * e ** 2) / np.sum(f))), "max_abs_error": float(np.abs(e).max()),
             "weighted_rmse_x_ge_xmax": float(np.sqrt(np.mean(e[full] ** 2))), "max_abs_error_x_ge_xmax": float(np.abs(e[full]).max()),
@@ -42,19 +42,21 @@ def main() -> None:
     args = parser.parse_args()
     from jaxembed.config import GloveConfig
     from jaxembed.data.cooccur import count_cooccurrences
-    from jaxembed.train import prepare_corpus
-    from jaxembed.train_glove import fit_glove
-    prepared = prepare_corpus(args.corpus, 1, args.vocab, max_sentence_length=None)
-    cooc = count_cooccurrences(prepared.ids_N, prepared.sentence_ends_S, args.vocab, args.window)
+    from jaxembed.fit import train_model
+    from jaxembed.models import glove
+    from jaxembed.parallel import data_mesh
     config = GloveConfig(dim=args.vocab, window=args.window, x_max=args.x_max, epochs=args.epochs, min_count=1,
                          max_vocab_size=args.vocab, seed=args.seed)
-    state, epoch_losses, epoch_seconds = fit_glove(cooc, config)
+    mesh = data_mesh(config.devices)
+    prepared = glove.read_corpus(args.corpus, config)
+    cooc = count_cooccurrences(prepared.ids_N, prepared.sentence_ends_S, args.vocab, args.window)
+    state, position = train_model(glove.counts_model(cooc, config, mesh.size), config, mesh)
     x = cooc.values_N.astype(np.float64)
-    weight_sum = float(np.sum(np.minimum(1.0, (x / config.x_max) ** config.alpha)))
-    curve = [float(np.sqrt(2.0 * loss * len(cooc) / weight_sum)) for loss in epoch_losses]
-    final = fit_errors(np.asarray(state.params_RxE, np.float64), cooc.rows_N, cooc.cols_N, x, args.vocab, config.x_max,
-                       config.alpha)
-    report = {"settings": vars(args), "nonzeros": len(cooc), "dim": args.vocab, "epoch_seconds": epoch_seconds,
+    weight_sum = float(np.sum(np.minimum(1.0, (x / config.x_max) ** config.weight_exponent)))
+    curve = [float(np.sqrt(2.0 * loss * len(cooc) / weight_sum)) for loss in position.epoch_losses]
+    params = np.asarray(state.table_Rx2E, np.float64)[:, :args.vocab + 1]
+    final = fit_errors(params, cooc.rows_N, cooc.cols_N, x, args.vocab, config.x_max, config.weight_exponent)
+    report = {"settings": vars(args), "nonzeros": len(cooc), "dim": args.vocab, "epoch_seconds": position.epoch_seconds,
               "weighted_rmse_per_epoch": curve, "final": final}
     os.makedirs(RESULTS_DIR, exist_ok=True)
     with open(os.path.join(RESULTS_DIR, "glove_logx.json"), "w") as f:

@@ -29,20 +29,21 @@ VOCAB, WINDOW, NEGATIVE, DIM, EPOCHS = 1000, 5, 5, 100, 5
 
 
 def base_config(**overrides):
-    from jaxembed.config import TrainConfig
-    return TrainConfig(window=WINDOW, negative=NEGATIVE, sample=0.0, shrink_windows=False, min_count=1,
-                       max_vocab_size=VOCAB, dim=DIM, epochs=EPOCHS, seed=1, **overrides)
+    from jaxembed.config import Word2VecConfig
+    return Word2VecConfig(window=WINDOW, negative=NEGATIVE, sample=0.0, shrink_windows=False, min_count=1,
+                          max_vocab_size=VOCAB, dim=DIM, epochs=EPOCHS, seed=1, **overrides).resolved()
 
 
 def epoch_event_counts(prepared, config) -> tuple[np.ndarray, np.ndarray]:
     """(V, V) positives and kept noise draws of epoch 0, as (context row, output column)."""
-    from jaxembed.data.batches import example_blocks
     from jaxembed.data.sampling import noise_table
+    from jaxembed.data.windows import Sampling
+    from jaxembed.data.word2vec_examples import example_blocks
     size = len(prepared.vocab)
     positives, negatives = np.zeros(size * size), np.zeros(size * size)
-    for block in example_blocks(prepared.ids_N, prepared.sentence_ends_S, np.ones(size), noise_table(prepared.vocab.counts),
-                                config.window, config.negative, False, config.batch_size, config.batches_per_call,
-                                config.seed, 0, shrink_windows=False):
+    sampling = Sampling(np.ones(size), noise_table(prepared.vocab.counts), config.window, config.negative, shrink_windows=False)
+    for block in example_blocks(prepared.ids_N, prepared.sentence_ends_S, sampling, windows=False,
+                                batch_size=config.batch_size, batches=config.batches_per_call, seed=config.seed, epoch=0):
         real = block.hidden_mask_MxPxC[..., 0]
         hidden, outputs = block.hidden_MxPxC[..., 0][real].astype(np.int64), block.outputs_MxP[real]
         noise = block.negatives_MxPxK[real]
@@ -85,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     from jaxembed.errors import TrainingDiverged
     from jaxembed.theory.pmi import shifted_pmi, smoothed_noise
-    from jaxembed.train import train_word2vec
+    from jaxembed.fit import fit
     prepared, counts = restricted_counts(args.corpus, VOCAB, WINDOW)
     noise = smoothed_noise(prepared.vocab.counts)
     target, observed = shifted_pmi(counts, NEGATIVE, noise), counts > 0
@@ -95,7 +96,7 @@ def main() -> None:
     result["batch_sizes"] = []
     for batch_size in args.batch_sizes:
         try:
-            state = train_word2vec(args.corpus, base_config(batch_size=batch_size), progress=False).state
+            state = fit(args.corpus, base_config(batch_size=batch_size), progress=False).state
         except TrainingDiverged as e:
             result["batch_sizes"].append({"batch_size": batch_size, "diverged": str(e)})
             print(f"batch {batch_size}: {e}", flush=True)

@@ -31,8 +31,8 @@ import os
 import time
 
 import numpy as np
-import yaml
 
+from jaxembed.config import load_dataclass
 from paths import RESULTS_DIR
 
 
@@ -62,17 +62,10 @@ class TheoryConfig:
     table_shuffle: bool = True
 
 
-def load_theory_config(path: str | None) -> TheoryConfig:
-    """The YAML file's settings; a single value given for a tuple field becomes a 1-tuple."""
-    raw = {} if path is None else (yaml.safe_load(open(path)) or {})
-    tuples = {f.name for f in dataclasses.fields(TheoryConfig) if str(f.type).startswith("tuple")}
-    return TheoryConfig(**{k: tuple(v) if isinstance(v, list) else (v,) if k in tuples else v for k, v in raw.items()})
-
-
 def restricted_counts(corpus: str, vocab_size: int, window: int):
     """The corpus restricted to its `vocab_size` most frequent words: (prepared corpus, dense fixed-window #(w, c))."""
     from jaxembed.theory.pmi import pair_counts
-    from jaxembed.train import prepare_corpus
+    from jaxembed.data.corpus import prepare_corpus
     prepared = prepare_corpus(corpus, min_count=1, max_vocab_size=vocab_size)
     return prepared, pair_counts(prepared.ids_N, prepared.sentence_ends_S, len(prepared.vocab), window)
 
@@ -145,16 +138,17 @@ ORDER_NAMES = {False: "file order", True: "shuffled"}
 
 
 def stochastic_part(cfg: TheoryConfig) -> dict:
-    from jaxembed.config import TrainConfig
+    from jaxembed.config import Word2VecConfig
     from jaxembed.data.cooccur import count_cooccurrences
+    from jaxembed.fit import fit
+    from jaxembed.models import word2vec
     from jaxembed.theory.pmi import smoothed_noise
-    from jaxembed.train import prepare_corpus, train_word2vec
     if cfg.stochastic_optimum_steps and not cfg.stochastic_vocab:
         raise ValueError("stochastic_optimum_steps needs stochastic_vocab: the expected objective is a dense V × V problem")
-    base = TrainConfig(window=cfg.window, negative=cfg.negative, sample=0.0, shrink_windows=False,
-                       min_count=1 if cfg.stochastic_vocab else cfg.min_count, max_vocab_size=cfg.stochastic_vocab,
-                       seed=cfg.seed, alpha=cfg.stochastic_alpha)
-    prepared = prepare_corpus(cfg.corpus, base.min_count, base.max_vocab_size, base.max_sentence_length)
+    base = Word2VecConfig(window=cfg.window, negative=cfg.negative, sample=0.0, shrink_windows=False,
+                          min_count=1 if cfg.stochastic_vocab else cfg.min_count, max_vocab_size=cfg.stochastic_vocab,
+                          seed=cfg.seed, alpha=cfg.stochastic_alpha)
+    prepared = word2vec.read_corpus(cfg.corpus, base)
     cooc = count_cooccurrences(prepared.ids_N, prepared.sentence_ends_S, len(prepared.vocab), cfg.window,
                                symmetric=True, distance_weighting=np.ones(cfg.window))
     rows, cols, counts = cooc.rows_N, cooc.cols_N, cooc.values_N.astype(np.float64)
@@ -165,7 +159,7 @@ def stochastic_part(cfg: TheoryConfig) -> dict:
     for shuffle in cfg.stochastic_shuffle:
         for dim in cfg.stochastic_dims:
             for epochs in cfg.stochastic_epochs:
-                result = train_word2vec(cfg.corpus, base.replace(dim=dim, epochs=epochs, shuffle=shuffle), progress=False)
+                result = fit(cfg.corpus, base.replace(dim=dim, epochs=epochs, shuffle=shuffle), progress=False)
                 syn0, syn1neg = np.asarray(result.state.syn0_VxD), np.asarray(result.state.syn1_RxD)
                 last_scores[shuffle] = pair_scores(syn0, syn1neg, rows, cols)
                 runs.append({"order": ORDER_NAMES[shuffle], "dim": dim, "epochs": epochs,
@@ -273,10 +267,10 @@ def corpus_prefix(path: str, words: int) -> str:
 
 def table_part(cfg: TheoryConfig) -> dict:
     """Levy & Goldberg (2014) Table 1: % deviation from ℓ* of SGNS training and of SVD of shifted PPMI."""
-    from jaxembed.config import TrainConfig
+    from jaxembed.config import Word2VecConfig
+    from jaxembed.fit import fit
     from jaxembed.theory.pmi import smoothed_noise, svd_embeddings
     from jaxembed.theory.sgns_objective import deviation_percent, negative_counts, optimal_objective
-    from jaxembed.train import train_word2vec
     corpus = corpus_prefix(cfg.corpus, cfg.table_corpus_words)
     prepared, counts = restricted_counts(corpus, cfg.table_vocab, cfg.window)
     noise = smoothed_noise(prepared.vocab.counts)
@@ -295,9 +289,10 @@ def table_part(cfg: TheoryConfig) -> dict:
             w, c = svd_embeddings(sppmi, dim)
             cells.append({"k": k, "method": "SVD of SPPMI", "dim": dim,
                           "deviation_percent": deviation_percent(objective(w @ c.T, k), optimum)})
-            config = TrainConfig(dim=dim, negative=k, window=cfg.window, sample=0.0, shrink_windows=False, min_count=1,
-                                 max_vocab_size=cfg.table_vocab, epochs=cfg.table_epochs, shuffle=cfg.table_shuffle, seed=cfg.seed)
-            state = train_word2vec(corpus, config, progress=False).state
+            config = Word2VecConfig(dim=dim, negative=k, window=cfg.window, sample=0.0, shrink_windows=False, min_count=1,
+                                    max_vocab_size=cfg.table_vocab, epochs=cfg.table_epochs, shuffle=cfg.table_shuffle,
+                                    seed=cfg.seed)
+            state = fit(corpus, config, progress=False).state
             scores = np.asarray(state.syn0_VxD, np.float64) @ np.asarray(state.syn1_RxD, np.float64).T
             cells.append({"k": k, "method": "SGNS (jaxembed trainer)", "dim": dim,
                           "deviation_percent": deviation_percent(objective(scores, k), optimum)})
@@ -347,7 +342,7 @@ def main() -> None:
     parser.add_argument("--stochastic-shuffle", type=int, nargs="+", choices=[0, 1],
                         help="overrides the config's stochastic_shuffle: 0 file order, 1 sentences shuffled every epoch")
     args = parser.parse_args()
-    cfg = load_theory_config(args.config)
+    cfg = load_dataclass(TheoryConfig, args.config)
     if args.corpus:
         cfg = dataclasses.replace(cfg, corpus=args.corpus)
     overrides = {"stochastic_vocab": args.stochastic_vocab, "stochastic_alpha": args.stochastic_alpha,

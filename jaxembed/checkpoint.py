@@ -1,13 +1,14 @@
 """Training checkpoints: the state tables, the position in the run and the config, in one file written atomically.
 
 `DIR/checkpoint.msgpack` (flax.serialization msgpack) holds
-    config:   the training config (dataclasses.asdict), so `--resume DIR` needs nothing else;
-    corpus:   path, corpus_words, training_words, vocab_size (and nonzeros for GloVe), checked on resume;
+    config:   the training config, resolved (dataclasses.asdict), so `--resume DIR` needs nothing else;
+    corpus:   path, corpus_words, training_words, vocab_size, and the model's own record (GloVe: nonzeros),
+              checked on resume;
     position: epoch, block (blocks finished in that epoch), the loss sum and example count of the epoch
               so far, the losses and wall times of finished epochs, and all examples so far;
     state:    every array of the training state (tables, optimiser state).
-Training is deterministic given the seed (word2vec: one numpy RNG stream per (seed, epoch, chunk);
-GloVe: one permutation per (seed, epoch)), so the tables plus the position are the whole state:
+Training is deterministic given the seed (word2vec and fastText: one numpy RNG stream per (seed, epoch,
+chunk); GloVe: one permutation per (seed, epoch)), so the tables plus the position are the whole state:
 resuming regenerates the epoch's blocks, skips those already trained, and ends bit for bit where an
 uninterrupted run ends. Writes go to a temporary file that is fsynced and renamed over the old one,
 so a crash at any moment leaves the previous checkpoint intact.
@@ -31,7 +32,7 @@ from jaxembed.errors import ConfigError, InputFileError, TrainingDiverged
 from jaxembed.io.atomic import atomic_open
 
 CHECKPOINT_NAME = "checkpoint.msgpack"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclasses.dataclass
@@ -98,7 +99,7 @@ def load_checkpoint(directory: str | os.PathLike) -> dict:
 def checkpoint_config(directory: str | os.PathLike) -> tuple[Any, str]:
     """(config, corpus path) saved in the checkpoint of `directory`."""
     payload = load_checkpoint(directory)
-    return make_config(payload["config"]), payload["corpus"]["path"]
+    return make_config(payload["config"], source=f"checkpoint {checkpoint_path(directory)!r}"), payload["corpus"]["path"]
 
 
 def restore_state(template: Any, arrays: dict, path: str) -> Any:
@@ -177,7 +178,7 @@ def start_run(state: Any, config: Any, corpus: dict, directory: str | os.PathLik
         check_no_checkpoint(directory)
         return state, Position(), checkpointer
     payload = load_checkpoint(directory)
-    saved_config = make_config(payload["config"])
+    saved_config = make_config(payload["config"], source=f"checkpoint {path!r}")
     if saved_config != config:
         raise ConfigError(f"checkpoint {path!r} was written with another config: {saved_config} (this run: {config})")
     changed = {k: (payload["corpus"].get(k), v) for k, v in corpus.items() if k != "path" and payload["corpus"].get(k) != v}

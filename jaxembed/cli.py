@@ -1,78 +1,95 @@
 """Command line: `jaxembed train | eval | convert | similar | demo`. Bad input exits with status 2 and a message;
-an interrupted training run saves a checkpoint and exits with status 130."""
+an interrupted training run saves a checkpoint and exits with status 130.
+
+The training flags are generated from the config dataclasses (jaxembed.config): one flag per setting,
+named as the field (`--min-count` for min_count), its help and its default for each model taken from
+the dataclass. Switches accept both forms: `--shuffle` or `--shuffle 1`, and `--shuffle 0`.
+"""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 
-from jaxembed.config import CHECKPOINT_SECONDS, MODELS, FastTextConfig, GloveConfig, TrainConfig, make_config, read_config_file
+from jaxembed.config import (CHECKPOINT_SECONDS, CONFIG_CLASSES, MODELS, WORD2VEC_MODELS, Config, Word2VecConfig, config_fields,
+                             make_config, read_yaml)
 from jaxembed.errors import ConfigError, JaxembedError
 
 DEMO_CORPUS = os.path.join(os.path.dirname(__file__), "data", "wordnet.txt.gz")
 DEMO_WORDS = ("king", "dog", "blue", "run", "happy", "music")
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
-def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    """Hyperparameter flags named as in word2vec/gensim; unset flags keep the config/default value."""
-    p.add_argument("--config", help="YAML file of training settings (flags override it)")
-    p.add_argument("--model", choices=MODELS)
-    p.add_argument("--dim", type=int, help="vector dimension (default 100)")
-    p.add_argument("--window", type=int, help="max context window (default 5)")
-    p.add_argument("--negative", type=int, help="noise words per example (default 5; 0 with hierarchical softmax models)")
-    p.add_argument("--hs", type=int, choices=[0, 1], help="hierarchical softmax on/off (default: on for sg-hs/cbow-hs)")
-    p.add_argument("--cbow-mean", type=int, choices=[0, 1], help="CBOW: average (1, default) or sum (0) the context")
-    p.add_argument("--shrink-windows", type=int, choices=[0, 1], help="word2vec's reduced window (1, default) or the full window (0)")
-    p.add_argument("--shuffle", type=int, choices=[0, 1], help="word2vec models and fasttext: visit the sentences in a "
-                   "new random order every epoch (1) or in file order (0, default, as word2vec, gensim and fastText)")
-    p.add_argument("--sample", type=float, help="subsampling threshold (default 1e-3; 0 disables)")
-    p.add_argument("--min-count", type=int, help="drop words rarer than this (default 5)")
-    p.add_argument("--max-vocab-size", type=int, help="keep at most this many most frequent words")
-    p.add_argument("--epochs", type=int, help="passes over the corpus (default 5)")
-    p.add_argument("--alpha", type=float, help="word2vec models: initial learning rate (default 0.025 skip-gram, "
-                   "0.05 CBOW); glove: weighting exponent of f(x) = min(1, (x/x_max)^alpha) (default 0.75), as GloVe names it")
-    p.add_argument("--min-alpha", type=float, help="final learning rate (default 0.0001)")
-    p.add_argument("--batch-size", type=int, help="examples per micro-batch: skip-gram pairs (64), CBOW windows (64), skip-gram HS windows (16), glove nonzeros (1024)")
-    p.add_argument("--x-max", type=float, help="glove: cutoff of the weighting function (default 100)")
-    p.add_argument("--eta", type=float, help="glove: Adagrad learning rate (default 0.05)")
-    p.add_argument("--memory-mb", type=float, help="glove: memory limit for co-occurrence counting in MB (default 1024)")
-    p.add_argument("--glove-output", choices=["sum", "word"], help="glove: write W + W~ (sum, default) or W (word)")
-    p.add_argument("--minn", type=int, help="fasttext: shortest character n-gram (default 3)")
-    p.add_argument("--maxn", type=int, help="fasttext: longest character n-gram (default 6; 0: no subwords)")
-    p.add_argument("--bucket", type=int, help="fasttext: hash buckets for n-grams (default 2000000; lower it on small machines)")
-    p.add_argument("--cbow", action="store_const", const=True, help="fasttext: CBOW instead of skip-gram")
-    p.add_argument("--seed", type=int, help="random seed (default 1)")
-    p.add_argument("--devices", type=int, help="train data-parallel on N devices (default: all); the batch size is "
-                   "rounded up to a multiple of N")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+def switch(text: str) -> bool:
+    """A switch's value: 1/true/yes/on or 0/false/no/off."""
+    if text.lower() in TRUE + FALSE:
+        return text.lower() in TRUE
+    raise argparse.ArgumentTypeError(f"expected 1 or 0 (or true/false), got {text!r}")
 
 
-def as_bool(flag: int | None) -> bool | None:
-    return None if flag is None else bool(flag)
+def shown(value, field: dataclasses.Field) -> str:
+    """A default as --help writes it."""
+    if value is None:
+        return field.metadata.get("unset", "none")
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+FAMILIES = {"word2vec": WORD2VEC_MODELS, "glove": ("glove",), "fasttext": ("fasttext",)}
+
+
+def model_defaults(name: str, field: dataclasses.Field) -> str:
+    """Which models setting `name` applies to (when not all) and its default, with the models whose default
+    differs: "[word2vec, fasttext] (default 5; sg-hs, cbow-hs: 0)"."""
+    if name == "model":
+        return f"(default {field.default})"
+    groups: dict[str, list[str]] = {}
+    for model in MODELS:
+        config = CONFIG_CLASSES[model](model=model).resolved()
+        if name in {f.name for f in dataclasses.fields(config)}:
+            value = shown(getattr(config, name), field)
+            groups.setdefault(f"{value} {config.batch_unit}" if name == "batch_size" else value, []).append(model)
+    applies = [m for models in groups.values() for m in models]
+    usual = next(iter(groups))  # the first model's (sgns when the setting applies to it)
+    others = "".join(f"; {', '.join(models)}: {value}" for value, models in groups.items() if value != usual)
+    tag = "" if len(applies) == len(MODELS) else f"[{', '.join(f for f, ms in FAMILIES.items() if set(ms) <= set(applies))}] "
+    return f"{tag}(default {usual}{others})"
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per config setting; unset flags stay out of the namespace, so they keep the model default."""
+    group = parser.add_argument_group("training settings", "[the models a setting applies to, when not all] "
+                                      "(its default, and the models whose default differs)")
+    for name, field in config_fields().items():
+        kind = str(field.type)
+        options = {"default": argparse.SUPPRESS,
+                   "help": f"{field.metadata['help']} {model_defaults(name, field)}".replace("%", "%%")}
+        if "bool" in kind:
+            options.update(type=switch, nargs="?", const=True, metavar="0|1")
+        elif "choices" in field.metadata:
+            options.update(choices=field.metadata["choices"])
+        else:
+            options.update(type=int if "int" in kind else float if "float" in kind else str)
+        group.add_argument("--" + name.replace("_", "-"), **options)
 
 
 def flag_settings(args: argparse.Namespace) -> dict:
-    """The training settings given as flags (unset flags left out)."""
-    flags = dict(model=args.model, dim=args.dim, window=args.window, negative=args.negative, hs=as_bool(args.hs),
-                 cbow_mean=as_bool(args.cbow_mean), shrink_windows=as_bool(args.shrink_windows),
-                 shuffle=as_bool(args.shuffle), sample=args.sample, min_count=args.min_count,
-                 max_vocab_size=args.max_vocab_size, epochs=args.epochs, alpha=args.alpha, min_alpha=args.min_alpha,
-                 batch_size=args.batch_size, seed=args.seed, x_max=args.x_max, eta=args.eta, memory_mb=args.memory_mb,
-                 output=args.glove_output, minn=args.minn, maxn=args.maxn, bucket=args.bucket, cbow=args.cbow,
-                 devices=args.devices)
-    return {k: v for k, v in flags.items() if v is not None}
+    """The training settings given as flags."""
+    return {name: value for name, value in vars(args).items() if name in config_fields()}
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig | GloveConfig | FastTextConfig:
+def config_from_args(args: argparse.Namespace) -> Config:
     """Config file settings, then the flags given on the command line; unset values take model defaults.
-    A flag that does not apply to the model (e.g. --negative with glove) is an error."""
-    settings = read_config_file(args.config) if args.config else {}
+    A setting that does not apply to the model (e.g. --negative with glove) is an error."""
+    settings = read_yaml(args.config) if args.config else {}
     settings.update(flag_settings(args))
-    return make_config(settings)
+    return make_config(settings, source=f"config file {args.config!r}" if args.config else "flags")
 
 
-def run_plan(args: argparse.Namespace) -> tuple[TrainConfig | GloveConfig, str, str]:
+def run_plan(args: argparse.Namespace) -> tuple[Config, str, str]:
     """(config, corpus, output directory): from the flags, or from the checkpoint with --resume DIR."""
     from jaxembed.checkpoint import check_no_checkpoint, checkpoint_config
     if not args.resume:
@@ -89,32 +106,16 @@ def run_plan(args: argparse.Namespace) -> tuple[TrainConfig | GloveConfig, str, 
     return config, args.corpus or saved_corpus, args.resume
 
 
-def write_json(path: str, data: dict) -> None:
-    from jaxembed.io.atomic import atomic_open
-    with atomic_open(path, "w") as f:
-        json.dump(data, f, indent=1)
-        f.write("\n")
-
-
 def cmd_train(args: argparse.Namespace) -> None:
     from jaxembed.checkpoint import remove_checkpoint
-    from jaxembed.train import train_word2vec
-    from jaxembed.train_fasttext import train_fasttext
-    from jaxembed.train_glove import train_glove
+    from jaxembed.fit import fit
     config, corpus, out = run_plan(args)
     if args.checkpoint_every < 0:
         raise ConfigError(f"--checkpoint-every must be >= 0 seconds, got {args.checkpoint_every}")
     os.makedirs(out, exist_ok=True)
-    train = {GloveConfig: train_glove, FastTextConfig: train_fasttext}.get(type(config), train_word2vec)
-    result = train(corpus, config, progress=not args.quiet, checkpoint_dir=out, checkpoint_every=args.checkpoint_every,
-                   resume=bool(args.resume))
-    result.vectors.save(os.path.join(out, "vectors.txt"))
-    if args.binary:
-        result.vectors.save(os.path.join(out, "vectors.bin"), binary=True)
-    if isinstance(config, FastTextConfig):
-        from jaxembed.io.fasttext import save_fasttext_model
-        save_fasttext_model(os.path.join(out, "model.bin"), result.state)
-    write_json(os.path.join(out, "metrics.json"), result.metrics)
+    result = fit(corpus, config, progress=not args.quiet, checkpoint_dir=out, checkpoint_every=args.checkpoint_every,
+                 resume=bool(args.resume))
+    result.save(out, binary=args.binary)
     remove_checkpoint(out)
     m = result.metrics
     print(f"trained {m['vocab_size']} words x {config.dim} in {m['train_seconds']:.1f} s "
@@ -152,11 +153,11 @@ def cmd_similar(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from jaxembed.eval.benchmarks import evaluate_all, format_results
-    from jaxembed.train import train_word2vec
-    config = TrainConfig(epochs=args.epochs, seed=args.seed)
+    from jaxembed.fit import fit
+    config = Word2VecConfig(epochs=args.epochs, seed=args.seed).resolved()
     print(f"Training skip-gram (dim {config.dim}, window {config.window}, negative {config.negative}, "
           f"{config.epochs} epochs) on the bundled WordNet 3.0 glosses...")
-    result = train_word2vec(DEMO_CORPUS, config, progress=not args.quiet)
+    result = fit(DEMO_CORPUS, config, progress=not args.quiet)
     m = result.metrics
     print(f"{m['corpus_words']:,} words, vocabulary {m['vocab_size']:,}: {m['train_seconds']:.1f} s, "
           f"{m['words_per_second']:,.0f} words/s, final loss {m['loss']:.4f}\n")
@@ -166,26 +167,28 @@ def cmd_demo(args: argparse.Namespace) -> None:
         neighbours = ", ".join(f"{w} {s:.2f}" for w, s in result.vectors.most_similar(word, topn=6))
         print(f"  {word:>6}: {neighbours}")
     if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        result.vectors.save(os.path.join(args.out, "vectors.txt"))
-        write_json(os.path.join(args.out, "metrics.json"), m)
+        result.save(args.out)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxembed", description="Train, evaluate and convert static word embeddings.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    train = sub.add_parser("train", help="train vectors on a corpus")
+    train = sub.add_parser("train", help="train vectors on a corpus",
+                           description="Train word2vec (sgns, cbow, sg-hs, cbow-hs), GloVe or fastText vectors.")
     train.add_argument("--corpus", help="text file (text8-style or one sentence per line), gzip ok")
     train.add_argument("--out", help="output directory for vectors.txt, metrics.json and the checkpoint "
                        "(fasttext also writes model.bin, loadable by the official fastText)")
-    train.add_argument("--binary", action="store_true", help="also write vectors.bin (word2vec binary)")
+    train.add_argument("--config", help="YAML file of training settings, named as the flags below (flags override it)")
+    train.add_argument("--binary", type=switch, nargs="?", const=True, default=False, metavar="0|1",
+                       help="also write vectors.bin (word2vec binary)")
     train.add_argument("--resume", metavar="DIR", help="continue the interrupted run whose checkpoint is in DIR "
                        "(its settings and corpus are saved there)")
     train.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_SECONDS, metavar="SECONDS",
                        help=f"write OUT/checkpoint.msgpack this often (default {CHECKPOINT_SECONDS:.0f}; 0: only on Ctrl-C); "
                        "removed when the run finishes")
-    add_train_arguments(train)
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_setting_flags(train)
     train.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("eval", help="Google analogies, WordSim-353 and SimLex-999")

@@ -1,8 +1,17 @@
-"""Training configuration: a frozen dataclass, loadable from YAML and validated on construction."""
+"""Training settings: the run settings every model shares once (`RunConfig`), one frozen dataclass per model
+family on top of it, one validator, YAML loading, and the metadata the command line builds its flags from.
+
+A field left `None` means "the model's default" (word2vec's learning rate is 0.025 for skip-gram and 0.05
+for CBOW, for instance); `resolved()` returns the config with every such field filled in, which is what
+training records in metrics.json and checkpoints. Every field's `help` and its default per model are what
+`jaxembed train --help` shows.
+"""
 from __future__ import annotations
 
 import dataclasses
 import os
+import types
+import typing
 from typing import Any
 
 import yaml
@@ -15,70 +24,86 @@ CHECKPOINT_SECONDS = 300.0
 """Default seconds between periodic training checkpoints (jaxembed.checkpoint)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Hyperparameters; defaults are word2vec's / gensim's.
+def setting(default: Any, help: str, **metadata: Any) -> Any:
+    """A config field with its help text; metadata `choices` (allowed values) and `unset` (what None means)."""
+    return dataclasses.field(default=default, metadata={"help": help, **metadata})
 
-    `model` picks the architecture and its default objective: sgns / cbow use negative sampling
-    (negative=5), sg-hs / cbow-hs hierarchical softmax (hs=True, negative=0). Setting `hs` and
-    `negative` explicitly combines them as word2vec's `-hs 1 -negative 5` does. `alpha` defaults to
-    word2vec's 0.025 for skip-gram and 0.05 for CBOW. `batch_size` counts examples per micro-batch:
-    pairs (skip-gram NS, default 64), centre windows (CBOW, default 64; skip-gram HS, default 16).
-    `shrink_windows` False uses the full `window` for every centre (gensim's name) instead of
-    word2vec's reduced window. `shuffle` visits the sentences in a new random order every epoch
-    (word2vec, gensim and fastText read the corpus in file order, the default): SGD on a corpus in a
-    sorted order (a dictionary, one topic after another) ends fitted to its last part.
-    `devices`: train data-parallel on this many devices (None: all); the micro-batch is rounded up
-    to a multiple of it, ⌈batch_size/devices⌉ examples per device.
-    """
 
-    model: str = "sgns"
-    dim: int = 100
-    window: int = 5
-    negative: int | None = None
-    hs: bool | None = None
-    cbow_mean: bool = True
-    sample: float = 1e-3
-    min_count: int = 5
-    max_vocab_size: int | None = None
-    epochs: int = 5
-    alpha: float | None = None
-    min_alpha: float = 0.0001
-    batch_size: int | None = None
-    batches_per_call: int = 128
-    max_sentence_length: int = 10_000
-    shrink_windows: bool = True
-    shuffle: bool = False
-    seed: int = 1
-    devices: int | None = None
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """Settings every model shares: its vocabulary, the vectors' size, the schedule and the devices. Each
+    model's config adds its own settings and `batch_unit`, what one example of a micro-batch is."""
+
+    model: str
+    dim: int = setting(100, "vector dimension")
+    window: int = setting(5, "max distance between a word and a context word")
+    min_count: int = setting(5, "drop words rarer than this")
+    max_vocab_size: int | None = setting(None, "keep at most this many most frequent words", unset="no limit")
+    epochs: int = setting(5, "passes over the corpus")
+    batch_size: int | None = setting(None, "examples per micro-batch; updates within one are computed from the same "
+                                     "parameters")
+    batches_per_call: int = setting(128, "micro-batches per jitted call (speed only: the vectors do not change)")
+    seed: int = setting(1, "random seed: training is deterministic given it")
+    devices: int | None = setting(None, "train data-parallel on N devices; the batch size is rounded up to a multiple "
+                                  "of N", unset="all")
+
+    def defaults(self) -> dict[str, Any]:
+        """The model's defaults of the fields that default to None."""
+        return {}
+
+    def resolved(self) -> "RunConfig":
+        """This config with every None that has a model default filled in."""
+        missing = {k: v for k, v in self.defaults().items() if getattr(self, k) is None}
+        return dataclasses.replace(self, **missing) if missing else self
+
+    def checks(self, v: Any) -> list[tuple[bool, str]]:
+        """(ok, message) per rule, on the resolved values `v`."""
+        return [
+            (v.dim >= 1, f"dim must be >= 1, got {v.dim}"),
+            (v.window >= 1, f"window must be >= 1, got {v.window}"),
+            (v.min_count >= 1, f"min_count must be >= 1, got {v.min_count}"),
+            (v.max_vocab_size is None or v.max_vocab_size >= 2,
+             f"max_vocab_size must be >= 2 (training needs two words), got {v.max_vocab_size}"),
+            (v.epochs >= 1, f"epochs must be >= 1, got {v.epochs}"),
+            (v.batch_size >= 1, f"batch_size must be >= 1, got {v.batch_size}"),
+            (v.batches_per_call >= 1, f"batches_per_call must be >= 1, got {v.batches_per_call}"),
+            (v.devices is None or v.devices >= 1, f"devices must be >= 1, got {v.devices}"),
+        ]
 
     def __post_init__(self):
-        if self.model not in WORD2VEC_MODELS:
-            raise ConfigError(f"model must be one of {', '.join(WORD2VEC_MODELS)}, got {self.model!r}")
-        hs_model = self.model.endswith("-hs")
-        defaults = {"hs": hs_model, "negative": 0 if hs_model else 5, "alpha": 0.05 if self.cbow else 0.025}
-        for name, value in defaults.items():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, value)
-        if self.batch_size is None:  # skip-gram windows hold ~6 pairs each: 16 of them ≈ 64 pairs
-            object.__setattr__(self, "batch_size", 16 if self.window_examples and not self.cbow else 64)
-        checks = [
-            (self.dim >= 1, f"dim must be >= 1, got {self.dim}"),
-            (self.window >= 1, f"window must be >= 1, got {self.window}"),
-            (self.negative >= 0, f"negative must be >= 0, got {self.negative}"),
-            (self.hs or self.negative >= 1, f"negative must be >= 1 when hierarchical softmax is off, got {self.negative}"),
-            (self.sample >= 0, f"sample must be >= 0, got {self.sample}"),
-            (self.min_count >= 1, f"min_count must be >= 1, got {self.min_count}"),
-            (self.max_vocab_size is None or self.max_vocab_size >= 1, f"max_vocab_size must be >= 1, got {self.max_vocab_size}"),
-            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
-            (self.alpha > 0, f"alpha must be > 0, got {self.alpha}"),
-            (0 <= self.min_alpha <= self.alpha, f"min_alpha must be in [0, alpha={self.alpha}], got {self.min_alpha}"),
-            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
-            (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
-            (self.max_sentence_length >= 1, f"max_sentence_length must be >= 1, got {self.max_sentence_length}"),
-            devices_check(self.devices),
-        ]
-        raise_failed(checks)
+        values = types.SimpleNamespace(**{**dataclasses.asdict(self), **{k: v for k, v in self.defaults().items()
+                                                                         if getattr(self, k) is None}})
+        for ok, message in self.checks(values):
+            if not ok:
+                raise ConfigError(message)
+
+    def replace(self, **overrides: Any) -> "RunConfig":
+        """A copy with the given fields changed (None values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Word2VecConfig(RunConfig):
+    """word2vec's four variants; defaults are word2vec's and gensim's.
+
+    `model` picks the architecture and its default objective: sgns / cbow use negative sampling
+    (negative 5), sg-hs / cbow-hs hierarchical softmax (hs on, negative 0). Setting `hs` and `negative`
+    explicitly combines them as word2vec's `-hs 1 -negative 5` does. An example is a (context, centre)
+    pair for skip-gram with negative sampling, else a centre word's window.
+    """
+
+    model: str = setting("sgns", "architecture and objective", choices=MODELS)
+    negative: int | None = setting(None, "noise words per example")
+    hs: bool | None = setting(None, "hierarchical softmax")
+    cbow_mean: bool = setting(True, "CBOW: average (1) or sum (0) the context vectors")
+    sample: float = setting(1e-3, "subsampling threshold of frequent words (0: off)")
+    alpha: float | None = setting(None, "initial learning rate, decaying linearly to min_alpha")
+    min_alpha: float = setting(0.0001, "final learning rate")
+    max_sentence_length: int = setting(10_000, "cut longer lines into sentences of this many words (gensim's rule)")
+    shrink_windows: bool = setting(True, "word2vec's reduced window, b ~ U{1..window} per centre (0: always the full "
+                                   "window)")
+    shuffle: bool = setting(False, "visit the sentences in a new random order every epoch (0: file order, as word2vec, "
+                            "gensim and fastText)")
 
     @property
     def cbow(self) -> bool:
@@ -87,163 +112,164 @@ class TrainConfig:
     @property
     def window_examples(self) -> bool:
         """Examples are whole centre windows (CBOW, and skip-gram with HS only), else (context, centre) pairs."""
-        return self.cbow or (self.hs and self.negative == 0)
+        v = self.resolved()
+        return v.cbow or (v.hs and v.negative == 0)
 
-    def replace(self, **overrides: Any) -> "TrainConfig":
-        """A copy with the given fields changed (None values are ignored; defaults already resolved stay)."""
-        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+    @property
+    def batch_unit(self) -> str:
+        return "centre windows" if self.window_examples else "pairs"
+
+    def defaults(self) -> dict[str, Any]:
+        hs = self.hs if self.hs is not None else self.model.endswith("-hs")
+        negative = self.negative if self.negative is not None else (0 if self.model.endswith("-hs") else 5)
+        skipgram_windows = not self.cbow and hs and negative == 0  # ~6 pairs a window: 16 windows ≈ 64 pairs
+        return {"hs": hs, "negative": negative, "alpha": 0.05 if self.cbow else 0.025,
+                "batch_size": 16 if skipgram_windows else 64}
+
+    def checks(self, v: Any) -> list[tuple[bool, str]]:
+        return [
+            (v.model in WORD2VEC_MODELS, f"model must be one of {', '.join(MODELS)}, got {v.model!r}"),
+            *super().checks(v),
+            (v.negative >= 0, f"negative must be >= 0, got {v.negative}"),
+            (v.hs or v.negative >= 1, f"negative must be >= 1 when hierarchical softmax is off, got {v.negative}"),
+            (v.sample >= 0, f"sample must be >= 0, got {v.sample}"),
+            (v.alpha > 0, f"alpha must be > 0, got {v.alpha}"),
+            (0 <= v.min_alpha <= v.alpha, f"min_alpha must be in [0, alpha={v.alpha}], got {v.min_alpha}"),
+            (v.max_sentence_length >= 1, f"max_sentence_length must be >= 1, got {v.max_sentence_length}"),
+        ]
 
 
-@dataclasses.dataclass(frozen=True)
-class GloveConfig:
-    """GloVe hyperparameters; defaults are GloVe C's (`x_max` 100, α 0.75, η 0.05, 25 iterations,
-    symmetric 1/d-weighted window) except window 10 (GloVe C: 15) and min_count 5 (its demo's).
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GloveConfig(RunConfig):
+    """GloVe; defaults are GloVe C's (`x_max` 100, exponent 0.75, η 0.05, 25 iterations, symmetric
+    1/d-weighted window) except window 10 (GloVe C: 15) and min_count 5 (its demo's). An example is one
+    nonzero co-occurrence count.
 
-    `eta` scales the vector gradients and `bias_eta` the bias gradients before Adagrad
-    (accumulator starting at 1): GloVe C's update, whose bias step has no η (bias_eta = 1).
-    `output` "sum" writes W + W̃ (GloVe's -model 2), "word" writes W only. `devices` as in TrainConfig.
+    `eta` scales the vector gradients and `bias_eta` the bias gradients before Adagrad (accumulator
+    starting at 1): GloVe C's update, whose bias step has no η (bias_eta = 1).
     """
 
-    model: str = "glove"
-    dim: int = 100
-    window: int = 10
-    min_count: int = 5
-    max_vocab_size: int | None = None
-    epochs: int = 25
-    x_max: float = 100.0
-    alpha: float = 0.75
-    eta: float = 0.05
-    bias_eta: float = 1.0
-    grad_clip: float = 100.0
-    symmetric: bool = True
-    distance_weighting: bool = True
-    memory_mb: float = 1024.0
-    batch_size: int = 1024
-    batches_per_call: int = 64
-    output: str = "sum"
-    seed: int = 1
-    devices: int | None = None
+    model: str = setting("glove", "architecture and objective", choices=MODELS)
+    window: int = setting(10, "max distance between a word and a context word")
+    epochs: int = setting(25, "passes over the corpus")
+    batches_per_call: int = setting(64, "micro-batches per jitted call (speed only: the vectors do not change)")
+    x_max: float = setting(100.0, "count at which the weighting f(x) = min(1, (x/x_max)^weight_exponent) reaches 1")
+    weight_exponent: float = setting(0.75, "exponent of the weighting f(x) (GloVe C's -alpha)")
+    eta: float = setting(0.05, "Adagrad learning rate")
+    bias_eta: float = setting(1.0, "scale of the bias gradients (GloVe C: 1)")
+    grad_clip: float = setting(100.0, "clip each vector gradient to ±this")
+    symmetric: bool = setting(True, "count context words on both sides (0: left only)")
+    distance_weighting: bool = setting(True, "weight a pair by 1/distance (0: by 1)")
+    memory_mb: float = setting(1024.0, "memory limit of the co-occurrence counting, in MB")
+    output: str = setting("w+c", "write W + W~ (w+c, GloVe's -model 2) or W (w)", choices=("w+c", "w"))
 
-    def __post_init__(self):
-        raise_failed([
-            (self.model == "glove", f"GloveConfig is for model 'glove', got {self.model!r}"),
-            (self.dim >= 1, f"dim must be >= 1, got {self.dim}"),
-            (self.window >= 1, f"window must be >= 1, got {self.window}"),
-            (self.min_count >= 1, f"min_count must be >= 1, got {self.min_count}"),
-            (self.max_vocab_size is None or self.max_vocab_size >= 1, f"max_vocab_size must be >= 1, got {self.max_vocab_size}"),
-            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
-            (self.x_max > 0, f"x_max must be > 0, got {self.x_max}"),
-            (self.alpha >= 0, f"alpha (GloVe's weighting exponent) must be >= 0, got {self.alpha}"),
-            (self.eta > 0 and self.bias_eta >= 0, f"eta must be > 0 and bias_eta >= 0, got {self.eta}, {self.bias_eta}"),
-            (self.grad_clip > 0, f"grad_clip must be > 0, got {self.grad_clip}"),
-            (self.memory_mb > 0, f"memory_mb must be > 0, got {self.memory_mb}"),
-            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
-            (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
-            (self.output in ("sum", "word"), f"output must be 'sum' (W + W̃) or 'word' (W), got {self.output!r}"),
-            devices_check(self.devices),
-        ])
+    @property
+    def batch_unit(self) -> str:
+        return "nonzeros"
 
-    def replace(self, **overrides: Any) -> "GloveConfig":
-        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+    def defaults(self) -> dict[str, Any]:
+        return {"batch_size": 1024}
+
+    def checks(self, v: Any) -> list[tuple[bool, str]]:
+        return [
+            (v.model == "glove", f"GloveConfig is for model 'glove', got {v.model!r}"),
+            *super().checks(v),
+            (v.x_max > 0, f"x_max must be > 0, got {v.x_max}"),
+            (v.weight_exponent >= 0, f"weight_exponent must be >= 0, got {v.weight_exponent}"),
+            (v.eta > 0 and v.bias_eta >= 0, f"eta must be > 0 and bias_eta >= 0, got {v.eta}, {v.bias_eta}"),
+            (v.grad_clip > 0, f"grad_clip must be > 0, got {v.grad_clip}"),
+            (v.memory_mb > 0, f"memory_mb must be > 0, got {v.memory_mb}"),
+            (v.output in ("w+c", "w"), f"output must be 'w+c' (W + W~) or 'w' (W), got {v.output!r}"),
+        ]
 
 
-def devices_check(devices: int | None) -> tuple[bool, str]:
-    """`devices` is None (all available) or >= 1; the upper bound is checked when training starts."""
-    return devices is None or devices >= 1, f"devices must be >= 1, got {devices}"
-
-
-@dataclasses.dataclass(frozen=True)
-class FastTextConfig:
-    """fastText (unsupervised) hyperparameters; defaults are the fastText tool's (`fasttext skipgram`):
-    lr 0.05 decaying linearly to 0, sampling threshold t = 1e-4, noise ∝ count^0.5, n-grams of
-    3..6 characters hashed into 2,000,000 buckets.
-
-    `cbow` picks CBOW (the bag of all context words' subword rows predicts the centre) instead of
-    skip-gram (the centre's bag predicts each context word). `batch_size` counts pairs per
-    micro-batch for skip-gram (default 64) and centre words for CBOW (default 64);
-    `max_line_tokens` is fastText's MAX_LINE_SIZE (lines are cut after 1024 + 1 tokens).
-    `maxn` 0 turns subwords off (words only); `bucket` may be lowered for small machines.
-    `shuffle` and `devices` as for TrainConfig.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FastTextConfig(RunConfig):
+    """fastText (unsupervised); defaults are the fastText tool's (`fasttext skipgram`): lr 0.05 decaying
+    linearly to 0, sampling threshold t = 1e-4, noise ∝ count^0.5, n-grams of 3..6 characters hashed
+    into 2,000,000 buckets. `cbow` trains CBOW (the bag of all context words' subword rows predicts the
+    centre) instead of skip-gram (the centre's bag predicts each context word); an example is a pair
+    for skip-gram, a centre word for CBOW. `max_line_tokens` is fastText's MAX_LINE_SIZE (lines are cut
+    after 1024 + 1 tokens).
     """
 
-    model: str = "fasttext"
-    cbow: bool = False
-    dim: int = 100
-    window: int = 5
-    negative: int = 5
-    sample: float = 1e-4
-    min_count: int = 5
-    max_vocab_size: int | None = None
-    epochs: int = 5
-    alpha: float = 0.05
-    min_alpha: float = 0.0
-    minn: int = 3
-    maxn: int = 6
-    bucket: int = 2_000_000
-    noise_power: float = 0.5
-    batch_size: int = 64
-    batches_per_call: int = 128
-    max_line_tokens: int = 1024
-    shuffle: bool = False
-    devices: int | None = None
-    seed: int = 1
+    model: str = setting("fasttext", "architecture and objective", choices=MODELS)
+    cbow: bool = setting(False, "CBOW instead of skip-gram")
+    negative: int = setting(5, "noise words per example")
+    sample: float = setting(1e-4, "subsampling threshold of frequent words (0: off)")
+    alpha: float = setting(0.05, "initial learning rate, decaying linearly to min_alpha")
+    min_alpha: float = setting(0.0, "final learning rate")
+    minn: int = setting(3, "shortest character n-gram")
+    maxn: int = setting(6, "longest character n-gram (0: no subwords)")
+    bucket: int = setting(2_000_000, "hash buckets of the n-grams (the input table has vocabulary + bucket "
+                          "rows: lower it on small machines)")
+    noise_power: float = setting(0.5, "noise distribution ∝ count^noise_power")
+    max_line_tokens: int = setting(1024, "cut lines after this many tokens + 1")
+    shuffle: bool = setting(False, "visit the sentences in a new random order every epoch (0: file order, as word2vec, "
+                            "gensim and fastText)")
 
-    def __post_init__(self):
-        raise_failed([
-            (self.model == "fasttext", f"FastTextConfig is for model 'fasttext', got {self.model!r}"),
-            (self.dim >= 1, f"dim must be >= 1, got {self.dim}"),
-            (self.window >= 1, f"window must be >= 1, got {self.window}"),
-            (self.negative >= 1, f"negative must be >= 1 (fastText trains with negative sampling), got {self.negative}"),
-            (self.sample >= 0, f"sample must be >= 0, got {self.sample}"),
-            (self.min_count >= 1, f"min_count must be >= 1, got {self.min_count}"),
-            (self.max_vocab_size is None or self.max_vocab_size >= 2, f"max_vocab_size must be >= 2, got {self.max_vocab_size}"),
-            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
-            (self.alpha > 0, f"alpha must be > 0, got {self.alpha}"),
-            (0 <= self.min_alpha <= self.alpha, f"min_alpha must be in [0, alpha={self.alpha}], got {self.min_alpha}"),
-            (self.maxn >= 0, f"maxn must be >= 0 (0: no subwords), got {self.maxn}"),
-            (self.maxn == 0 or 1 <= self.minn <= self.maxn, f"minn must be in [1, maxn={self.maxn}], got {self.minn}"),
-            (self.maxn == 0 or self.bucket >= 1, f"bucket must be >= 1 when maxn > 0, got {self.bucket}"),
-            (self.bucket >= 0, f"bucket must be >= 0, got {self.bucket}"),
-            (self.noise_power >= 0, f"noise_power must be >= 0, got {self.noise_power}"),
-            (self.batch_size >= 2 * self.window or self.cbow,
-             f"batch_size (pairs per micro-batch) must be >= 2 * window = {2 * self.window} for skip-gram, got {self.batch_size}"),
-            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
-            (self.batches_per_call >= 1, f"batches_per_call must be >= 1, got {self.batches_per_call}"),
-            (self.max_line_tokens >= 1, f"max_line_tokens must be >= 1, got {self.max_line_tokens}"),
-            devices_check(self.devices),
-        ])
+    @property
+    def batch_unit(self) -> str:
+        return "centre words" if self.cbow else "pairs"
 
-    def replace(self, **overrides: Any) -> "FastTextConfig":
-        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+    def defaults(self) -> dict[str, Any]:
+        return {"batch_size": 64}
+
+    def checks(self, v: Any) -> list[tuple[bool, str]]:
+        return [
+            (v.model == "fasttext", f"FastTextConfig is for model 'fasttext', got {v.model!r}"),
+            *super().checks(v),
+            (v.negative >= 1, f"negative must be >= 1 (fastText trains with negative sampling), got {v.negative}"),
+            (v.sample >= 0, f"sample must be >= 0, got {v.sample}"),
+            (v.alpha > 0, f"alpha must be > 0, got {v.alpha}"),
+            (0 <= v.min_alpha <= v.alpha, f"min_alpha must be in [0, alpha={v.alpha}], got {v.min_alpha}"),
+            (v.maxn >= 0, f"maxn must be >= 0 (0: no subwords), got {v.maxn}"),
+            (v.maxn == 0 or 1 <= v.minn <= v.maxn, f"minn must be in [1, maxn={v.maxn}], got {v.minn}"),
+            (v.bucket >= 0, f"bucket must be >= 0, got {v.bucket}"),
+            (v.maxn == 0 or v.bucket >= 1, f"bucket must be >= 1 when maxn > 0, got {v.bucket}"),
+            (v.noise_power >= 0, f"noise_power must be >= 0, got {v.noise_power}"),
+            (v.cbow or v.batch_size >= 2 * v.window,
+             f"batch_size (pairs per micro-batch) must be >= 2 * window = {2 * v.window} for skip-gram, got {v.batch_size}"),
+            (v.max_line_tokens >= 1, f"max_line_tokens must be >= 1, got {v.max_line_tokens}"),
+        ]
 
 
-CONFIG_CLASSES = {"glove": GloveConfig, "fasttext": FastTextConfig}
+Config = Word2VecConfig | GloveConfig | FastTextConfig
+CONFIG_CLASSES: dict[str, type] = {**{m: Word2VecConfig for m in WORD2VEC_MODELS}, "glove": GloveConfig,
+                                   "fasttext": FastTextConfig}
+HINTS = {("glove", "alpha"): "GloVe's learning rate is eta, and its weighting exponent (GloVe C's -alpha) is "
+                             "weight_exponent"}
 
 
-def raise_failed(checks: list[tuple[bool, str]]) -> None:
-    """Raise ConfigError with the message of the first failed check."""
-    for ok, message in checks:
-        if not ok:
-            raise ConfigError(message)
+def config_fields() -> dict[str, dataclasses.Field]:
+    """Every setting of every model, by name (the first class to declare it gives its help)."""
+    fields: dict[str, dataclasses.Field] = {}
+    for cls in (Word2VecConfig, GloveConfig, FastTextConfig):
+        for f in dataclasses.fields(cls):
+            fields.setdefault(f.name, f)
+    return fields
 
 
-def make_config(settings: dict[str, Any]) -> TrainConfig | GloveConfig | FastTextConfig:
-    """The config class for settings["model"] (default sgns), built from `settings`."""
-    cls = CONFIG_CLASSES.get(settings.get("model"), TrainConfig)
+def make_config(settings: dict[str, Any], source: str = "settings") -> Config:
+    """The config of settings["model"] (default sgns) from `settings`; a setting of another model, or of
+    none, is an error naming it and `source`."""
+    model = settings.get("model", "sgns")
+    if model not in CONFIG_CLASSES:
+        raise ConfigError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+    cls = CONFIG_CLASSES[model]
     known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(settings) - known)
+    foreign = sorted(set(settings) - known)
+    unknown = [k for k in foreign if k not in config_fields()]
     if unknown:
-        raise ConfigError(f"settings {unknown} do not apply to model {settings.get('model', 'sgns')!r}; known: {sorted(known)}")
+        raise ConfigError(f"{source}: unknown settings {unknown}; known for model {model!r}: {sorted(known)}")
+    if foreign:
+        hints = "".join(f"; {HINTS[model, k]}" for k in foreign if (model, k) in HINTS)
+        raise ConfigError(f"settings {foreign} do not apply to model {model!r}{hints}")
     return cls(**settings)
 
 
-def load_config(path: str | os.PathLike, **overrides: Any) -> TrainConfig | GloveConfig | FastTextConfig:
-    """Config from a YAML mapping of its fields, with `overrides` (None values ignored) on top."""
-    return make_config({**read_config_file(path), **{k: v for k, v in overrides.items() if v is not None}})
-
-
-def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a YAML mapping of TrainConfig fields; unknown keys are an error naming the file."""
+def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
+    """The mapping in a YAML file; errors name the file."""
     path = os.fspath(path)
     try:
         with open(path, encoding="utf-8") as f:
@@ -252,8 +278,24 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
         raise InputFileError(f"config file {path!r} cannot be read: {e}") from e
     if not isinstance(raw, dict):
         raise InputFileError(f"config file {path!r} must hold a mapping of settings")
-    known = {f.name for cls in (TrainConfig, GloveConfig, FastTextConfig) for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ConfigError(f"config file {path!r}: unknown settings {unknown}; known: {sorted(known)}")
     return raw
+
+
+def load_config(path: str | os.PathLike, **overrides: Any) -> Config:
+    """The training config in a YAML file, with `overrides` (None values ignored) on top."""
+    settings = {**read_yaml(path), **{k: v for k, v in overrides.items() if v is not None}}
+    return make_config(settings, source=f"config file {os.fspath(path)!r}")
+
+
+def load_dataclass(cls: type, path: str | os.PathLike | None) -> Any:
+    """Any frozen dataclass of settings (an experiment's) from a YAML file (None: the defaults); a list, or a
+    single value, given for a tuple field becomes a tuple; unknown keys are an error naming the file."""
+    raw = {} if path is None else read_yaml(path)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ConfigError(f"config file {os.fspath(path)!r}: unknown settings {unknown}; known: {sorted(fields)}")
+    hints = typing.get_type_hints(cls)
+    tuple_fields = {name for name in fields if typing.get_origin(hints[name]) is tuple}
+    as_tuple = lambda v: tuple(v) if isinstance(v, list) else (v,)
+    return cls(**{k: as_tuple(v) if k in tuple_fields else v for k, v in raw.items()})

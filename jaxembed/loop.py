@@ -1,4 +1,4 @@
-"""The epoch loop shared by word2vec, GloVe and fastText: one jitted call per block, with the reliability around it.
+"""The epoch loop every model trains in: one jitted call per block, with the reliability around it.
 
 - Losses are read back at most `MAX_CALLS_IN_FLIGHT` calls behind dispatch (bounding queued work
   and memory, with no extra device sync on the hot path) and checked for NaN/inf there: a
@@ -25,24 +25,29 @@ from tqdm.auto import tqdm
 
 from jaxembed.checkpoint import Checkpointer, Position
 from jaxembed.errors import TrainingDiverged, TrainingInterrupted
+from jaxembed.models.base import Block
+from jaxembed.parallel import serial_calls
 
 MAX_CALLS_IN_FLIGHT = 32
 
 
+def calls_in_flight(mesh: jax.sharding.Mesh) -> int:
+    """How many step calls the loop may leave queued: none when `parallel.serial_calls`, else MAX_CALLS_IN_FLIGHT."""
+    return 0 if serial_calls(mesh) else MAX_CALLS_IN_FLIGHT
+
+
 @dataclasses.dataclass(frozen=True)
 class EpochLoop:
-    """One model's training loop.
+    """One run's training loop.
 
-    step(state, block) -> (state, loss_sum): the jitted call; blocks(epoch, skip): the epoch's blocks
-    after the first `skip`; count(block): examples its loss sum covers; progress(epoch, index, block):
-    the bar's absolute position after the block, in `unit`s, of `units_per_epoch` per epoch;
-    calls_in_flight: how many calls may stay queued before the loop waits (parallel.calls_in_flight).
+    step(state, *block.arrays) -> (state, loss_sum): the jitted call; blocks(epoch, skip): the epoch's
+    blocks after the first `skip` (models.base.Block: each says how many examples its loss covers and
+    where the run is after it, in `unit`s, of `units_per_epoch` per epoch); calls_in_flight: how many
+    calls may stay queued before the loop waits.
     """
 
-    step: Callable[[Any, Any], tuple[Any, Any]]
-    blocks: Callable[[int, int], Iterator[Any]]
-    count: Callable[[Any], int]
-    progress: Callable[[int, int, Any], int]
+    step: Callable[..., tuple[Any, Any]]
+    blocks: Callable[[int, int], Iterator[Block]]
     epochs: int
     units_per_epoch: int
     unit: str
@@ -84,7 +89,7 @@ class LossReader:
     def __init__(self, position: Position, checkpointer: Checkpointer | None, limit: int = MAX_CALLS_IN_FLIGHT):
         self.position, self.checkpointer, self.limit = position, checkpointer, limit
         self.pending: collections.deque = collections.deque()
-        self.recent = math.nan
+        self.recent: float | None = None  # the latest block's loss per example, once one is read back
 
     def push(self, loss_sum: Any, count: int, epoch: int, block: int) -> None:
         self.pending.append((loss_sum, count, epoch, block))
@@ -121,15 +126,15 @@ def run_epochs(loop: EpochLoop, state: Any, position: Position, checkpointer: Ch
         while position.epoch < loop.epochs:
             epoch, epoch_start = position.epoch, time.perf_counter()
             for index, block in enumerate(loop.blocks(epoch, position.block), start=position.block):
-                state, loss_sum = loop.step(state, block)
-                losses.push(loss_sum, loop.count(block), epoch, index)
+                state, loss_sum = loop.step(state, *block.arrays)
+                losses.push(loss_sum, block.examples, epoch, index)
                 position.block = index + 1
-                now_done = loop.progress(epoch, index, block)
-                if now_done > done:
-                    bar.update(now_done - done)
-                    done = now_done
+                if block.done > done:
+                    bar.update(block.done - done)
+                    done = block.done
                 if index % 50 == 0:
-                    bar.set_postfix(epoch=epoch + 1, loss=f"{losses.recent:.4f}")
+                    bar.set_postfix({"epoch": epoch + 1} if losses.recent is None else
+                                    {"epoch": epoch + 1, "loss": f"{losses.recent:.4f}"})
                 if interrupt.requested or (checkpointer and checkpointer.due()):
                     losses.drain()
                     stop_or_save(state, position, checkpointer, interrupt)

@@ -3,45 +3,47 @@
 Each micro-batch of P examples is split over the N devices of the mesh (P/N each, in order). Every
 device holds the full (replicated) tables and runs, inside `jax.shard_map` (or `jax.pmap`):
 
-    (a) updates_d, loss_d = row_updates(state, consts, shard_d)    ids + row deltas of its shard
+    (a) updates_d, loss_d = row_updates(state, batch_d)             ids + row gradients of its shard
     (b) updates = all_gather(updates_d, tiled=True)                 [updates_0; ...; updates_{N−1}]
                                                                      (all leaves packed in one collective)
-    (c) state   = apply_updates(state, updates)                     the same scatter on every replica
+    (c) state   = apply_updates(state, updates, batch_d)             the same update on every replica
 
 so the exchange costs O(rows touched · D) per micro-batch, never a dense V×D all-reduce, and the
 replicas stay identical. With example-major updates, (b) reproduces exactly the update arrays a
 single device computes for the whole micro-batch, so N devices equal 1 device up to float
 rounding; on 1 device the all-gather is the identity and the step is the single-device step.
 
-How a model plugs in: two pure functions (static settings bound with functools.partial)
+How a model plugs in (jaxembed.models): two pure functions, its static settings bound with functools.partial,
 
-    row_updates(state, consts, batch) -> (updates, loss_sum)
-        state:   the model's state pytree (tables, optimiser state), replicated;
-        consts:  a replicated pytree of read-only arrays (e.g. Huffman paths; () or None if unused);
-        batch:   one micro-batch: the block arrays indexed at micro-batch m — arrays with an
-                 example axis arrive as this device's shard (P/N, ...), the others whole;
+    row_updates(state, batch) -> (updates, loss_sum)
+        state:   the model's state pytree (tables with their optimiser state), replicated;
+        batch:   one micro-batch: its inputs as `layout` describes them (below);
         updates: any pytree of arrays whose axis 0 is example-major over the shard (e.g.
-                 `RowUpdate(ids_N, values_NxD)` per table, N = shard examples × rows per example),
+                 `RowUpdate(ids_N, grads_NxD)` per table, N = shard examples × rows per example),
                  so that concatenating the shards in device order gives the global batch's updates;
         loss_sum: this shard's loss sum (the step sums it over devices).
-    apply_updates(state, updates) -> state
-        applied on every replica to the gathered updates of the whole micro-batch.
+    apply_updates(state, updates, batch) -> state
+        applied on every replica to the gathered updates of the whole micro-batch (the optimiser step;
+        non-linear optimisers such as Adagrad merge duplicate ids here, so every replica merges the
+        same global set); it reads only the inputs that are the same on every device.
+
+and a layout, one entry per block input:
+
+    EXAMPLES     (M, P, ...): scanned over the M micro-batches, split over devices along the P examples;
+    MICRO_BATCH  (M, ...):    scanned, whole on every device (e.g. the learning-rate position);
+    SHARED       (...):       whole on every device and the same for every micro-batch (e.g. Huffman paths).
 
 Rules: differentiate with respect to gathered rows (device-local values), never a replicated table
 — inside `shard_map` the gradient of a replicated input is already summed over devices, and a
-further psum or exchange would count it N times (tests/test_parallel.py shows the pitfall). The
-learning rate / counters that row_updates reads must be the same on every device (replicated
-block arrays). Non-linear optimisers (Adagrad) exchange raw gradients and merge duplicate ids in
-apply_updates, so every replica merges the same global set.
+further psum or exchange would count it N times (tests/test_parallel.py shows the pitfall).
 
-    step = make_data_parallel_step(row_updates, apply_updates, data_mesh(4), example_axes)
-    state, loss_sum = step(state, consts, *block_arrays)       # arrays (M, P, ...) or (M,)
+    step = make_data_parallel_step(row_updates, apply_updates, data_mesh(4), layout)
+    state, loss_sum = step(state, *block_inputs)
 
 `make_pmap_step` builds the same step with `jax.pmap` (state stacked per device: `replicate`).
-word2vec (train.word2vec_row_updates / word2vec_apply) and GloVe (train_glove.glove_row_updates /
-glove_apply) are the worked examples; fastText (train_fasttext.fasttext_row_updates / fasttext_apply)
-shows the case where an example owns a variable number of rows: each micro-batch joins one packed
-part per device (data.subword_batches.group_parts), so every shard holds whole examples.
+`models.word2vec`, `models.glove` and `models.fasttext` are the worked examples; fastText shows the
+case where an example owns a variable number of rows: each micro-batch joins one packed part per
+device (data.fasttext_examples.group_parts), so every shard holds whole examples.
 
 Very large tables (fastText's 2M bucket rows) can instead be sharded by rows: `shard_rows` places
 row block d on device d, `gather_sharded_rows` reads the rows of each device's ids (masked local
@@ -51,7 +53,7 @@ the rows a device owns. A model calls them in its two functions for that table (
 
 Beyond one host: call `initialize_multihost` (jax.distributed.initialize) in every process before
 any other jax call; `jax.devices()` then lists every process's devices and the same mesh code runs
-unchanged, each process feeding the same global blocks (README, "Multi-device and multi-host").
+unchanged, each process feeding the same global blocks.
 """
 from __future__ import annotations
 
@@ -66,9 +68,11 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 from jaxembed.errors import ConfigError
 
 AXIS = "data"
+EXAMPLES, MICRO_BATCH, SHARED = "examples", "micro_batch", "shared"
+"""How a block input is laid out (module docstring)."""
 
-RowUpdates = Callable[[Any, Any, tuple], tuple[Any, jax.Array]]
-ApplyUpdates = Callable[[Any, Any], Any]
+RowUpdates = Callable[[Any, tuple], tuple[Any, jax.Array]]
+ApplyUpdates = Callable[[Any, Any, tuple], Any]
 
 
 class RowUpdate(NamedTuple):
@@ -122,47 +126,62 @@ def gather_updates(updates: Any, axis_name: str = AXIS) -> Any:
 
 
 def data_parallel_microbatch(row_updates: RowUpdates, apply_updates: ApplyUpdates, axis_name: str = AXIS):
-    """`(state, consts, batch) -> (state, this device's loss_sum)` for one micro-batch; run under shard_map or pmap."""
+    """`(state, batch) -> (state, this device's loss_sum)` for one micro-batch; run under shard_map or pmap."""
 
-    def micro(state, consts, batch):
-        updates, loss_sum = row_updates(state, consts, batch)
-        return apply_updates(state, gather_updates(updates, axis_name)), loss_sum
+    def micro(state, batch):
+        updates, loss_sum = row_updates(state, batch)
+        return apply_updates(state, gather_updates(updates, axis_name), batch), loss_sum
 
     return micro
 
 
-def scan_block(row_updates: RowUpdates, apply_updates: ApplyUpdates, axis_name: str = AXIS):
-    """`(state, consts, *arrays_M...) -> (state, loss_sum)`: lax.scan of the data-parallel micro-batch
-    over M, then one psum of the block's loss (the identity on one device)."""
-    micro = data_parallel_microbatch(row_updates, apply_updates, axis_name)
+def check_layout(layout: Sequence[str]) -> None:
+    unknown = set(layout) - {EXAMPLES, MICRO_BATCH, SHARED}
+    if unknown:
+        raise ValueError(f"layout entries must be {EXAMPLES!r}, {MICRO_BATCH!r} or {SHARED!r}, got {sorted(unknown)}")
 
-    def block(state, consts, *arrays):
-        state, losses_M = jax.lax.scan(lambda s, b: micro(s, consts, b), state, arrays)
+
+def scan_block(row_updates: RowUpdates, apply_updates: ApplyUpdates, layout: Sequence[str], axis_name: str = AXIS):
+    """`(state, *inputs) -> (state, loss_sum)`: lax.scan of the data-parallel micro-batch over the M
+    micro-batches of the scanned inputs (SHARED ones are seen whole by every micro-batch), then one psum
+    of the block's loss (the identity on one device)."""
+    micro = data_parallel_microbatch(row_updates, apply_updates, axis_name)
+    scanned = [kind != SHARED for kind in layout]
+
+    def block(state, *inputs):
+        shared = [x for x, s in zip(inputs, scanned) if not s]
+
+        def one(state, sliced):
+            parts, rest = iter(sliced), iter(shared)
+            return micro(state, tuple(next(parts) if s else next(rest) for s in scanned))
+
+        state, losses_M = jax.lax.scan(one, state, tuple(x for x, s in zip(inputs, scanned) if s))
         loss_sum = jnp.sum(losses_M)
         return state, loss_sum if jax.lax.axis_size(axis_name) == 1 else jax.lax.psum(loss_sum, axis_name)
 
     return block
 
 
-def array_spec(example_axis: bool) -> P:
-    """Block arrays (M, P, ...) are split over their example axis; (M, ...) arrays are replicated."""
-    return P(None, AXIS) if example_axis else P()
+def input_spec(kind: str) -> P:
+    """EXAMPLES inputs (M, P, ...) are split over their example axis; the others are replicated."""
+    return P(None, AXIS) if kind == EXAMPLES else P()
 
 
 def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh: jax.sharding.Mesh,
-                            example_axes: Sequence[bool], state_spec: Any = P()):
-    """Jitted `(state, consts, *arrays) -> (state, loss_sum)` with `jax.shard_map` over `mesh`; state donated.
+                            layout: Sequence[str], state_spec: Any = P()):
+    """Jitted `(state, *inputs) -> (state, loss_sum)` with `jax.shard_map` over `mesh`; state donated.
 
-    example_axes[i]: whether arrays[i] (M, P, ...) has an example axis to split (P divisible by the
-    mesh size); state_spec: PartitionSpec (prefix) of the state, replicated by default.
+    layout[i]: how inputs[i] is laid out (module docstring; P must be divisible by the mesh size);
+    state_spec: PartitionSpec (prefix) of the state, replicated by default.
     check_vma is off because all_gather's result is typed device-varying although every replica
     receives the same concatenation, so the replicated tables stay replicated.
     """
-    specs = tuple(array_spec(e) for e in example_axes)
-    body = jax.shard_map(scan_block(row_updates, apply_updates), mesh=mesh, in_specs=(state_spec, P(), *specs),
+    check_layout(layout)
+    specs = tuple(input_spec(kind) for kind in layout)
+    body = jax.shard_map(scan_block(row_updates, apply_updates, layout), mesh=mesh, in_specs=(state_spec, *specs),
                          out_specs=(state_spec, P()), check_vma=False)
     named = lambda spec: NamedSharding(mesh, spec)
-    shardings = (jax.tree.map(named, state_spec), named(P()), *map(named, specs))
+    shardings = (jax.tree.map(named, state_spec), *map(named, specs))
     step = jax.jit(body, donate_argnums=0, in_shardings=shardings)
     if jax.process_count() == 1:
         return step
@@ -199,12 +218,6 @@ def serial_calls(mesh: jax.sharding.Mesh) -> bool:
     return mesh.size > 1 and mesh.devices.flat[0].platform == "cpu"
 
 
-def calls_in_flight(mesh: jax.sharding.Mesh) -> int:
-    """How many step calls a training loop may leave queued: none when `serial_calls`, else the loop's default."""
-    from jaxembed.loop import MAX_CALLS_IN_FLIGHT
-    return 0 if serial_calls(mesh) else MAX_CALLS_IN_FLIGHT
-
-
 def split_examples(array_MxPx: np.ndarray, devices: int) -> np.ndarray:
     """(M, P, ...) -> (N, M, P/N, ...): device d gets examples [d·P/N, (d+1)·P/N) of every micro-batch."""
     m, p = array_MxPx.shape[:2]
@@ -224,27 +237,26 @@ def unreplicate(tree: Any) -> Any:
 
 
 def make_pmap_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, devices: Sequence[jax.Device],
-                   example_axes: Sequence[bool]):
-    """The same step through `jax.pmap`: `(replicated state, consts, *arrays) -> (replicated state, loss_sum)`.
+                   layout: Sequence[str]):
+    """The same step through `jax.pmap`: `(replicated state, *inputs) -> (replicated state, loss_sum)`.
 
-    The state carries a leading device axis (`replicate` / `unreplicate`); arrays are the same
-    global (M, P, ...) blocks as for the shard_map step, split on the host by `split_examples`.
-    pmap gets flat leaves with one in_axis each (jax 0.10's pmap misaligns in_axes after an
-    argument that is an empty pytree, e.g. consts = ()).
+    The state carries a leading device axis (`replicate` / `unreplicate`); inputs are the same global
+    blocks as for the shard_map step, EXAMPLES inputs split on the host by `split_examples`. pmap gets
+    flat leaves with one in_axis each (every input is one array).
     """
-    n, block = len(devices), scan_block(row_updates, apply_updates)
+    check_layout(layout)
+    n, block = len(devices), scan_block(row_updates, apply_updates, layout)
 
     @functools.cache
-    def pmapped(treedef, state_leaves: int, axes: tuple):
+    def pmapped(treedef, state_leaves: int):
         flat_block = lambda *leaves: block(*jax.tree.unflatten(treedef, leaves))
+        axes = (0,) * state_leaves + tuple(0 if kind == EXAMPLES else None for kind in layout)
         return jax.pmap(flat_block, axis_name=AXIS, in_axes=axes, devices=devices, donate_argnums=tuple(range(state_leaves)))
 
-    def step(state, consts, *arrays):
-        split = [split_examples(a, n) if e else a for a, e in zip(arrays, example_axes)]
-        leaves, treedef = jax.tree.flatten((state, consts, *split))
-        state_leaves, const_leaves = len(jax.tree.leaves(state)), len(jax.tree.leaves(consts))
-        axes = (0,) * state_leaves + (None,) * const_leaves + tuple(0 if e else None for e in example_axes)
-        state, losses = pmapped(treedef, state_leaves, axes)(*leaves)
+    def step(state, *inputs):
+        split = [split_examples(x, n) if kind == EXAMPLES else x for x, kind in zip(inputs, layout)]
+        leaves, treedef = jax.tree.flatten((state, *split))
+        state, losses = pmapped(treedef, len(jax.tree.leaves(state)))(*leaves)
         return state, losses[0]
 
     return step

@@ -1,4 +1,5 @@
-"""A KeyedVectors-style view of trained embeddings: lookup, cosine similarity and analogies."""
+"""A KeyedVectors-style view of trained embeddings: lookup, cosine similarity and analogies (no file I/O: jaxembed.io
+reads and writes them)."""
 from __future__ import annotations
 
 import functools
@@ -84,11 +85,6 @@ class Vectors:
     def analogy(self, a: str, b: str, c: str, topn: int = 1) -> list[tuple[str, float]]:
         """a : b :: c : ?  by 3CosAdd (b − a + c)."""
         return self.most_similar(positive=[b, c], negative=[a], topn=topn)
-
-    def save(self, path: str, binary: bool = False) -> None:
-        """Write word2vec text (or binary) format atomically."""
-        from jaxembed.io.word2vec import save_word2vec
-        save_word2vec(path, self, binary=binary)
 
 
 def decode_word(word: bytes) -> str:

@@ -18,19 +18,19 @@ from jaxembed import parallel  # noqa: E402
 
 parallel.initialize_multihost(f"127.0.0.1:{port}", num_processes=2, process_id=process_id)
 
-from jaxembed.config import TrainConfig  # noqa: E402
-from jaxembed.train import train_word2vec  # noqa: E402
+from jaxembed.config import Word2VecConfig  # noqa: E402
+from jaxembed.fit import fit  # noqa: E402
 from test_parallel import CASES, MULTIHOST_MODELS, TRAINER_CONFIG  # noqa: E402
 
 results = {"devices": np.array(jax.device_count())}
 for model in MULTIHOST_MODELS:
     case = CASES[model]()
-    step = parallel.make_data_parallel_step(case.row_updates, case.apply_updates, parallel.data_mesh(), case.example_axes)
+    step = parallel.make_data_parallel_step(case.row_updates, case.apply_updates, parallel.data_mesh(), case.layout)
     state = case.init()
     for block in case.blocks:
-        state, loss = step(state, case.consts, *block)
+        state, loss = step(state, *block)
     for i, leaf in enumerate(jax.tree.leaves(state)):
         results[f"{model}_{i}"] = np.asarray(leaf.addressable_data(0))
-result = train_word2vec(corpus, TrainConfig(**TRAINER_CONFIG), progress=False)
+result = fit(corpus, Word2VecConfig(**TRAINER_CONFIG), progress=False)
 results["trainer_vectors"] = result.vectors.vectors
 np.savez(f"{out_dir}/process{process_id}.npz", **results)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from jaxembed.data.cooccur import (Cooccurrences, count_cooccurrences, dense_row_widths, load_cooccurrences,
-                                   max_product_for, save_cooccurrences)
+from jaxembed.data.cooccur import Cooccurrences, count_cooccurrences, dense_row_widths, max_product_for
+from jaxembed.io.cooccurrence import load_cooccurrences, save_cooccurrences
 from jaxembed.errors import ConfigError, InputFileError
 
 

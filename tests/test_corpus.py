@@ -78,7 +78,7 @@ def test_encode_drops_oov_and_keeps_sentence_ends(tmp_path):
 
 
 def test_missing_and_empty_corpus_errors(tmp_path):
-    from jaxembed.train import prepare_corpus
+    from jaxembed.data.corpus import prepare_corpus
     with pytest.raises(InputFileError, match="does not exist"):
         count_words(tmp_path / "nope.txt")
     with pytest.raises(InputFileError, match="no words"):

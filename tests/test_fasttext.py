@@ -1,5 +1,6 @@
 """fastText: subword hashing, the pure loss, the packed step against the dense oracle, and the
 official `fasttext` package as the oracle for models, OOV vectors and the `.bin` format."""
+import functools
 import os
 
 import chex
@@ -13,15 +14,24 @@ import pytest
 
 from jaxembed.config import FastTextConfig
 from jaxembed.data.ngrams import SubwordSpec, char_ngrams, fnv1a_signed, subword_table
+from jaxembed.data.fasttext_examples import PackShape, fasttext_examples, pack_chunk
 from jaxembed.data.sampling import noise_table
-from jaxembed.data.subword_batches import PackShape, chunk_examples, pack_chunk
+from jaxembed.data.windows import Sampling
 from jaxembed.errors import ConfigError, InputFileError
 from jaxembed.io.fasttext import load_fasttext, load_fasttext_model, save_fasttext_model
 from jaxembed.losses.fasttext import fasttext_grads, fasttext_loss
 from jaxembed.losses.logistic import batch_logistic_loss
 from jaxembed.losses.sgns import sgns_labels
+from jaxembed.fit import fit
+from jaxembed.models.fasttext import LAYOUT, FastTextState, fasttext_apply, fasttext_row_updates
 from jaxembed.optim.sparse import sgd_rows
-from jaxembed.train_fasttext import FastTextState, fasttext_microbatch, train_fasttext
+from jaxembed.parallel import data_mesh, make_data_parallel_step
+
+
+def step_parts(learning_rate: float, num_examples: int):
+    """The plug-in's two halves with row SGD at a constant learning rate."""
+    return (functools.partial(fasttext_row_updates, optimizer=sgd_rows(), num_examples=num_examples),
+            functools.partial(fasttext_apply, optimizer=sgd_rows(), schedule=lambda n: learning_rate))
 
 GENSIM_DATA = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data")
 OFFICIAL_MODELS = ["lee_fasttext_new.bin", "toy-model.bin", "crime-and-punishment.bin", "toy-model-pretrained.bin"]
@@ -161,7 +171,9 @@ def test_microbatch_equals_dense_oracle():
     tables = (state.input_RxD, state.output_VxD)
     updates, _ = optax.sgd(lr).update(jax.grad(total)(tables), optax.sgd(lr).init(tables))
     expected = optax.apply_updates(tables, updates)
-    new_state, loss = fasttext_microbatch(state, (*batch, 0.0), sgd_rows(lr), E)
+    row_updates, apply_updates = step_parts(lr, E)
+    updates, loss = row_updates(state, (*batch, 0.0))
+    new_state = apply_updates(state, updates, (*batch, 0.0))
     chex.assert_trees_all_close((new_state.input_RxD, new_state.output_VxD), expected, rtol=1e-5, atol=1e-6)
     assert float(loss) == pytest.approx(float(total(tables)), rel=1e-5)
 
@@ -173,8 +185,8 @@ def test_packing_keeps_every_example_in_order(cbow):
     table = subword_table(words, SubwordSpec(40, 3, 6, 97))
     ids = rng.integers(0, 40, 3000).astype(np.int32)
     ends = np.array([700, 1500, 3000])
-    noise = noise_table(np.arange(40, 0, -1), 0.5)
-    examples = chunk_examples(ids, ends, 0, 3000, np.full(40, 0.8), noise, table, 5, 3, cbow, np.random.default_rng(1))
+    sampling = Sampling(np.full(40, 0.8), noise_table(np.arange(40, 0, -1), 0.5), window=5, negative=3)
+    examples = fasttext_examples(ids, ends, 0, 3000, sampling, table, cbow, np.random.default_rng(1))
     shape = PackShape(16, 160 if not cbow else 1400, 16)
     packed = pack_chunk(examples, shape, offset=0)
     assert packed.rows_MxF.shape[1:] == (160 if not cbow else 1400,) and packed.targets_MxQxT.shape[1:] == (16, 4)
@@ -193,12 +205,12 @@ def test_packing_keeps_every_example_in_order(cbow):
 
 def test_training_is_deterministic_learns_and_round_trips(small_corpus, tmp_path):
     config = FastTextConfig(dim=16, epochs=2, bucket=5000, min_count=3, sample=1e-3, batches_per_call=16)
-    first = train_fasttext(small_corpus, config, progress=False)
-    second = train_fasttext(small_corpus, config, progress=False)
+    first = fit(small_corpus, config, progress=False)
+    second = fit(small_corpus, config, progress=False)
     np.testing.assert_array_equal(first.state.input_RxD, second.state.input_RxD)
     losses = first.metrics["epoch_losses"]
     assert losses[1] < losses[0] < 6 * np.log(2)  # below the loss of the all-zero start
-    save_fasttext_model(tmp_path / "model.bin", first.state)
+    first.save(tmp_path)
     official = fasttext.load_model(str(tmp_path / "model.bin"))
     words = first.vectors.words[:200] + oov_words(first.vectors.words, 30)
     np.testing.assert_allclose(np.stack([first.vectors[w] for w in words]),
@@ -208,7 +220,7 @@ def test_training_is_deterministic_learns_and_round_trips(small_corpus, tmp_path
 def test_eos_ends_lines_and_is_a_word(tmp_path):
     corpus = tmp_path / "lines.txt"
     corpus.write_text("a b c\n" * 6 + "d e")
-    result = train_fasttext(corpus, FastTextConfig(dim=4, epochs=1, min_count=5, bucket=10, minn=2, maxn=3, sample=0,
+    result = fit(corpus, FastTextConfig(dim=4, epochs=1, min_count=5, bucket=10, minn=2, maxn=3, sample=0,
                                                    batch_size=10, window=1), progress=False)
     assert result.vectors.words == ["a", "b", "c", "</s>"] and result.metrics["corpus_words"] == 26
     # windows never cross a line end: 6 lines of 4 tokens with window 1 give 6 · 2 · 3 = 36 pairs
@@ -243,11 +255,9 @@ def test_command_line_fasttext(small_corpus, tmp_path, capsys):
 
 def test_step_donates_the_tables():
     """The bucket table is updated in place: the step consumes (donates) the state it is given."""
-    from jaxembed.parallel import data_mesh
-    from jaxembed.train_fasttext import make_fasttext_step
     state, (rows, owner, mask, targets, pair_owner, pair_mask), E = packed_problem(seed=5)
-    step = make_fasttext_step(sgd_rows(0.1), E, data_mesh(1))
+    step = make_data_parallel_step(*step_parts(0.1, E), data_mesh(1), LAYOUT)
     block = [a[None] for a in (rows, owner, mask, targets, pair_owner, pair_mask)] + [jnp.zeros(1, jnp.float32)]
-    new_state, _ = step(state, (), *block)
+    new_state, _ = step(state, *block)
     assert state.input_RxD.is_deleted() and state.output_VxD.is_deleted()
     assert not new_state.input_RxD.is_deleted()

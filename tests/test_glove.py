@@ -5,7 +5,9 @@ import pytest
 from jaxembed.config import GloveConfig, make_config
 from jaxembed.data.cooccur import Cooccurrences
 from jaxembed.errors import ConfigError
-from jaxembed.train_glove import fit_glove, glove_vectors, train_glove
+from jaxembed.fit import fit, train_model
+from jaxembed.models.glove import counts_model, glove_vectors
+from jaxembed.parallel import data_mesh
 
 CAT_DOG_PET = np.array([[2, 3, 5], [3, 1, 4], [5, 4, 2]], float)
 
@@ -13,6 +15,19 @@ CAT_DOG_PET = np.array([[2, 3, 5], [3, 1, 4], [5, 4, 2]], float)
 def dense_cooccurrences(x):
     rows, cols = np.nonzero(x)
     return Cooccurrences(rows.astype(np.int32), cols.astype(np.int32), x[rows, cols], len(x))
+
+
+def fit_counts(cooc, config):
+    """Train the GloVe model on given counts on one device: (final state, loss per nonzero per epoch, model)."""
+    mesh = data_mesh(1)
+    model = counts_model(cooc, config, mesh.size)
+    state, position = train_model(model, config, mesh)
+    return state, position.epoch_losses, model
+
+
+def params_of(state):
+    """The (2V, D+1) parameters of the packed Adagrad table."""
+    return np.asarray(state.table_Rx2E)[:, :state.table_Rx2E.shape[1] // 2]
 
 
 def fitted_log_x(params, vocab_size, dim):
@@ -24,8 +39,8 @@ def fitted_log_x(params, vocab_size, dim):
 def test_worked_example_fits_log_counts():
     """cat/dog/pet with 2-d vectors: rank-2 products plus biases can fit the 3×3 log X exactly."""
     config = GloveConfig(dim=2, epochs=1500, batch_size=3, batches_per_call=3, x_max=10.0)
-    state, losses, _ = fit_glove(dense_cooccurrences(CAT_DOG_PET), config)
-    error = np.abs(fitted_log_x(np.asarray(state.params_RxE), 3, 2) - np.log(CAT_DOG_PET))
+    state, losses, _ = fit_counts(dense_cooccurrences(CAT_DOG_PET), config)
+    error = np.abs(fitted_log_x(params_of(state), 3, 2) - np.log(CAT_DOG_PET))
     assert error.max() < 1e-3, error
     assert losses[-1] < 1e-4 * losses[0]
 
@@ -33,16 +48,18 @@ def test_worked_example_fits_log_counts():
 def test_same_seed_same_vectors_and_output_modes():
     config = GloveConfig(dim=3, epochs=5, batch_size=4, batches_per_call=2)
     cooc = dense_cooccurrences(CAT_DOG_PET)
-    first, second = fit_glove(cooc, config)[0], fit_glove(cooc, config)[0]
-    np.testing.assert_array_equal(first.params_RxE, second.params_RxE)
-    params = np.asarray(first.params_RxE)
-    np.testing.assert_array_equal(glove_vectors(params, 3, "sum"), params[:3, :3] + params[3:, :3])
-    np.testing.assert_array_equal(glove_vectors(params, 3, "word"), params[:3, :3])
+    first, _, model = fit_counts(cooc, config)
+    second = fit_counts(cooc, config)[0]
+    np.testing.assert_array_equal(first.table_Rx2E, second.table_Rx2E)
+    params = params_of(first)
+    np.testing.assert_array_equal(glove_vectors(params, 3, "w+c"), params[:3, :3] + params[3:, :3])
+    np.testing.assert_array_equal(glove_vectors(params, 3, "w"), params[:3, :3])
+    np.testing.assert_array_equal(model.outputs(first).vectors.vectors, params[:3, :3] + params[3:, :3])
 
 
 def test_trainer_on_corpus_learns_and_reports(small_corpus):
     config = GloveConfig(dim=16, epochs=3, min_count=3, x_max=10.0)
-    result = train_glove(small_corpus, config, progress=False)
+    result = fit(small_corpus, config, progress=False)
     losses = result.metrics["epoch_losses"]
     assert losses[2] < losses[0]
     assert result.metrics["nonzeros"] > 10 * result.metrics["vocab_size"]
@@ -50,7 +67,7 @@ def test_trainer_on_corpus_learns_and_reports(small_corpus):
     assert np.isfinite(result.vectors.vectors).all()
 
 
-@pytest.mark.parametrize("field,value,message", [("x_max", 0.0, "x_max"), ("alpha", -1.0, "weighting exponent"),
+@pytest.mark.parametrize("field,value,message", [("x_max", 0.0, "x_max"), ("weight_exponent", -1.0, "weight_exponent"),
                                                  ("output", "both", "output"), ("eta", 0.0, "eta")])
 def test_invalid_glove_settings(field, value, message):
     with pytest.raises(ConfigError, match=message):
@@ -60,3 +77,5 @@ def test_invalid_glove_settings(field, value, message):
 def test_word2vec_settings_rejected_for_glove():
     with pytest.raises(ConfigError, match=r"\['negative'\] do not apply to model 'glove'"):
         make_config({"model": "glove", "negative": 5})
+    with pytest.raises(ConfigError, match="its weighting exponent \\(GloVe C's -alpha\\) is weight_exponent"):
+        make_config({"model": "glove", "alpha": 0.75})

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from jaxembed.data.huffman import build_huffman
-from jaxembed.losses.cbow import cbow_grads, cbow_hidden, cbow_loss
+from jaxembed.losses.cbow import cbow_hidden, cbow_loss, context_row_updates
 from jaxembed.losses.glove import glove_grads, glove_loss
-from jaxembed.losses.hsoftmax import hs_grads, hs_log_probs, hs_loss
+from jaxembed.losses.hsoftmax import hs_log_probs, hs_loss, hs_targets
 from jaxembed.losses.logistic import batch_logistic_loss, logistic_grads, window_logistic_grads
-from jaxembed.losses.sgns import sgns_grads, sgns_loss, sgns_targets
+from jaxembed.losses.sgns import sgns_loss, sgns_targets
 
 jax.config.update("jax_enable_x64", False)
 
@@ -27,16 +27,28 @@ def random_rows(seed, b=7, k=5, d=16, scale=1.0):
     return w, c, neg, mask
 
 
+def sgns_problem(seed, b=7, k=5, v=12, d=16, scale=1.0):
+    """A table, pairs (w, output) and noise ids, some equal to the output (masked): (table, w, outputs, negatives)."""
+    rng = np.random.default_rng(seed)
+    table = jnp.asarray(rng.normal(size=(v, d)) * scale, jnp.float32)
+    w = jnp.asarray(rng.normal(size=(b, d)) * scale, jnp.float32)
+    return table, w, jnp.asarray(rng.integers(0, 4, b)), jnp.asarray(rng.integers(0, 4, (b, k)))
+
+
 class SGNSGradientTest(chex.TestCase):
     @chex.variants(with_jit=True, without_jit=True)
-    def test_hand_gradients_equal_autodiff(self):
+    def test_training_gradients_equal_autodiff_of_sgns_loss(self):
+        """What training computes (the logistic core on sgns_targets) == jax.grad of the textbook SGNS loss."""
         for seed, scale in [(0, 0.3), (1, 1.0), (2, 8.0)]:  # scale 8 saturates σ(w·c) (|s| ~ 30)
-            w, c, neg, mask = random_rows(seed, scale=scale)
+            table, w, outputs, negatives = sgns_problem(seed, scale=scale)
+            mask = (negatives != outputs[:, None]).astype(jnp.float32)
             total = lambda w, c, neg: jnp.sum(sgns_loss(w, c, neg, mask))
-            expected = self.variant(jax.grad(total, argnums=(0, 1, 2)))(w, c, neg)
-            got = self.variant(sgns_grads)(w, c, neg, mask)
-            chex.assert_trees_all_close(got, expected, rtol=2e-5, atol=2e-5)
-            chex.assert_tree_all_finite(got)
+            expected = self.variant(jax.grad(total, argnums=(0, 1, 2)))(w, table[outputs], table[negatives])
+            ids, labels, weights = sgns_targets(outputs, negatives, jnp.ones(len(outputs), bool))
+            dw, dout, loss = self.variant(logistic_grads)(w, table[ids], labels, weights)
+            chex.assert_trees_all_close((dw, dout[:, 0], dout[:, 1:]), expected, rtol=2e-5, atol=2e-5)
+            chex.assert_tree_all_finite(dout)
+            np.testing.assert_allclose(loss, sgns_loss(w, table[outputs], table[negatives], mask), rtol=1e-5)
 
     @chex.variants(with_jit=True, without_jit=True)
     def test_logistic_core_gradients_equal_autodiff(self):
@@ -91,35 +103,57 @@ def test_targets_mask_noise_equal_to_output_and_padding():
     out = jnp.array([3, 4, 5])
     neg = jnp.array([[3, 1], [2, 2], [5, 5]])
     valid = jnp.array([True, True, False])
-    targets, weights = sgns_targets(out, neg, valid)
+    targets, labels, weights = sgns_targets(out, neg, valid)
+    np.testing.assert_array_equal(labels, [[1, 0, 0]] * 3)
     np.testing.assert_array_equal(targets, [[3, 3, 1], [4, 2, 2], [5, 5, 5]])
     np.testing.assert_array_equal(weights, [[1, 0, 1], [1, 1, 1], [0, 0, 0]])
 
 
 class CBOWAndHSGradientTest(chex.TestCase):
     @chex.variants(with_jit=True, without_jit=True)
-    def test_cbow_exact_gradients_equal_autodiff(self):
+    def test_cbow_training_gradients_equal_autodiff_with_word2vec_backward(self):
+        """word2vec's CBOW update: every context row receives ∂L/∂h (n × the exact gradient of the mean). It is
+        jax.grad of the loss whose hidden vector has the mean as value and the sum's backward pass."""
         rng = np.random.default_rng(6)
         for mean in (True, False):
             ctx = jnp.asarray(rng.normal(size=(6, 4, 8)), jnp.float32)
             ctx_mask = jnp.asarray(rng.random((6, 4)) < 0.6, jnp.float32).at[:, 0].set(1.0)  # 1..4 context words
             _, c, neg, neg_mask = random_rows(7, b=6, k=3, d=8, scale=2.0)
-            total = lambda ctx, c, neg: jnp.sum(cbow_loss(ctx, ctx_mask, c, neg, neg_mask, mean))
+
+            def total(ctx, c, neg):
+                summed = jnp.einsum("bc,bcd->bd", ctx_mask, ctx)
+                h = summed - jax.lax.stop_gradient(summed - cbow_hidden(ctx, ctx_mask, mean))
+                return jnp.sum(sgns_loss(h, c, neg, neg_mask))
+
             expected = self.variant(jax.grad(total, argnums=(0, 1, 2)))(ctx, c, neg)
-            got = self.variant(functools.partial(cbow_grads, mean=mean))(ctx, ctx_mask, c, neg, neg_mask)
-            chex.assert_trees_all_close(got, expected, rtol=2e-5, atol=2e-6)
+            out = jnp.concatenate([c[:, None], neg], axis=1)
+            labels = jnp.zeros(4).at[0].set(1.0)
+            weights = jnp.concatenate([jnp.ones((6, 1)), neg_mask], axis=1)
+
+            def training(ctx, out):
+                dh, dout, _ = logistic_grads(cbow_hidden(ctx, ctx_mask, mean), out, labels, weights)
+                return context_row_updates(dh, ctx_mask), dout[:, 0], dout[:, 1:]
+
+            chex.assert_trees_all_close(self.variant(training)(ctx, out), expected, rtol=2e-5, atol=2e-6)
+            np.testing.assert_allclose(jnp.sum(cbow_loss(ctx, ctx_mask, c, neg, neg_mask, mean)), total(ctx, c, neg),
+                                       rtol=1e-6)
 
     @chex.variants(with_jit=True, without_jit=True)
-    def test_hs_gradients_equal_autodiff_on_padded_paths(self):
+    def test_hs_training_gradients_equal_autodiff_on_padded_paths(self):
+        """The logistic core on hs_targets (labels 1 − code) == jax.grad of the HS loss."""
         rng = np.random.default_rng(8)
+        tree = build_huffman(np.array([50, 30, 30, 12, 9, 9, 7, 3, 2, 1, 1]))
+        codes, points, mask = (jnp.asarray(a, dtype) for a, dtype in ((tree.codes_VxL, jnp.float32), (tree.points_VxL, jnp.int32),
+                                                                         (tree.mask_VxL, jnp.float32)))
         h = jnp.asarray(rng.normal(size=(5, 8)), jnp.float32)
-        nodes = jnp.asarray(rng.normal(size=(5, 6, 8)) * 3, jnp.float32)
-        codes = jnp.asarray(rng.integers(0, 2, (5, 6)), jnp.float32)
-        mask = jnp.asarray(np.arange(6)[None, :] < rng.integers(1, 7, (5, 1)), jnp.float32)
-        total = lambda h, nodes: jnp.sum(hs_loss(h, nodes, codes, mask))
-        expected = self.variant(jax.grad(total, argnums=(0, 1)))(h, nodes)
-        chex.assert_trees_all_close(self.variant(hs_grads)(h, nodes, codes, mask), expected, rtol=2e-5, atol=2e-6)
-        assert not np.asarray(expected[1])[np.asarray(mask) == 0].any()  # padded path nodes get no gradient
+        inner = jnp.asarray(rng.normal(size=(10, 8)) * 3, jnp.float32)
+        outputs = jnp.asarray([0, 3, 7, 10, 10])
+        total = lambda h, nodes: jnp.sum(hs_loss(h, nodes, codes[outputs], mask[outputs]))
+        expected = self.variant(jax.grad(total, argnums=(0, 1)))(h, inner[points[outputs]])
+        ids, labels, weights = hs_targets(outputs, jnp.ones(5, bool), codes, points, mask)
+        dh, dnodes, _ = self.variant(logistic_grads)(h, inner[ids], labels, weights)
+        chex.assert_trees_all_close((dh, dnodes), expected, rtol=2e-5, atol=2e-6)
+        assert not np.asarray(expected[1])[np.asarray(mask[outputs]) == 0].any()  # padded path nodes get no gradient
 
 
 def test_cbow_hidden_is_masked_mean():

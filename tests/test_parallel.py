@@ -19,18 +19,14 @@ from jax.sharding import PartitionSpec as P
 
 from jaxembed import parallel
 from jaxembed.cli import main
-from jaxembed.config import GloveConfig, TrainConfig
+from jaxembed.config import GloveConfig, Word2VecConfig
+from jaxembed.data.fasttext_examples import PackedBlock, group_parts
 from jaxembed.data.huffman import build_huffman
 from jaxembed.errors import ConfigError
-from jaxembed.optim.sparse import sgd_rows
-from jaxembed.parallel import AXIS, RowUpdate
-from jaxembed.train import (WORD2VEC_EXAMPLE_AXES, Word2VecState, huffman_targets, output_rows, train_word2vec,
-                            word2vec_apply, word2vec_microbatch, word2vec_row_updates)
-from jaxembed.data.subword_batches import PackedBlock, group_parts
-from jaxembed.train_fasttext import (FASTTEXT_EXAMPLE_AXES, FastTextState, fasttext_apply, fasttext_microbatch,
-                                     fasttext_row_updates)
-from jaxembed.train_glove import (GLOVE_EXAMPLE_AXES, glove_apply, glove_microbatch, glove_row_updates, init_glove,
-                                  train_glove)
+from jaxembed.fit import fit
+from jaxembed.models import fasttext, glove, word2vec
+from jaxembed.optim.sparse import adagrad_rows, sgd_rows
+from jaxembed.parallel import AXIS, EXAMPLES, SHARED, RowUpdate
 
 DEVICES = 4
 M, P_EXAMPLES, CALLS = 3, 8, 2
@@ -38,17 +34,14 @@ M, P_EXAMPLES, CALLS = 3, 8, 2
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    """A model as parallel.py sees it, plus its single-device micro-batch (the oracle) and test data.
-
-    init() -> fresh state; blocks: CALLS tuples of block arrays (M, P, ...) or (M,)."""
+    """A model as parallel.py sees it, with test data: init() -> fresh state; blocks: CALLS tuples of step
+    inputs laid out as `layout`."""
 
     init: Callable[[], Any]
-    consts: Any
-    blocks: list[tuple[np.ndarray, ...]]
-    microbatch: Callable[[Any, Any, tuple], tuple[Any, jax.Array]]
+    blocks: list[tuple]
     row_updates: Callable
     apply_updates: Callable
-    example_axes: tuple[bool, ...]
+    layout: tuple[str, ...]
 
 
 def word2vec_case(mode: str, context: int, hs: bool, negative: int) -> Case:
@@ -57,7 +50,9 @@ def word2vec_case(mode: str, context: int, hs: bool, negative: int) -> Case:
     V, D, lr = 9, 6, 0.2
     tree = build_huffman(np.array([40, 20, 15, 10, 8, 5, 3, 2, 1]))
     offset = V - 1 if hs else 0
-    syn0, syn1 = rng.normal(size=(V, D)).astype(np.float32), rng.normal(size=(output_rows(V, hs, negative), D)).astype(np.float32)
+    syn0 = rng.normal(size=(V, D)).astype(np.float32)
+    syn1 = rng.normal(size=(word2vec.output_rows(V, hs, negative), D)).astype(np.float32)
+    paths = word2vec.huffman_paths(tree if hs else None)
     blocks = []
     for _ in range(CALLS):
         mask = rng.random((M, P_EXAMPLES, context)) < 0.7
@@ -66,36 +61,36 @@ def word2vec_case(mode: str, context: int, hs: bool, negative: int) -> Case:
         blocks.append((rng.integers(0, 4, (M, P_EXAMPLES, context)).astype(np.int32), mask,
                        rng.integers(0, V, (M, P_EXAMPLES)).astype(np.int32),
                        rng.integers(0, 5, (M, P_EXAMPLES, negative)).astype(np.int32),
-                       rng.random(M).astype(np.float32) * 100))
-    schedule = lambda n: lr - 1e-3 * n
-    optimizer = sgd_rows(schedule)
-    micro = lambda state, paths, batch: word2vec_microbatch(state, batch, paths, optimizer, hs, offset, mode)
-    row_updates = functools.partial(word2vec_row_updates, optimizer=optimizer, hs=hs, ns_offset=offset, mode=mode)
-    return Case(lambda: Word2VecState(jnp.asarray(syn0), jnp.asarray(syn1)), huffman_targets(tree if hs else None),
-                blocks, micro, row_updates, word2vec_apply, WORD2VEC_EXAMPLE_AXES)
+                       rng.random(M).astype(np.float32) * 100, *paths))
+    optimizer = sgd_rows()
+    row_updates = functools.partial(word2vec.word2vec_row_updates, optimizer=optimizer, hs=hs, ns_offset=offset, mode=mode)
+    apply_updates = functools.partial(word2vec.word2vec_apply, optimizer=optimizer, schedule=lambda n: lr - 1e-3 * n)
+    return Case(lambda: word2vec.Word2VecState(jnp.asarray(syn0), jnp.asarray(syn1)), blocks, row_updates, apply_updates,
+                word2vec.LAYOUT)
 
 
 def glove_case() -> Case:
     rng = np.random.default_rng(1)
     V = 6
     config = GloveConfig(dim=5, x_max=4.0, eta=0.3)
-    settings = dict(vocab_size=V, x_max=config.x_max, alpha=config.alpha, eta=config.eta, bias_eta=config.bias_eta,
-                    grad_clip=config.grad_clip)
+    optimizer = adagrad_rows(initial_accumulator_value=1.0)
     blocks = []
     for _ in range(CALLS):
         x = rng.integers(0, 6, (M, P_EXAMPLES)).astype(np.float32)  # zeros are padding
         blocks.append((rng.integers(0, 3, (M, P_EXAMPLES)).astype(np.int32), rng.integers(0, V, (M, P_EXAMPLES)).astype(np.int32), x))
-    micro = lambda state, consts, batch: glove_microbatch(state, batch, **settings)
-    return Case(lambda: init_glove(2, V, config.dim), (), blocks, micro, functools.partial(glove_row_updates, **settings),
-                glove_apply, GLOVE_EXAMPLE_AXES)
+    row_updates = functools.partial(glove.glove_row_updates, optimizer=optimizer, vocab_size=V, x_max=config.x_max,
+                                    weight_exponent=config.weight_exponent, eta=config.eta, bias_eta=config.bias_eta,
+                                    grad_clip=config.grad_clip)
+    init = lambda: glove.GloveState(optimizer.init(glove.init_params(2, V, config.dim)))
+    return Case(init, blocks, row_updates, functools.partial(glove.glove_apply, optimizer=optimizer), glove.LAYOUT)
 
 
 def fasttext_case() -> Case:
-    """Each micro-batch joins 4 packed parts (subword_batches.group_parts) of 2 examples, 5 bag rows and
+    """Each micro-batch joins 4 packed parts (fasttext_examples.group_parts) of 2 examples, 5 bag rows and
     3 pairs; few distinct ids (rows 0..5, targets 0..4), so every shard touches the same rows."""
     rng = np.random.default_rng(2)
     V, R, D, parts, examples, rows, pairs = 7, 12, 5, DEVICES, 2, 5, 3
-    optimizer = sgd_rows(lambda n: 0.3 - 1e-3 * n)
+    optimizer = sgd_rows()
     blocks = []
     for _ in range(CALLS):
         part = PackedBlock(rng.integers(0, 6, (M * parts, rows)).astype(np.int32),
@@ -105,11 +100,10 @@ def fasttext_case() -> Case:
                            np.sort(rng.integers(0, examples, (M * parts, pairs)), axis=1).astype(np.int32),
                            rng.random((M * parts, pairs)) < 0.9, (rng.random(M * parts) * 100).astype(np.float32))
         blocks.append(group_parts(part, parts, examples).arrays())
-    settings = dict(optimizer=optimizer, num_examples=parts * examples)
-    init = lambda: FastTextState(jnp.asarray(rng_table(3, R, D)), jnp.asarray(rng_table(4, V, D)))
-    micro = lambda state, consts, batch: fasttext_microbatch(state, batch, **settings)
-    return Case(init, (), blocks, micro, functools.partial(fasttext_row_updates, **settings), fasttext_apply,
-                FASTTEXT_EXAMPLE_AXES)
+    init = lambda: fasttext.FastTextState(jnp.asarray(rng_table(3, R, D)), jnp.asarray(rng_table(4, V, D)))
+    row_updates = functools.partial(fasttext.fasttext_row_updates, optimizer=optimizer, num_examples=parts * examples)
+    apply_updates = functools.partial(fasttext.fasttext_apply, optimizer=optimizer, schedule=lambda n: 0.3 - 1e-3 * n)
+    return Case(init, blocks, row_updates, apply_updates, fasttext.LAYOUT)
 
 
 def rng_table(seed: int, rows: int, dim: int) -> np.ndarray:
@@ -126,31 +120,43 @@ CASES = {  # one entry per model; a new model adds one line
 }
 
 
+def micro_batches(block: tuple, layout: tuple[str, ...]):
+    """The block's micro-batches as the step sees them: scanned inputs sliced at m, shared ones whole."""
+    for m in range(M):
+        yield tuple(x if kind == SHARED else x[m] for x, kind in zip(block, layout))
+
+
 def oracle(case: Case):
-    """The model's micro-batch, one after another on the default device: (final state, loss sum)."""
-    micro = jax.jit(case.microbatch)
+    """The model's two halves, one micro-batch after another on the default device, without shard_map,
+    pmap or collectives: (final state, loss sum)."""
+
+    @jax.jit
+    def micro(state, batch):
+        updates, loss = case.row_updates(state, batch)
+        return case.apply_updates(state, updates, batch), loss
+
     state, total = case.init(), 0.0
     for block in case.blocks:
-        for m in range(M):
-            state, loss = micro(state, case.consts, tuple(a[m] for a in block))
+        for batch in micro_batches(block, case.layout):
+            state, loss = micro(state, batch)
             total += float(loss)
     return state, total
 
 
 def run_shard_map(case: Case, devices: int):
-    step = parallel.make_data_parallel_step(case.row_updates, case.apply_updates, parallel.data_mesh(devices), case.example_axes)
+    step = parallel.make_data_parallel_step(case.row_updates, case.apply_updates, parallel.data_mesh(devices), case.layout)
     state, total = case.init(), 0.0
     for block in case.blocks:
-        state, loss = step(state, case.consts, *block)
+        state, loss = step(state, *block)
         total += float(loss)
     return state, total
 
 
 def run_pmap(case: Case, devices: int):
-    step = parallel.make_pmap_step(case.row_updates, case.apply_updates, jax.devices()[:devices], case.example_axes)
+    step = parallel.make_pmap_step(case.row_updates, case.apply_updates, jax.devices()[:devices], case.layout)
     state, total = parallel.replicate(case.init(), jax.devices()[:devices]), 0.0
     for block in case.blocks:
-        state, loss = step(state, case.consts, *block)
+        state, loss = step(state, *block)
         total += float(loss)
     replicas = jax.tree.leaves(state)
     for leaf in replicas:  # every replica holds the same tables
@@ -184,14 +190,14 @@ def toy_loss(table_VxD, ids_B, targets_BxD):
     return 0.5 * jnp.sum((table_VxD[ids_B] - targets_BxD) ** 2)
 
 
-def toy_row_updates(table_VxD, consts, batch, lr=0.1):
+def toy_row_updates(table_VxD, batch, lr=0.1):
     """SGD deltas −lr·(row − target) per example, from the gathered rows."""
     ids_B, targets_BxD = batch
     rows_BxD = table_VxD[ids_B]
     return RowUpdate(ids_B, -lr * jax.grad(lambda r: 0.5 * jnp.sum((r - targets_BxD) ** 2))(rows_BxD)), toy_loss(table_VxD, ids_B, targets_BxD)
 
 
-def toy_apply(table_VxD, update):
+def toy_apply(table_VxD, update, batch):
     return table_VxD.at[update.ids_N].add(update.values_NxD)
 
 
@@ -204,8 +210,8 @@ def test_duplicate_ids_across_shards_are_counted_once():
     targets_1x8x3 = rng.normal(size=(1, 8, 3)).astype(np.float32)
     grads = jax.grad(toy_loss)(jnp.asarray(table), ids_1x8[0], targets_1x8x3[0])
     expected = optax.apply_updates(jnp.asarray(table), optax.sgd(0.1).update(grads, optax.sgd(0.1).init(table))[0])
-    step = parallel.make_data_parallel_step(toy_row_updates, toy_apply, parallel.data_mesh(DEVICES), (True, True))
-    new_table, loss = step(jnp.asarray(table), None, ids_1x8, targets_1x8x3)
+    step = parallel.make_data_parallel_step(toy_row_updates, toy_apply, parallel.data_mesh(DEVICES), (EXAMPLES, EXAMPLES))
+    new_table, loss = step(jnp.asarray(table), ids_1x8, targets_1x8x3)
     np.testing.assert_allclose(new_table, expected, rtol=1e-6, atol=1e-6)
     assert float(loss) == pytest.approx(float(toy_loss(table, ids_1x8[0], targets_1x8x3[0])), rel=1e-6)
 
@@ -240,21 +246,22 @@ def test_row_sharded_table_equals_replicated():
     ids_2x8 = rng.integers(0, V, (2, 8)).astype(np.int32)
     targets_2x8x3 = rng.normal(size=(2, 8, D)).astype(np.float32)
 
-    def sharded_row_updates(block_LxD, consts, batch, lr=0.1):
+    def sharded_row_updates(block_LxD, batch, lr=0.1):
         ids_B, targets_BxD = batch
         rows_BxD = parallel.gather_sharded_rows(block_LxD, ids_B)
         return RowUpdate(ids_B, -lr * (rows_BxD - targets_BxD)), 0.5 * jnp.sum((rows_BxD - targets_BxD) ** 2)
 
-    apply_sharded = lambda block, update: parallel.add_sharded_rows(block, *update)
+    apply_sharded = lambda block, update, batch: parallel.add_sharded_rows(block, *update)
     mesh = parallel.data_mesh(DEVICES)
     sharded = parallel.shard_rows(jnp.asarray(table), mesh)
     assert sharded.shape == (12, D) and {s.data.shape for s in sharded.addressable_shards} == {(3, D)}
-    step = parallel.make_data_parallel_step(sharded_row_updates, apply_sharded, mesh, (True, True), state_spec=P(AXIS))
-    new_sharded, loss = step(sharded, None, ids_2x8, targets_2x8x3)
+    step = parallel.make_data_parallel_step(sharded_row_updates, apply_sharded, mesh, (EXAMPLES, EXAMPLES), state_spec=P(AXIS))
+    new_sharded, loss = step(sharded, ids_2x8, targets_2x8x3)
     expected, expected_loss = jnp.asarray(table), 0.0
     for m in range(2):
-        update, loss_m = toy_row_updates(expected, None, (ids_2x8[m], targets_2x8x3[m]))
-        expected, expected_loss = toy_apply(expected, update), expected_loss + float(loss_m)
+        batch = (ids_2x8[m], targets_2x8x3[m])
+        update, loss_m = toy_row_updates(expected, batch)
+        expected, expected_loss = toy_apply(expected, update, batch), expected_loss + float(loss_m)
     np.testing.assert_allclose(np.asarray(new_sharded)[:V], expected, rtol=1e-6, atol=1e-6)
     assert not np.asarray(new_sharded)[V:].any()
     assert float(loss) == pytest.approx(expected_loss, rel=1e-6)
@@ -280,9 +287,9 @@ def test_cli_rejects_device_counts_out_of_range(small_corpus, tmp_path, capsys, 
 @pytest.mark.parametrize("model", ["sgns", "cbow"])
 def test_trainer_on_four_devices_reproduces_one_device(small_corpus, model):
     """The whole trainer, 4 devices vs 1 on the same blocks: same vectors and loss up to float rounding."""
-    config = TrainConfig(model=model, dim=16, epochs=1, min_count=3, seed=5, batch_size=64)
-    one = train_word2vec(small_corpus, config.replace(devices=1), progress=False)
-    four = train_word2vec(small_corpus, config.replace(devices=4), progress=False)
+    config = Word2VecConfig(model=model, dim=16, epochs=1, min_count=3, seed=5, batch_size=64)
+    one = fit(small_corpus, config.replace(devices=1), progress=False)
+    four = fit(small_corpus, config.replace(devices=4), progress=False)
     assert (one.metrics["devices"], four.metrics["devices"]) == (1, 4)
     np.testing.assert_allclose(four.vectors.vectors, one.vectors.vectors, rtol=1e-4, atol=1e-5)
     assert four.metrics["loss"] == pytest.approx(one.metrics["loss"], rel=1e-5)
@@ -290,8 +297,8 @@ def test_trainer_on_four_devices_reproduces_one_device(small_corpus, model):
 
 def test_glove_trainer_on_two_devices_reproduces_one_device(small_corpus):
     config = GloveConfig(dim=8, epochs=2, min_count=3, x_max=10.0, batch_size=256)
-    one = train_glove(small_corpus, config.replace(devices=1), progress=False)
-    two = train_glove(small_corpus, config.replace(devices=2), progress=False)
+    one = fit(small_corpus, config.replace(devices=1), progress=False)
+    two = fit(small_corpus, config.replace(devices=2), progress=False)
     np.testing.assert_allclose(two.vectors.vectors, one.vectors.vectors, rtol=1e-4, atol=1e-5)
 
 
@@ -318,7 +325,7 @@ def test_two_processes_on_loopback_reproduce_one_device(small_corpus, tmp_path):
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
     outputs = [p.communicate(timeout=180)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
-    single = train_word2vec(corpus, TrainConfig(**TRAINER_CONFIG, devices=4), progress=False).vectors.vectors
+    single = fit(corpus, Word2VecConfig(**TRAINER_CONFIG, devices=4), progress=False).vectors.vectors
     for i in range(2):
         got = np.load(tmp_path / f"process{i}.npz")
         assert int(got["devices"]) == 4

@@ -13,17 +13,17 @@ import numpy as np
 import pytest
 
 import jaxembed
+import jaxembed.fit
 from bad_inputs import CASES, materialise
 from jaxembed.checkpoint import checkpoint_path, load_checkpoint
 from jaxembed.cli import main
-from jaxembed.config import GloveConfig, TrainConfig
+from jaxembed.config import FastTextConfig, GloveConfig, Word2VecConfig
 from jaxembed.errors import ConfigError, InputFileError, JaxembedError, TrainingDiverged, TrainingInterrupted
-from jaxembed.train import train_word2vec
-from jaxembed.train_glove import train_glove
+from jaxembed.fit import fit
 from jaxembed.vectors import Vectors
 
 W2V_FLAGS = ["--dim", "12", "--min-count", "3", "--epochs", "3", "--seed", "7", "--quiet", "--binary"]
-W2V_CONFIG = TrainConfig(dim=12, min_count=3, epochs=2, seed=7)
+W2V_CONFIG = Word2VecConfig(dim=12, min_count=3, epochs=2, seed=7)
 GLOVE_CONFIG = GloveConfig(dim=8, min_count=3, epochs=3, window=4, x_max=10.0, batch_size=256, batches_per_call=8, seed=3)
 EVERY_BLOCK = 1e-9  # checkpoint_every (seconds) that makes every block due
 
@@ -49,19 +49,21 @@ def test_unknown_word_is_a_keyerror_and_a_jaxembed_error():
 def test_python_api_raises_the_documented_types(small_corpus, tmp_path):
     (tmp_path / "rare.txt").write_bytes(b"a b c\n")
     with pytest.raises(InputFileError, match="rare.txt.*min_count=5"):
-        train_word2vec(tmp_path / "rare.txt", TrainConfig(), progress=False)
+        fit(tmp_path / "rare.txt", Word2VecConfig(), progress=False)
     with pytest.raises(InputFileError, match="does not exist"):
-        train_glove(tmp_path / "none.txt", GloveConfig(), progress=False)
+        fit(tmp_path / "none.txt", GloveConfig(), progress=False)
     with pytest.raises(ConfigError, match="format must be one of"):
         jaxembed.load_vectors(tmp_path / "rare.txt", format="npy")
     with pytest.raises(ConfigError, match="checkpoint_every must be >= 0"):
-        train_word2vec(small_corpus, TrainConfig(epochs=1), progress=False, checkpoint_dir=tmp_path,
+        fit(small_corpus, Word2VecConfig(epochs=1), progress=False, checkpoint_dir=tmp_path,
                        checkpoint_every=-1)
 
 
 @contextlib.contextmanager
-def faulty_step(monkeypatch, module, name: str, at_call: int, action):
-    """Within the block, the jitted step built by module.name applies `action(state, loss)` after call `at_call`."""
+def faulty_step(monkeypatch, at_call: int, action):
+    """Within the block, the jitted step the driver builds (jaxembed.fit.make_step) applies `action(state, loss)`
+    after call `at_call`."""
+    module, name = jaxembed.fit, "make_step"
     real = getattr(module, name)
 
     def make(*args, **kwargs):
@@ -84,58 +86,58 @@ def send_sigint(state, loss):
 
 @pytest.fixture(scope="module")
 def w2v_reference(small_corpus):
-    return train_word2vec(small_corpus, W2V_CONFIG, progress=False).vectors.vectors
+    return fit(small_corpus, W2V_CONFIG, progress=False).vectors.vectors
 
 
 @pytest.mark.parametrize("fault", ["nan_loss", "nan_params"])
 def test_divergence_stops_with_the_last_good_checkpoint_intact(small_corpus, tmp_path, monkeypatch, w2v_reference, fault):
     action = {"nan_loss": lambda state, loss: (state, loss * jnp.nan),
               "nan_params": lambda state, loss: (state.replace(syn0_VxD=state.syn0_VxD.at[0].set(jnp.inf)), loss)}[fault]
-    with faulty_step(monkeypatch, jaxembed.train, "make_word2vec_step", 7, action), \
+    with faulty_step(monkeypatch, 7, action), \
             pytest.raises(TrainingDiverged, match=r"training diverged: .* the last good checkpoint .*epoch 1, block 7\) is kept"):
-        train_word2vec(small_corpus, W2V_CONFIG, progress=False, checkpoint_dir=tmp_path, checkpoint_every=EVERY_BLOCK)
+        fit(small_corpus, W2V_CONFIG, progress=False, checkpoint_dir=tmp_path, checkpoint_every=EVERY_BLOCK)
     saved = load_checkpoint(tmp_path)
     assert (saved["position"]["epoch"], saved["position"]["block"]) == (0, 7)
     assert np.isfinite(saved["state"]["syn0_VxD"]).all()
-    resumed = train_word2vec(small_corpus, W2V_CONFIG, progress=False, checkpoint_dir=tmp_path, resume=True)
+    resumed = fit(small_corpus, W2V_CONFIG, progress=False, checkpoint_dir=tmp_path, resume=True)
     assert resumed.vectors.vectors.tobytes() == w2v_reference.tobytes()
 
 
 def test_absurd_learning_rate_diverges_without_checkpoint(small_corpus):
     with pytest.raises(TrainingDiverged, match="training diverged: the loss of epoch 1, block .* is (nan|inf)"):
-        train_word2vec(small_corpus, W2V_CONFIG.replace(alpha=1e30), progress=False)
+        fit(small_corpus, W2V_CONFIG.replace(alpha=1e30), progress=False)
 
 
 def test_interrupt_saves_a_checkpoint_and_resume_is_bitwise_identical(small_corpus, tmp_path, monkeypatch, w2v_reference):
-    with faulty_step(monkeypatch, jaxembed.train, "make_word2vec_step", 60, send_sigint), \
+    with faulty_step(monkeypatch, 60, send_sigint), \
             pytest.raises(TrainingInterrupted, match=r"checkpoint of epoch 2, block \d+ saved .* --resume"):
-        train_word2vec(small_corpus, W2V_CONFIG, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
+        fit(small_corpus, W2V_CONFIG, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
     assert load_checkpoint(tmp_path)["position"]["block"] > 0
     with pytest.raises(ConfigError, match="another config"):
-        train_word2vec(small_corpus, W2V_CONFIG.replace(seed=8), progress=False, checkpoint_dir=tmp_path, resume=True)
+        fit(small_corpus, W2V_CONFIG.replace(seed=8), progress=False, checkpoint_dir=tmp_path, resume=True)
     (tmp_path / "other.txt").write_bytes(open(small_corpus, "rb").read()[:-1000])
     with pytest.raises(InputFileError, match="is not the one checkpoint .* was trained on"):
-        train_word2vec(tmp_path / "other.txt", W2V_CONFIG, progress=False, checkpoint_dir=tmp_path, resume=True)
-    resumed = train_word2vec(small_corpus, W2V_CONFIG, progress=False, checkpoint_dir=tmp_path, resume=True)
+        fit(tmp_path / "other.txt", W2V_CONFIG, progress=False, checkpoint_dir=tmp_path, resume=True)
+    resumed = fit(small_corpus, W2V_CONFIG, progress=False, checkpoint_dir=tmp_path, resume=True)
     assert resumed.vectors.vectors.tobytes() == w2v_reference.tobytes()
 
 
 def test_glove_interrupt_and_resume_is_bitwise_identical(small_corpus, tmp_path, monkeypatch):
-    reference = train_glove(small_corpus, GLOVE_CONFIG, progress=False)
+    reference = fit(small_corpus, GLOVE_CONFIG, progress=False)
     blocks_per_epoch = -(-reference.metrics["nonzeros"] // (GLOVE_CONFIG.batch_size * GLOVE_CONFIG.batches_per_call))
-    with faulty_step(monkeypatch, jaxembed.train_glove, "make_glove_step", blocks_per_epoch * 3 // 2, send_sigint), \
+    with faulty_step(monkeypatch, blocks_per_epoch * 3 // 2, send_sigint), \
             pytest.raises(TrainingInterrupted):
-        train_glove(small_corpus, GLOVE_CONFIG, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
+        fit(small_corpus, GLOVE_CONFIG, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
     position = load_checkpoint(tmp_path)["position"]
     assert position["epoch"] >= 1 and position["block"] > 0
-    resumed = train_glove(small_corpus, GLOVE_CONFIG, progress=False, checkpoint_dir=tmp_path, resume=True)
+    resumed = fit(small_corpus, GLOVE_CONFIG, progress=False, checkpoint_dir=tmp_path, resume=True)
     assert resumed.vectors.vectors.tobytes() == reference.vectors.vectors.tobytes()
     assert resumed.metrics["epoch_losses"] == reference.metrics["epoch_losses"]
 
 
 def test_ctrl_c_exits_130_and_cli_resume_finishes_the_run(small_corpus, tmp_path, monkeypatch, capsys):
     run = str(tmp_path / "run")
-    with faulty_step(monkeypatch, jaxembed.train, "make_word2vec_step", 5, send_sigint):
+    with faulty_step(monkeypatch, 5, send_sigint):
         assert main(["train", "--corpus", small_corpus, "--out", run, *W2V_FLAGS]) == 130
     err = capsys.readouterr().err
     assert f"--resume {run}" in err and "Traceback" not in err and os.path.exists(checkpoint_path(run))
@@ -180,27 +182,24 @@ def test_sigkill_mid_epoch_then_resume_gives_bitwise_identical_vectors(small_cor
 def test_shuffled_run_resumes_bitwise_identical(small_corpus, tmp_path, monkeypatch):
     """The resumed epoch regenerates the same sentence order and skips the blocks already trained."""
     config = W2V_CONFIG.replace(shuffle=True)
-    reference = train_word2vec(small_corpus, config, progress=False).vectors.vectors
-    with faulty_step(monkeypatch, jaxembed.train, "make_word2vec_step", 60, send_sigint), \
+    reference = fit(small_corpus, config, progress=False).vectors.vectors
+    with faulty_step(monkeypatch, 60, send_sigint), \
             pytest.raises(TrainingInterrupted, match="checkpoint of epoch 2"):
-        train_word2vec(small_corpus, config, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
+        fit(small_corpus, config, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
     assert load_checkpoint(tmp_path)["position"]["block"] > 0
-    resumed = train_word2vec(small_corpus, config, progress=False, checkpoint_dir=tmp_path, resume=True)
+    resumed = fit(small_corpus, config, progress=False, checkpoint_dir=tmp_path, resume=True)
     assert resumed.vectors.vectors.tobytes() == reference.tobytes()
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_fasttext_interrupt_and_resume_is_bitwise_identical(small_corpus, tmp_path, monkeypatch, shuffle):
-    import jaxembed.train_fasttext
-    from jaxembed.config import FastTextConfig
-    from jaxembed.train_fasttext import train_fasttext
     config = FastTextConfig(dim=8, min_count=3, epochs=2, bucket=2000, sample=1e-3, batches_per_call=16, seed=5,
                             shuffle=shuffle)
-    reference = train_fasttext(small_corpus, config, progress=False)
-    with faulty_step(monkeypatch, jaxembed.train_fasttext, "make_fasttext_step", 30, send_sigint), \
+    reference = fit(small_corpus, config, progress=False)
+    with faulty_step(monkeypatch, 30, send_sigint), \
             pytest.raises(TrainingInterrupted):
-        train_fasttext(small_corpus, config, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
+        fit(small_corpus, config, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
     assert load_checkpoint(tmp_path)["position"]["block"] > 0
-    resumed = train_fasttext(small_corpus, config, progress=False, checkpoint_dir=tmp_path, resume=True)
+    resumed = fit(small_corpus, config, progress=False, checkpoint_dir=tmp_path, resume=True)
     assert resumed.state.input_RxD.tobytes() == reference.state.input_RxD.tobytes()
     assert resumed.vectors.vectors.tobytes() == reference.vectors.vectors.tobytes()

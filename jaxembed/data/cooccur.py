@@ -21,11 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from jaxembed.errors import ConfigError, InputFileError
-from jaxembed.io.atomic import atomic_open
-
-GLOVE_RECORD = np.dtype([("word1", "<i4"), ("word2", "<i4"), ("value", "<f8")])
-"""GloVe's CREC record in its binary cooccurrence files: 1-based word ids and the count."""
+from jaxembed.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,31 +217,3 @@ def assemble(partitions, vocab_size: int, work_dir: str) -> Cooccurrences:
             counts.astype(np.float64).tofile(values)
     return Cooccurrences(np.fromfile(paths["rows"], np.int32), np.fromfile(paths["cols"], np.int32),
                          np.fromfile(paths["values"], np.float64), vocab_size)
-
-
-def save_cooccurrences(path: str | os.PathLike, cooc: Cooccurrences) -> None:
-    """Write GloVe's binary cooccurrence format (records of int32 word1, int32 word2, float64; 1-based), atomically."""
-    records = np.empty(len(cooc), GLOVE_RECORD)
-    records["word1"], records["word2"], records["value"] = cooc.rows_N + 1, cooc.cols_N + 1, cooc.values_N
-    with atomic_open(path, "wb") as f:
-        records.tofile(f)
-
-
-def load_cooccurrences(path: str | os.PathLike, vocab_size: int) -> Cooccurrences:
-    """Read a GloVe binary cooccurrence file for a vocabulary of `vocab_size` words."""
-    path = os.fspath(path)
-    try:
-        size = os.path.getsize(path)
-        if size % GLOVE_RECORD.itemsize:
-            raise InputFileError(f"cooccurrence file {path!r}: size {size} is not a multiple of the "
-                                 f"{GLOVE_RECORD.itemsize}-byte record (int32, int32, float64)")
-        records = np.fromfile(path, GLOVE_RECORD)
-    except OSError as e:
-        raise InputFileError(f"cooccurrence file {path!r} cannot be read: {e.strerror or e}") from e
-    rows, cols = records["word1"].astype(np.int64) - 1, records["word2"].astype(np.int64) - 1
-    bad = (rows < 0) | (rows >= vocab_size) | (cols < 0) | (cols >= vocab_size) | ~np.isfinite(records["value"])
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        raise InputFileError(f"cooccurrence file {path!r}: record {first} has word ids ({rows[first] + 1}, "
-                             f"{cols[first] + 1}) outside 1..{vocab_size} or a non-finite value")
-    return Cooccurrences(rows.astype(np.int32), cols.astype(np.int32), records["value"].copy(), vocab_size)

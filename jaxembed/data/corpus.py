@@ -16,6 +16,7 @@ The encoded corpus (4 bytes per in-vocabulary token) lives in an unlinked tempor
 from __future__ import annotations
 
 import collections
+import dataclasses
 import gzip
 import itertools
 import os
@@ -26,6 +27,7 @@ from itertools import repeat
 
 import numpy as np
 
+from jaxembed.data.vocab import Vocab, build_vocab
 from jaxembed.errors import InputFileError
 
 MAX_SENTENCE_LENGTH = 10_000
@@ -209,3 +211,32 @@ def encode_corpus(path: str | os.PathLike, index: dict[bytes, int], max_sentence
     file.flush()
     ends = np.unique(np.concatenate(end_blocks))
     return TokenIds(file, kept_total), ends[ends > 0]
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedCorpus:
+    """vocab; ids_N: in-vocabulary token ids (on disk, read by slices); sentence_ends_S: sentence end
+    offsets into ids_N; raw_words: all tokens of the file."""
+
+    vocab: Vocab
+    ids_N: TokenIds
+    sentence_ends_S: np.ndarray
+    raw_words: int
+
+
+def prepare_corpus(path: str | os.PathLike, min_count: int, max_vocab_size: int | None = None,
+                   max_sentence_length: int | None = MAX_SENTENCE_LENGTH, eos: bytes | None = None) -> PreparedCorpus:
+    """Count, build the vocabulary and encode the corpus to ids (two streaming passes).
+
+    max_sentence_length None: sentences are whole lines (GloVe's rule). eos: a token ending every
+    line (fastText's `</s>`), counted and trained like a word.
+    """
+    counts, raw_words = count_words(path, eos)
+    if raw_words == 0:
+        raise InputFileError(f"corpus file {os.fspath(path)!r} contains no words")
+    vocab = build_vocab(counts, min_count, max_vocab_size)
+    if len(vocab) < 2:
+        raise InputFileError(f"corpus file {os.fspath(path)!r}: {len(vocab)} distinct word(s) occur at least "
+                             f"min_count={min_count} times; training needs at least 2")
+    ids, ends = encode_corpus(path, vocab.index, max_sentence_length or raw_words + 1, eos=eos)
+    return PreparedCorpus(vocab, ids, ends, raw_words)

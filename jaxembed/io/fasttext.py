@@ -85,6 +85,17 @@ class FastTextModel:
         return SubwordVectors.from_rows(words, self.input_RxD, table or self.subwords(), self.spec)
 
 
+def unsupervised_model(words: tuple[bytes, ...], counts_V: np.ndarray, ntokens: int, input_RxD: np.ndarray,
+                       output_VxD: np.ndarray, *, cbow: bool, ws: int, epoch: int, min_count: int, neg: int,
+                       bucket: int, minn: int, maxn: int, t: float) -> FastTextModel:
+    """A trained unsupervised model (skip-gram or CBOW with negative sampling), its arguments under fastText's
+    names; `ntokens`: the corpus's tokens, as fastText counts them."""
+    args = FastTextArgs(dim=input_RxD.shape[1], ws=ws, epoch=epoch, min_count=min_count, neg=neg, loss=LOSS_IDS["ns"],
+                        model=MODEL_IDS["cbow" if cbow else "skipgram"], bucket=bucket, minn=minn, maxn=maxn, t=t)
+    return FastTextModel(args, words, np.asarray(counts_V, np.int64), np.full(len(words), WORD, np.int8), ntokens,
+                         input_RxD, output_VxD)
+
+
 class BinaryReader:
     """Sequential reads from a memory-mapped file, each failing with a message naming the file and field."""
 

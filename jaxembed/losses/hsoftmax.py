@@ -4,7 +4,7 @@ For hidden h and the word's path of inner-node rows u_1..u_L with codes b_l ∈ 
 
     p(w | h) = Π_l σ((1 − 2 b_l) · h·u_l),      L = −Σ_l m_l log σ((1 − 2 b_l) · h·u_l)
 
-which is the logistic core with labels y_l = 1 − b_l (word2vec.c: g = (1 − code − σ)·α), so
+which is the logistic core with labels y_l = 1 − b_l (word2vec.c: g = (1 − code − σ)·α; `hs_targets`), so
 
     ∂L/∂h = Σ_l m_l (σ(h·u_l) − y_l) u_l,     ∂L/∂u_l = m_l (σ(h·u_l) − y_l) h.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxembed.losses.logistic import batch_logistic_loss, logistic_grads
+from jaxembed.losses.logistic import batch_logistic_loss
 
 
 def hs_loss(h_BxD: jax.Array, nodes_BxLxD: jax.Array, codes_BxL: jax.Array, mask_BxL: jax.Array) -> jax.Array:
@@ -21,10 +21,11 @@ def hs_loss(h_BxD: jax.Array, nodes_BxLxD: jax.Array, codes_BxL: jax.Array, mask
     return batch_logistic_loss(h_BxD, nodes_BxLxD, 1.0 - codes_BxL, mask_BxL)
 
 
-def hs_grads(h_BxD, nodes_BxLxD, codes_BxL, mask_BxL) -> tuple[jax.Array, jax.Array]:
-    """Hand-derived (∂L/∂h_BxD, ∂L/∂nodes_BxLxD) of Σ_b L_b."""
-    dh_BxD, dnodes_BxLxD, _ = logistic_grads(h_BxD, nodes_BxLxD, 1.0 - codes_BxL, mask_BxL)
-    return dh_BxD, dnodes_BxLxD
+def hs_targets(output_B: jax.Array, valid_B: jax.Array, codes_VxL: jax.Array, points_VxL: jax.Array,
+               mask_VxL: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(ids_BxL, labels_BxL, weights_BxL) of each output word's path: its inner nodes, labels 1 − code,
+    the path mask (0 for padding examples)."""
+    return points_VxL[output_B], 1.0 - codes_VxL[output_B], mask_VxL[output_B] * valid_B[:, None]
 
 
 def hs_log_probs(h_D: jax.Array, inner_NxD: jax.Array, codes_VxL: jax.Array, points_VxL: jax.Array,

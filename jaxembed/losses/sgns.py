@@ -8,14 +8,15 @@ word2vec.c and gensim skip):
 
     ∂L/∂w = (σ(w·c) − 1) c + Σ_k m_k σ(w·n_k) n_k,   ∂L/∂c = (σ(w·c) − 1) w,   ∂L/∂n_k = m_k σ(w·n_k) w.
 
-It is the logistic core (`losses.logistic`) with targets [c, n_1..n_K] and labels [1, 0..0].
+It is the logistic core (`losses.logistic`) with targets [c, n_1..n_K] and labels [1, 0..0]
+(`sgns_targets`): training takes the core's hand-derived gradients on those targets.
 """
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 
-from jaxembed.losses.logistic import batch_logistic_loss, logistic_grads
+from jaxembed.losses.logistic import batch_logistic_loss
 
 
 def sgns_labels(negative: int) -> jax.Array:
@@ -23,11 +24,13 @@ def sgns_labels(negative: int) -> jax.Array:
     return jnp.zeros(negative + 1, jnp.float32).at[0].set(1.0)
 
 
-def sgns_targets(output_B: jax.Array, negatives_BxK: jax.Array, valid_B: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Target ids (B, K+1) and weights (B, K+1): valid pairs only, noise words equal to the output masked."""
+def sgns_targets(output_B: jax.Array, negatives_BxK: jax.Array, valid_B: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(ids_BxT, labels_BxT, weights_BxT), T = K+1: the output word then its noise words, labels 1, 0, ..., 0;
+    weight 0 for padding examples and for noise words equal to the output."""
     targets_BxT = jnp.concatenate([output_B[:, None], negatives_BxK], axis=1)
     keep_BxT = jnp.concatenate([jnp.ones_like(output_B[:, None], bool), negatives_BxK != output_B[:, None]], axis=1)
-    return targets_BxT, (keep_BxT & valid_B[:, None]).astype(jnp.float32)
+    weights_BxT = (keep_BxT & valid_B[:, None]).astype(jnp.float32)
+    return targets_BxT, jnp.broadcast_to(sgns_labels(negatives_BxK.shape[1]), weights_BxT.shape), weights_BxT
 
 
 def sgns_loss(w_BxD: jax.Array, c_BxD: jax.Array, neg_BxKxD: jax.Array, neg_mask_BxK: jax.Array) -> jax.Array:
@@ -36,12 +39,3 @@ def sgns_loss(w_BxD: jax.Array, c_BxD: jax.Array, neg_BxKxD: jax.Array, neg_mask
     weights_BxT = jnp.concatenate([jnp.ones_like(neg_mask_BxK[:, :1]), neg_mask_BxK], axis=1)
     labels_BxT = jnp.broadcast_to(sgns_labels(neg_BxKxD.shape[1]), weights_BxT.shape)
     return batch_logistic_loss(w_BxD, out_BxTxD, labels_BxT, weights_BxT)
-
-
-def sgns_grads(w_BxD: jax.Array, c_BxD: jax.Array, neg_BxKxD: jax.Array,
-               neg_mask_BxK: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Hand-derived (∂L/∂w_BxD, ∂L/∂c_BxD, ∂L/∂neg_BxKxD) of Σ_b L_b."""
-    out_BxTxD = jnp.concatenate([c_BxD[:, None, :], neg_BxKxD], axis=1)
-    weights_BxT = jnp.concatenate([jnp.ones_like(neg_mask_BxK[:, :1]), neg_mask_BxK], axis=1)
-    dw_BxD, dout_BxTxD, _ = logistic_grads(w_BxD, out_BxTxD, sgns_labels(neg_BxKxD.shape[1]), weights_BxT)
-    return dw_BxD, dout_BxTxD[:, 0], dout_BxTxD[:, 1:]

@@ -1,16 +1,21 @@
-"""Row-sparse optimisers: optax-shaped `init`/`update` pairs applied to gathered rows of a table.
+"""Row-sparse optimisers: optax's update rules applied to the rows a batch touches, never to the whole table.
 
-An update never touches rows outside `ids`, so a step costs O(rows touched), not O(V). Duplicate
-ids are summed by the scatter, which equals the dense gradient's row sums; for SGD (linear in the
-gradient) the result is exactly dense `optax.sgd` on the full table. Adagrad is not linear, so it
-first merges each id's gradients (`merge_duplicate_rows`) and updates the row once: exactly dense
-`optax.adagrad` (both tested). Its accumulator is packed beside the parameters in one table.
+A `RowOptimizer` owns the layout of its table: `init` packs the parameters and the optimiser's per-row
+state side by side (one gather and one scatter serve both), `update` takes one step on the rows of
+`ids_N` given their gradients, and `rows` / `params` read the parameters back. Equal ids in a batch
+are combined as the dense gradient combines them, by summing, so each optimiser equals its dense
+optax counterpart on the whole table (tested against optax.sgd and optax.adagrad):
+
+    sgd_rows:      table = params;               p_v ← p_v − lr · Σ_{n: ids_n = v} g_n    (scatter-add)
+    adagrad_rows:  table = [params | accum];     g_v = Σ_{n: ids_n = v} g_n,  a_v ← a_v + g_v²,
+                                                 p_v ← p_v − lr · g_v / sqrt(a_v + eps)
+
+SGD is linear in the gradient, so its scatter-add sums duplicates by itself. Adagrad is not, so it first
+merges equal ids (`merge_duplicate_rows`) and updates each distinct row once.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
-
-import numpy as np
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -18,10 +23,13 @@ import optax
 
 
 class RowOptimizer(NamedTuple):
-    """init(table_VxD) -> state; update(ids_N, grads_NxD, state, count) -> (updates_NxD, state)."""
+    """init(params_VxD) -> table_VxS; update(table, ids_N, grads_NxD, learning_rate) -> table;
+    rows(table, ids_N) -> (N, D) parameters of those rows; params(table) -> (V, D) parameters."""
 
-    init: Callable[[jax.Array], Any]
-    update: Callable[[jax.Array, jax.Array, Any, jax.Array], tuple[jax.Array, Any]]
+    init: Callable[[jax.Array], jax.Array]
+    update: Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Array]
+    rows: Callable[[jax.Array, jax.Array], jax.Array]
+    params: Callable[[jax.Array], jax.Array]
 
 
 def word2vec_schedule(alpha: float, min_alpha: float, total_words: int) -> optax.Schedule:
@@ -32,69 +40,47 @@ def word2vec_schedule(alpha: float, min_alpha: float, total_words: int) -> optax
     return optax.linear_schedule(init_value=alpha, end_value=min_alpha, transition_steps=max(int(total_words), 1))
 
 
-def sgd_rows(learning_rate: optax.ScalarOrSchedule) -> RowOptimizer:
-    """Plain SGD on rows: updates = −lr(count) · grads (stateless)."""
+def sgd_rows() -> RowOptimizer:
+    """Plain SGD on rows: table[ids] += −lr · grads, duplicates summed (no state)."""
 
-    def init(table_VxD: jax.Array) -> optax.EmptyState:
-        del table_VxD
-        return optax.EmptyState()
+    def update(table_VxD, ids_N, grads_NxD, learning_rate):
+        return table_VxD.at[ids_N].add(-learning_rate * grads_NxD, mode="promise_in_bounds")
 
-    def update(ids_N, grads_NxD, state, count):
-        del ids_N
-        lr = learning_rate(count) if callable(learning_rate) else learning_rate
-        return -lr * grads_NxD, state
-
-    return RowOptimizer(init, update)
+    return RowOptimizer(init=lambda params_VxD: params_VxD, update=update, rows=lambda table_VxD, ids_N: table_VxD[ids_N],
+                        params=lambda table_VxD: table_VxD)
 
 
-def apply_rows(table_VxD: jax.Array, ids_N: jax.Array, updates_NxD: jax.Array) -> jax.Array:
-    """table[ids] += updates, duplicates summed (scatter-add)."""
-    return table_VxD.at[ids_N].add(updates_NxD, mode="promise_in_bounds")
+def merge_duplicate_rows(ids_N: jax.Array, grads_NxD: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(unique_ids_N, summed_NxD): the distinct ids in ascending order, padded with −1, and each one's summed
+    gradient (zero rows for the padding). The ids are sorted alone (a cheap one-key sort), each occurrence
+    finds its id's slot by binary search, and the gradients are added into their slots in their original
+    order, so the sums do not depend on where duplicates sit. Cost O(N log N), whatever the table size."""
+    sorted_N = jax.lax.sort(ids_N)
+    first_N = jnp.concatenate([jnp.ones(1, bool), sorted_N[1:] != sorted_N[:-1]])
+    slot_of_sorted_N = jnp.cumsum(first_N) - 1
+    slot_N = slot_of_sorted_N[jnp.searchsorted(sorted_N, ids_N)]
+    summed_NxD = jnp.zeros_like(grads_NxD).at[slot_N].add(grads_NxD)
+    return jnp.full_like(ids_N, -1).at[slot_of_sorted_N].set(sorted_N), summed_NxD
 
 
-UNMARKED = np.iinfo(np.int32).max
+def adagrad_rows(initial_accumulator_value: float = 0.1, eps: float = 1e-7) -> RowOptimizer:
+    """optax.adagrad on rows of a packed table [params (D) | sum of squared gradients (D)] (module docstring);
+    no change where the accumulator is 0."""
 
+    def init(params_VxD):
+        return jnp.concatenate([params_VxD, jnp.full_like(params_VxD, initial_accumulator_value)], axis=1)
 
-def merge_duplicate_rows(ids_N: jax.Array, grads_NxD: jax.Array, marks_V: jax.Array):
-    """Sum the gradients of equal ids, in O(N) (no sort).
+    def update(table_Vx2D, ids_N, grads_NxD, learning_rate):
+        dim, vocab = grads_NxD.shape[1], table_Vx2D.shape[0]
+        unique_N, g_NxD = merge_duplicate_rows(ids_N, grads_NxD)
+        rows_N = jnp.where(unique_N >= 0, unique_N, vocab)  # padding points past the table: read as 0, never written
+        old_Nx2D = table_Vx2D.at[rows_N].get(mode="fill", fill_value=0.0)
+        accumulated_NxD = old_Nx2D[:, dim:] + g_NxD * g_NxD
+        scale_NxD = jnp.where(accumulated_NxD > 0, jax.lax.rsqrt(accumulated_NxD + eps), 0.0)
+        new_Nx2D = jnp.concatenate([old_Nx2D[:, :dim] - learning_rate * scale_NxD * g_NxD, accumulated_NxD], axis=1)
+        return table_Vx2D.at[rows_N].set(new_Nx2D, mode="drop", unique_indices=True)
 
-    marks_V: int32 scratch, UNMARKED everywhere on entry and on return. Returns (merged_NxD, marks_V):
-    merged_NxD[n] is the sum over all occurrences of ids_N[n] (the same for every occurrence).
-    """
-    positions_N = jnp.arange(ids_N.shape[0], dtype=jnp.int32)
-    marked_V = marks_V.at[ids_N].min(positions_N)
-    owner_N = marked_V[ids_N]
-    summed_NxD = jnp.zeros_like(grads_NxD).at[owner_N].add(grads_NxD)
-    # max(owner, UNMARKED) is UNMARKED; reading owner orders the reset after the gather, so XLA scatters in place
-    return summed_NxD[owner_N], marked_V.at[ids_N].set(jnp.maximum(owner_N, UNMARKED))
+    def rows(table_Vx2D, ids_N):
+        return table_Vx2D[ids_N, :table_Vx2D.shape[1] // 2]
 
-
-def adagrad_init(params_VxE: jax.Array, initial_accumulator_value: float = 0.1) -> jax.Array:
-    """Packed Adagrad table (V, 2E): each row holds its parameters, then its accumulator (optax's
-    sum_of_squares), so one gather and one scatter serve both."""
-    return jnp.concatenate([params_VxE, jnp.full_like(params_VxE, initial_accumulator_value)], axis=1)
-
-
-def adagrad_rows(rows_Nx2E: jax.Array, ids_N: jax.Array, grads_NxE: jax.Array, marks_V: jax.Array,
-                 learning_rate: float, eps: float = 1e-7) -> tuple[jax.Array, jax.Array]:
-    """optax.adagrad on gathered rows of a packed table (`adagrad_init`): with g an id's summed
-    gradient, a ← a + g², p ← p − lr · g / sqrt(a + eps) (no change where a = 0).
-
-    Returns (new_rows_Nx2E, marks_V); equal ids get identical new rows, so write them back with
-    `set_rows` (a plain scatter-set, order-free).
-    """
-    e = grads_NxE.shape[1]
-    g_NxE, marks_V = merge_duplicate_rows(ids_N, grads_NxE, marks_V)
-    accumulated_NxE = rows_Nx2E[:, e:] + g_NxE * g_NxE
-    scale_NxE = jnp.where(accumulated_NxE > 0, jax.lax.rsqrt(accumulated_NxE + eps), 0.0)
-    return jnp.concatenate([rows_Nx2E[:, :e] - learning_rate * scale_NxE * g_NxE, accumulated_NxE], axis=1), marks_V
-
-
-def set_rows(table_VxD: jax.Array, ids_N: jax.Array, rows_NxD: jax.Array) -> jax.Array:
-    """table[ids] = rows (equal ids must carry equal rows)."""
-    return table_VxD.at[ids_N].set(rows_NxD, mode="promise_in_bounds")
-
-
-def unmarked(rows: int) -> jax.Array:
-    """Fresh scratch for `merge_duplicate_rows`."""
-    return jnp.full((rows,), UNMARKED, jnp.int32)
+    return RowOptimizer(init=init, update=update, rows=rows, params=lambda table_Vx2D: table_Vx2D[:, :table_Vx2D.shape[1] // 2])

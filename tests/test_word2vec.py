@@ -1,5 +1,6 @@
-"""The jitted SGNS step against the dense oracle, and end-to-end determinism."""
+"""The word2vec plug-in's step against the dense oracle, and end-to-end determinism."""
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -7,15 +8,29 @@ import numpy as np
 import optax
 import pytest
 
-from jaxembed.config import TrainConfig
-from jaxembed.errors import ConfigError
+from jaxembed.config import Word2VecConfig
 from jaxembed.data.huffman import build_huffman
+from jaxembed.errors import ConfigError
+from jaxembed.fit import fit
 from jaxembed.losses.hsoftmax import hs_loss
 from jaxembed.losses.sgns import sgns_loss
+from jaxembed.models.word2vec import (LAYOUT, Word2VecState, huffman_paths, init_word2vec, output_rows, word2vec_apply,
+                                      word2vec_row_updates)
 from jaxembed.optim.sparse import sgd_rows
-from jaxembed.parallel import data_mesh
-from jaxembed.train import (Word2VecState, huffman_targets, init_word2vec, make_word2vec_step, output_rows, train_word2vec,
-                            word2vec_microbatch)
+from jaxembed.parallel import data_mesh, make_data_parallel_step
+
+
+def step_parts(schedule, hs, ns_offset, mode):
+    """The plug-in's two halves with row SGD on `schedule` (a function of the words done)."""
+    return (functools.partial(word2vec_row_updates, optimizer=sgd_rows(), hs=hs, ns_offset=ns_offset, mode=mode),
+            functools.partial(word2vec_apply, optimizer=sgd_rows(), schedule=schedule))
+
+
+def microbatch(state, batch, schedule, hs, ns_offset, mode):
+    """One micro-batch on one device: row updates, then the optimiser step."""
+    row_updates, apply_updates = step_parts(schedule, hs, ns_offset, mode)
+    updates, loss_sum = row_updates(state, batch)
+    return apply_updates(state, updates, batch), loss_sum
 
 
 def oracle_hidden(rows_BxCxD, mask_BxC, mean):
@@ -70,8 +85,8 @@ def test_microbatch_equals_dense_oracle(mode, C, hs, negative):
     grads = jax.grad(total_loss)(tables)
     updates, _ = optax.sgd(lr).update(grads, optax.sgd(lr).init(tables))
     expected = optax.apply_updates(tables, updates)
-    paths = huffman_targets(tree if hs else None)
-    new_state, loss = word2vec_microbatch(state, (hidden, real, outputs, negatives, 0.0), paths, sgd_rows(lr), hs, offset, mode)
+    paths = huffman_paths(tree if hs else None)
+    new_state, loss = microbatch(state, (hidden, real, outputs, negatives, 0.0, *paths), lambda n: lr, hs, offset, mode)
     np.testing.assert_allclose(new_state.syn0_VxD, expected[0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(new_state.syn1_RxD, expected[1], rtol=1e-5, atol=1e-6)
     assert float(loss) == pytest.approx(float(total_loss(tables)), rel=1e-5)
@@ -85,12 +100,13 @@ def test_scan_of_microbatches_equals_sequential_steps():
     arrays = (rng.integers(0, V, (M, P, 1)).astype(np.int32), np.ones((M, P, 1), bool), rng.integers(0, V, (M, P)).astype(np.int32),
               rng.integers(0, V, (M, P, K)).astype(np.int32), np.arange(M, dtype=np.float32) * 10)
     schedule = lambda n: 0.05 - 0.001 * n
-    paths = huffman_targets(None)
+    paths = huffman_paths(None)
     sequential = state
     for m in range(M):
-        sequential, _ = word2vec_microbatch(sequential, tuple(a[m] for a in arrays), paths, sgd_rows(schedule), False, 0, "each")
+        sequential, _ = microbatch(sequential, tuple(a[m] for a in arrays) + paths, schedule, False, 0, "each")
     copy = Word2VecState(jnp.array(state.syn0_VxD), jnp.array(state.syn1_RxD))
-    scanned, _ = make_word2vec_step(sgd_rows(schedule), False, 0, "each", data_mesh(1))(copy, paths, *arrays)  # P = 5
+    step = make_data_parallel_step(*step_parts(schedule, False, 0, "each"), data_mesh(1), LAYOUT)
+    scanned, _ = step(copy, *arrays, *paths)  # P = 5
     np.testing.assert_allclose(scanned.syn0_VxD, sequential.syn0_VxD, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(scanned.syn1_RxD, sequential.syn1_RxD, rtol=1e-6, atol=1e-7)
 
@@ -103,46 +119,49 @@ def test_init_follows_word2vec():
 
 
 def test_same_seed_identical_vectors_and_loss_falls(small_corpus):
-    config = TrainConfig(dim=16, epochs=2, min_count=3, seed=5)
-    first = train_word2vec(small_corpus, config, progress=False)
-    second = train_word2vec(small_corpus, config, progress=False)
-    other = train_word2vec(small_corpus, config.replace(seed=6), progress=False)
+    config = Word2VecConfig(dim=16, epochs=2, min_count=3, seed=5)
+    first = fit(small_corpus, config, progress=False)
+    second = fit(small_corpus, config, progress=False)
+    other = fit(small_corpus, config.replace(seed=6), progress=False)
     assert first.vectors.words == second.vectors.words
     np.testing.assert_array_equal(first.vectors.vectors, second.vectors.vectors)
     assert not np.array_equal(first.vectors.vectors, other.vectors.vectors)
     losses = first.metrics["epoch_losses"]
-    assert losses[1] < losses[0] < np.log(2) * (1 + config.negative)  # below the loss at init (all scores 0)
+    assert losses[1] < losses[0] < np.log(2) * (1 + 5)  # below the loss at init (all scores 0, 5 noise words)
     for key in ("words_per_second", "train_seconds", "corpus_words", "epochs", "loss"):
         assert key in first.metrics
 
 
 @pytest.mark.parametrize("model", ["cbow", "sg-hs", "cbow-hs"])
 def test_other_variants_deterministic_and_learn(small_corpus, model):
-    config = TrainConfig(model=model, dim=16, epochs=2, min_count=3, seed=5)
-    first = train_word2vec(small_corpus, config, progress=False)
-    second = train_word2vec(small_corpus, config, progress=False)
+    config = Word2VecConfig(model=model, dim=16, epochs=2, min_count=3, seed=5)
+    first = fit(small_corpus, config, progress=False)
+    second = fit(small_corpus, config, progress=False)
     np.testing.assert_array_equal(first.vectors.vectors, second.vectors.vectors)
     assert first.metrics["epoch_losses"][1] < first.metrics["epoch_losses"][0]
 
 
 @pytest.mark.parametrize("model", ["sgns", "cbow"])
 def test_shuffled_sentences_deterministic_and_not_file_order(small_corpus, model):
-    config = TrainConfig(model=model, dim=16, epochs=2, min_count=3, seed=5, shuffle=True)
-    first = train_word2vec(small_corpus, config, progress=False)
-    second = train_word2vec(small_corpus, config, progress=False)
-    in_order = train_word2vec(small_corpus, config.replace(shuffle=False), progress=False)
+    config = Word2VecConfig(model=model, dim=16, epochs=2, min_count=3, seed=5, shuffle=True)
+    first = fit(small_corpus, config, progress=False)
+    second = fit(small_corpus, config, progress=False)
+    in_order = fit(small_corpus, config.replace(shuffle=False), progress=False)
     np.testing.assert_array_equal(first.vectors.vectors, second.vectors.vectors)
     assert not np.array_equal(first.vectors.vectors, in_order.vectors.vectors)
     assert first.metrics["epoch_losses"][1] < first.metrics["epoch_losses"][0]
 
 
 def test_model_defaults_follow_word2vec():
-    assert (TrainConfig(model="sgns").alpha, TrainConfig(model="cbow").alpha) == (0.025, 0.05)
-    assert (TrainConfig(model="sg-hs").hs, TrainConfig(model="sg-hs").negative) == (True, 0)
-    assert (TrainConfig(model="cbow").hs, TrainConfig(model="cbow").negative) == (False, 5)
-    assert TrainConfig(model="sgns", hs=True).negative == 5
-    assert [TrainConfig(model=m).batch_size for m in ("sgns", "cbow", "sg-hs", "cbow-hs")] == [64, 64, 16, 64]
-    assert TrainConfig(model="sgns", hs=True).batch_size == 64  # NS pairs, not windows
+    resolved = lambda **settings: Word2VecConfig(**settings).resolved()
+    assert (resolved(model="sgns").alpha, resolved(model="cbow").alpha) == (0.025, 0.05)
+    assert (resolved(model="sg-hs").hs, resolved(model="sg-hs").negative) == (True, 0)
+    assert (resolved(model="cbow").hs, resolved(model="cbow").negative) == (False, 5)
+    assert resolved(model="sgns", hs=True).negative == 5
+    assert [resolved(model=m).batch_size for m in ("sgns", "cbow", "sg-hs", "cbow-hs")] == [64, 64, 16, 64]
+    assert resolved(model="sgns", hs=True).batch_size == 64  # NS pairs, not windows
+    assert Word2VecConfig().replace(model="sg-hs").resolved().hs  # an unresolved config takes the new model's defaults
+    assert Word2VecConfig(model="cbow").alpha is None and resolved(model="cbow", alpha=0.01).alpha == 0.01
 
 
 @pytest.mark.parametrize("field,value,message", [
@@ -152,13 +171,13 @@ def test_model_defaults_follow_word2vec():
 ])
 def test_invalid_hyperparameters_rejected(field, value, message):
     with pytest.raises(ConfigError, match=message):
-        TrainConfig(**{field: value})
+        Word2VecConfig(**{field: value})
 
 
 @pytest.mark.parametrize("model", ["sgns", "sg-hs"])
 def test_micro_batches_per_call_change_speed_not_results(small_corpus, model):
     """Grouping the same micro-batches into calls of 8 or of 64 trains the same vectors (bitwise)."""
-    config = TrainConfig(model=model, dim=8, epochs=1, min_count=3, devices=1)
-    few = train_word2vec(small_corpus, config.replace(batches_per_call=8), progress=False)
-    many = train_word2vec(small_corpus, config.replace(batches_per_call=64), progress=False)
+    config = Word2VecConfig(model=model, dim=8, epochs=1, min_count=3, devices=1)
+    few = fit(small_corpus, config.replace(batches_per_call=8), progress=False)
+    many = fit(small_corpus, config.replace(batches_per_call=64), progress=False)
     assert few.vectors.vectors.tobytes() == many.vectors.vectors.tobytes()

@@ -1,11 +1,12 @@
-"""Skip-gram pair generation against a direct transcription of word2vec.c's loops (the oracle)."""
+"""Training windows and word2vec examples: pairs against a direct transcription of word2vec.c's loops (the
+oracle), blocks, and the epoch's sentence order."""
 import numpy as np
 import pytest
 
-from jaxembed.data.batches import (SentenceOrder, chunk_bounds, chunk_examples, epoch_sentences, example_blocks, sentence_ids,
-                                   window_pairs)
 from jaxembed.data.corpus import encode_corpus
 from jaxembed.data.sampling import keep_probabilities, noise_table
+from jaxembed.data.windows import SentenceOrder, Sampling, chunk_bounds, epoch_sentences, sentence_ids, window_slots
+from jaxembed.data.word2vec_examples import example_blocks, word2vec_examples
 
 
 def loop_pairs(sentence, windows, max_window):
@@ -20,13 +21,15 @@ def loop_pairs(sentence, windows, max_window):
     return pairs
 
 
-def test_window_pairs_match_reference_loops():
+def test_window_slots_give_the_reference_pairs():
     rng = np.random.default_rng(0)
     for trial in range(20):
         n, max_window = int(rng.integers(1, 60)), int(rng.integers(1, 6))
         sentence = np.sort(rng.integers(0, 4, n))
         windows = rng.integers(1, max_window + 1, n)
-        centre, context = window_pairs(sentence, windows, max_window)
+        slots, valid = window_slots(sentence, windows, max_window)
+        centre, slot = np.nonzero(valid)  # by centre, then offset from −b to +b
+        context = slots[centre, slot]
         assert list(zip(centre.tolist(), context.tolist())) == loop_pairs(sentence, windows, max_window)
 
 
@@ -44,10 +47,10 @@ def test_example_blocks_deterministic_and_padded():
     ids = rng.integers(0, 50, 5000).astype(np.int32)
     ends = np.array([1000, 2500, 5000])
     counts = np.bincount(ids, minlength=50)
-    args = (ids, ends, keep_probabilities(counts, 1e-2), noise_table(counts), 3, 4, False, 16, 8)
-    first = list(example_blocks(*args, seed=7, epoch=0, chunk_tokens=700))
-    second = list(example_blocks(*args, seed=7, epoch=0, chunk_tokens=700))
-    other_epoch = list(example_blocks(*args, seed=7, epoch=1, chunk_tokens=700))
+    sampling = Sampling(keep_probabilities(counts, 1e-2), noise_table(counts), window=3, negative=4)
+    blocks = lambda epoch: list(example_blocks(ids, ends, sampling, windows=False, batch_size=16, batches=8, seed=7,
+                                               epoch=epoch, chunk_tokens=700))
+    first, second, other_epoch = blocks(0), blocks(0), blocks(1)
     for a, b in zip(first, second):
         for x, y in zip(a.arrays(), b.arrays()):
             np.testing.assert_array_equal(x, y)
@@ -67,8 +70,8 @@ def test_window_examples_group_the_pairs_by_centre():
     ends = np.array([7, 300, 301, 600])
     counts = np.bincount(ids, minlength=30)
     keep, noise = keep_probabilities(counts, 1e-2), noise_table(counts)
-    sg = chunk_examples(ids, ends, 0, 600, keep, noise, 3, 0, False, np.random.default_rng(5))
-    cbow = chunk_examples(ids, ends, 0, 600, keep, noise, 3, 2, True, np.random.default_rng(5))
+    sg = word2vec_examples(ids, ends, 0, 600, Sampling(keep, noise, 3, 0), False, np.random.default_rng(5))
+    cbow = word2vec_examples(ids, ends, 0, 600, Sampling(keep, noise, 3, 2), True, np.random.default_rng(5))
     hidden, mask, outputs, negatives, positions = cbow
     assert hidden.shape[1] == 6 and negatives.shape == (len(outputs), 2) and mask.any(axis=1).all()
     grouped = [sorted(hidden[e][mask[e]].tolist()) for e in range(len(outputs))]
@@ -133,8 +136,9 @@ def test_a_shuffled_epoch_samples_the_same_pairs():
     counts = np.bincount(ids, minlength=25)
 
     def pair_counts(epoch_ids, epoch_ends):
-        blocks = example_blocks(epoch_ids, epoch_ends, np.ones(25), noise_table(counts), 3, 2, False, 32, 4, seed=1,
-                                epoch=0, chunk_tokens=500, shrink_windows=False)
+        sampling = Sampling(np.ones(25), noise_table(counts), window=3, negative=2, shrink_windows=False)
+        blocks = example_blocks(epoch_ids, epoch_ends, sampling, windows=False, batch_size=32, batches=4, seed=1, epoch=0,
+                                chunk_tokens=500)
         table = np.zeros((25, 25), int)
         for b in blocks:
             real = b.hidden_mask_MxPxC[..., 0]

@@ -1,7 +1,7 @@
 """fastText training examples, packed into fixed-shape micro-batches on the host.
 
 An example is a kept centre word with at least one context word (after subsampling and the reduced
-window, as `data.batches`). Its bag of input rows and its pairs depend on the architecture:
+window, as `data.windows`). Its bag of input rows and its pairs depend on the architecture:
 - skip-gram: the bag is the centre's subword rows; one pair per context word (target: that word);
 - CBOW: the bag is the subword rows of every context word; one pair (target: the centre).
 Each pair has `negative` noise words, redrawn while equal to the target (fastText's getNegative).
@@ -18,9 +18,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from jaxembed.data.batches import chunk_bounds, chunk_rng, chunk_windows
 from jaxembed.data.ngrams import SubwordTable
-from jaxembed.data.sampling import AliasTable, sample_negatives
+from jaxembed.data.sampling import sample_negatives
+from jaxembed.data.windows import CHUNK_TOKENS, Sampling, chunk_bounds, chunk_rng, chunk_windows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,11 +69,10 @@ class PackedBlock:
                 self.pair_mask_MxQ, self.words_done_M)
 
 
-def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, keep_V: np.ndarray,
-                   noise: AliasTable, subwords: SubwordTable, window: int, negative: int, cbow: bool,
-                   rng: np.random.Generator) -> ChunkExamples:
+def fasttext_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, sampling: Sampling,
+                      subwords: SubwordTable, cbow: bool, rng: np.random.Generator) -> ChunkExamples:
     """The examples of tokens [start, stop) (module docstring); RNG draws: subsampling, windows, noise."""
-    kept, kept_ids, slots, valid = chunk_windows(ids, sentence_ends, start, stop, keep_V, window, rng)
+    kept, kept_ids, slots, valid = chunk_windows(ids, sentence_ends, start, stop, sampling, rng)
     centre_E = np.flatnonzero(valid.any(axis=1))
     context_owner_C, slot_C = np.nonzero(valid[centre_E])
     context_words_C = kept_ids[slots[centre_E[context_owner_C], slot_C]]
@@ -84,7 +83,7 @@ def chunk_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop:
     else:
         rows_R, row_owner_R = subwords.gather(kept_ids[centre_E])
         pair_targets_Q, pair_owner_Q = context_words_C, context_owner_C
-    negatives_QxK = sample_negatives(noise, pair_targets_Q, negative, rng)
+    negatives_QxK = sample_negatives(sampling.noise, pair_targets_Q, sampling.negative, rng)
     targets_QxT = np.concatenate([pair_targets_Q[:, None], negatives_QxK], axis=1).astype(np.int32)
     return ChunkExamples(rows_R.astype(np.int32), row_owner_R, targets_QxT, pair_owner_Q, start + kept[centre_E])
 
@@ -174,34 +173,32 @@ def group_parts(block: PackedBlock, parts: int, examples_per_part: int) -> Packe
                        block.words_done_M[::parts])
 
 
-def packed_blocks(ids: np.ndarray, sentence_ends: np.ndarray, keep_V: np.ndarray, noise: AliasTable,
-                  subwords: SubwordTable, window: int, negative: int, cbow: bool, shape: PackShape,
-                  batches_per_block: int, seed: int, epoch: int, parts: int = 1,
-                  chunk_tokens: int = 1 << 16) -> Iterator[PackedBlock]:
-    """Yield an epoch of packed micro-batches in blocks of `batches_per_block` (the last one padded);
-    each micro-batch joins `parts` consecutive packings of `shape` (`group_parts`: one per device)."""
-    for block in packed_parts(ids, sentence_ends, keep_V, noise, subwords, window, negative, cbow, shape,
-                              batches_per_block * parts, seed, epoch, chunk_tokens):
+def packed_blocks(ids: np.ndarray, sentence_ends: np.ndarray, sampling: Sampling, subwords: SubwordTable, *,
+                  cbow: bool, shape: PackShape, batches: int, seed: int, epoch: int, parts: int = 1,
+                  chunk_tokens: int = CHUNK_TOKENS) -> Iterator[PackedBlock]:
+    """Yield an epoch of packed micro-batches in blocks of `batches` (the last one padded); each micro-batch
+    joins `parts` consecutive packings of `shape` (`group_parts`: one per device)."""
+    for block in packed_parts(ids, sentence_ends, sampling, subwords, cbow, shape, batches * parts, seed, epoch,
+                              chunk_tokens):
         yield group_parts(block, parts, shape.examples)
 
 
-def packed_parts(ids, sentence_ends, keep_V, noise, subwords, window, negative, cbow, shape, batches_per_block,
-                 seed, epoch, chunk_tokens) -> Iterator[PackedBlock]:
-    """`packed_blocks` before grouping: blocks of `batches_per_block` packings of `shape`."""
+def packed_parts(ids: np.ndarray, sentence_ends: np.ndarray, sampling: Sampling, subwords: SubwordTable, cbow: bool,
+                 shape: PackShape, batches: int, seed: int, epoch: int, chunk_tokens: int) -> Iterator[PackedBlock]:
+    """`packed_blocks` before grouping: blocks of `batches` packings of `shape`."""
     offset, pending = epoch * len(ids), None
     for index, (start, stop) in enumerate(chunk_bounds(sentence_ends, chunk_tokens)):
-        examples = chunk_examples(ids, sentence_ends, start, stop, keep_V, noise, subwords, window, negative, cbow,
-                                  chunk_rng(seed, epoch, index))
+        examples = fasttext_examples(ids, sentence_ends, start, stop, sampling, subwords, cbow, chunk_rng(seed, epoch, index))
         if not len(examples.positions_E):
             continue
         packed = pack_chunk(examples, shape, offset)
         pending = packed if pending is None else concat_blocks([pending, packed])
-        full = len(pending.words_done_M) // batches_per_block * batches_per_block
-        for s in range(0, full, batches_per_block):
-            yield slice_block(pending, s, s + batches_per_block)
+        full = len(pending.words_done_M) // batches * batches
+        for s in range(0, full, batches):
+            yield slice_block(pending, s, s + batches)
         pending = slice_block(pending, full, len(pending.words_done_M))
     if pending is not None and len(pending.words_done_M):
-        yield pad_block(pending, batches_per_block)
+        yield pad_block(pending, batches)
 
 
 def pack_shape(subwords: SubwordTable, token_weights_V: np.ndarray, window: int, batch_size: int, cbow: bool,

@@ -1,0 +1,63 @@
+"""What every model plug-in gives the training driver (jaxembed.fit).
+
+A plug-in is a module (models.word2vec, models.glove, models.fasttext) with
+
+    CONFIG                                      its config class (jaxembed.config)
+    read_corpus(path, config) -> PreparedCorpus the corpus read by the model's rules (sentence cuts, `</s>`)
+    build(corpus, config, devices) -> Model     the model bound to this corpus, config and device count
+
+and the `Model` it builds holds everything the driver calls:
+
+    init() -> state                           a fresh state pytree: the tables with their optimiser state
+    blocks(epoch, skip) -> Iterator[Block]    the epoch's inputs, one Block per jitted call, after the first `skip`
+    row_updates, apply_updates, layout        the two halves of the data-parallel step (jaxembed.parallel)
+    outputs(state) -> Outputs                 the vectors, and any other file the model writes
+    unit, units_per_epoch                     what the progress bar counts
+    corpus_record, metrics                    what a checkpoint checks on resume, and what metrics.json adds
+
+A new model is one plug-in module and its tests; the driver, the loop, checkpoints and the data-parallel
+step do not change.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from jaxembed.parallel import ApplyUpdates, RowUpdates
+from jaxembed.vectors import Vectors
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """One jitted call's inputs, laid out as the model's `layout`; `examples`: how many examples its loss sum
+    covers; `done`: the progress units of the whole run finished after it."""
+
+    arrays: tuple
+    examples: int
+    done: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Outputs:
+    """What a trained model gives its user: `vectors`, and `files`: extra files by name (fastText's
+    `model.bin`), each a function writing it to a path."""
+
+    vectors: Vectors
+    files: dict[str, Callable[[str], None]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    """A model bound to one corpus and config (module docstring)."""
+
+    init: Callable[[], Any]
+    blocks: Callable[[int, int], Iterator[Block]]
+    row_updates: RowUpdates
+    apply_updates: ApplyUpdates
+    layout: tuple[str, ...]
+    outputs: Callable[[Any], Outputs]
+    unit: str
+    units_per_epoch: int
+    corpus_record: dict = dataclasses.field(default_factory=dict)
+    metrics: dict = dataclasses.field(default_factory=dict)

@@ -1,0 +1,182 @@
+"""word2vec as a model plug-in: skip-gram or CBOW, with negative sampling and/or hierarchical softmax.
+
+The step gathers rows, takes the hand-derived gradients of the pure logistic loss (losses.logistic) on
+the objective's targets (losses.sgns: the centre and its noise words; losses.hsoftmax: the centre's
+Huffman path), and row SGD scatters the updates into the donated tables; `lax.scan` runs M
+micro-batches of P examples per call, so the per-call dispatch cost is amortised while updates stay
+close to word2vec's sequential SGD. Skip-gram and CBOW differ only in the hidden rows (one context
+word, or the masked mean of the window); negative sampling and hierarchical softmax only in the target
+rows, and both can be on. Examples come from data.word2vec_examples.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxembed.config import Word2VecConfig
+from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
+from jaxembed.data.huffman import HuffmanTree, build_huffman
+from jaxembed.data.sampling import keep_probabilities, noise_table
+from jaxembed.data.windows import Sampling, epoch_sentences
+from jaxembed.data.word2vec_examples import example_blocks
+from jaxembed.losses.cbow import cbow_hidden, context_row_updates
+from jaxembed.losses.hsoftmax import hs_targets
+from jaxembed.losses.logistic import logistic_grads, window_logistic_grads
+from jaxembed.losses.sgns import sgns_targets
+from jaxembed.models.base import Block, Model, Outputs
+from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
+from jaxembed.parallel import EXAMPLES, MICRO_BATCH, SHARED, RowUpdate, sharded_batch_size
+from jaxembed.vectors import Vectors
+
+CONFIG = Word2VecConfig
+
+
+@flax.struct.dataclass
+class Word2VecState:
+    """syn0_VxD: input (word) vectors; syn1_RxD: output rows — word2vec's syn1 (V−1 Huffman inner
+    nodes) when hs is on, followed by syn1neg (V rows) when negative > 0."""
+
+    syn0_VxD: jax.Array
+    syn1_RxD: jax.Array
+
+
+def output_rows(vocab_size: int, hs: bool, negative: int) -> int:
+    return (vocab_size - 1 if hs else 0) + (vocab_size if negative else 0)
+
+
+INIT_ROWS = 1 << 13
+
+
+def init_word2vec(seed: int, vocab_size: int, dim: int, output_size: int, rows_per_draw: int = INIT_ROWS) -> Word2VecState:
+    """word2vec init: syn0 ~ U(−0.5/D, 0.5/D), output rows (syn1, syn1neg) = 0.
+
+    syn0 is drawn `rows_per_draw` rows at a time (block b from fold_in(key(seed), b)) into the
+    donated table, so the peak memory is the table plus one block rather than several V×D temporaries.
+    """
+    key, syn0 = jax.random.key(seed), jnp.zeros((vocab_size, dim), jnp.float32)
+    for block, start in enumerate(range(0, vocab_size, rows_per_draw)):
+        syn0 = draw_rows(syn0, jax.random.fold_in(key, block), start, min(rows_per_draw, vocab_size - start))
+    return Word2VecState(syn0, jnp.zeros((output_size, dim), jnp.float32))
+
+
+@functools.partial(jax.jit, static_argnums=3, donate_argnums=0)
+def draw_rows(table_VxD: jax.Array, key: jax.Array, start: jax.Array, rows: int) -> jax.Array:
+    """table_VxD with rows [start, start + rows) drawn from U(−0.5/D, 0.5/D)."""
+    dim = table_VxD.shape[1]
+    block_RxD = jax.random.uniform(key, (rows, dim), jnp.float32, -0.5 / dim, 0.5 / dim)
+    return jax.lax.dynamic_update_slice(table_VxD, block_RxD, (start, 0))
+
+
+def huffman_paths(tree: HuffmanTree | None) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(codes_VxL float32, points_VxL int32, mask_VxL float32) on the device; empty (1, 0) arrays without HS."""
+    if tree is None:
+        empty = jnp.zeros((1, 0), jnp.float32)
+        return empty, empty.astype(jnp.int32), empty
+    return (jnp.asarray(tree.codes_VxL, jnp.float32), jnp.asarray(tree.points_VxL),
+            jnp.asarray(tree.mask_VxL, jnp.float32))
+
+
+LAYOUT = (EXAMPLES, EXAMPLES, EXAMPLES, EXAMPLES, MICRO_BATCH, SHARED, SHARED, SHARED)
+"""Step inputs: hidden ids, hidden mask, outputs, negatives (P examples each), corpus words done before each
+micro-batch, and the Huffman paths' codes, points and mask."""
+
+def hidden_mode(config: Word2VecConfig) -> str:
+    """How an example's hidden rows form h: CBOW's masked mean or sum, or skip-gram's one h per row."""
+    if config.cbow:
+        return "mean" if config.cbow_mean else "sum"
+    return "each"
+
+
+def example_targets(outputs_P: jax.Array, negatives_PxK: jax.Array, valid_P: jax.Array, paths: tuple, hs: bool,
+                    ns_offset: int):
+    """(ids_PxT, labels_PxT, weights_PxT): Huffman path nodes then, for negative sampling, the centre and
+    its noise words at output rows offset by `ns_offset`."""
+    parts = []
+    if hs:
+        parts.append(hs_targets(outputs_P, valid_P, *paths))
+    if negatives_PxK.shape[1]:
+        ids, labels, weights = sgns_targets(outputs_P, negatives_PxK, valid_P)
+        parts.append((ids + ns_offset, labels, weights))
+    return tuple(jnp.concatenate(p, axis=1) for p in zip(*parts))
+
+
+def word2vec_row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, hs: bool, ns_offset: int,
+                         mode: str) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
+    """Row gradients of P examples from the current tables: h from the hidden rows, logistic gradients.
+
+    mode "mean"/"sum" (CBOW): one h per example, and every hidden row receives ∂L/∂h (word2vec.c's
+    rule; see losses.cbow). mode "each" (skip-gram): every real hidden row is its own h against the
+    example's targets (C = 1 for pairs; C = 2·window for a centre's window against its Huffman path,
+    which gathers the path once per centre instead of once per pair).
+    Returns ((syn0 ids_PC, grads_PCxD), (syn1 ids_PT, grads_PTxD)) in example-major order, and the loss sum.
+    """
+    hidden_PxC, real_PxC, outputs_P, negatives_PxK, _, *paths = batch
+    mask_PxC = real_PxC.astype(jnp.float32)
+    rows_PxCxD = optimizer.rows(state.syn0_VxD, hidden_PxC)
+    targets_PxT, labels_PxT, weights_PxT = example_targets(outputs_P, negatives_PxK, real_PxC.any(axis=1), paths, hs,
+                                                           ns_offset)
+    out_PxTxD = optimizer.rows(state.syn1_RxD, targets_PxT)
+    if mode == "each":
+        drows_PxCxD, dout_PxTxD, loss_P = window_logistic_grads(rows_PxCxD, mask_PxC, out_PxTxD, labels_PxT, weights_PxT)
+    else:
+        h_PxD = cbow_hidden(rows_PxCxD, mask_PxC, mean=mode == "mean")
+        dh_PxD, dout_PxTxD, loss_P = logistic_grads(h_PxD, out_PxTxD, labels_PxT, weights_PxT)
+        drows_PxCxD = context_row_updates(dh_PxD, mask_PxC)
+    dim = rows_PxCxD.shape[-1]
+    return ((RowUpdate(hidden_PxC.reshape(-1), drows_PxCxD.reshape(-1, dim)),
+             RowUpdate(targets_PxT.reshape(-1), dout_PxTxD.reshape(-1, dim))), jnp.sum(loss_P))
+
+
+def word2vec_apply(state: Word2VecState, updates: tuple[RowUpdate, RowUpdate], batch: tuple, *, optimizer: RowOptimizer,
+                   schedule) -> Word2VecState:
+    """One optimiser step on syn0 and syn1 at the learning rate of the micro-batch's position in the run."""
+    learning_rate = schedule(batch[4])
+    (in_ids, in_grads), (out_ids, out_grads) = updates
+    return Word2VecState(optimizer.update(state.syn0_VxD, in_ids, in_grads, learning_rate),
+                         optimizer.update(state.syn1_RxD, out_ids, out_grads, learning_rate))
+
+
+def read_corpus(path: str | os.PathLike, config: Word2VecConfig) -> PreparedCorpus:
+    """Lines are sentences, cut every `max_sentence_length` words."""
+    return prepare_corpus(path, config.min_count, config.max_vocab_size, config.max_sentence_length)
+
+
+def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model:
+    """The model of `config` (resolved) on `corpus`, its micro-batch split over `devices`."""
+    vocab, ids = corpus.vocab, corpus.ids_N
+    sampling = Sampling(keep_probabilities(vocab.counts, config.sample), noise_table(vocab.counts), config.window,
+                        config.negative, config.shrink_windows)
+    paths = huffman_paths(build_huffman(vocab.counts) if config.hs else None)
+    optimizer = sgd_rows()
+    schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
+    mode = hidden_mode(config)
+    batch_size = sharded_batch_size(config.batch_size, devices)
+
+    def init() -> Word2VecState:
+        state = init_word2vec(config.seed, len(vocab), config.dim, output_rows(len(vocab), config.hs, config.negative))
+        return Word2VecState(optimizer.init(state.syn0_VxD), optimizer.init(state.syn1_RxD))
+
+    def blocks(epoch: int, skip: int):
+        epoch_ids, epoch_ends = epoch_sentences(ids, corpus.sentence_ends_S, config.seed, epoch, config.shuffle)
+        epoch_blocks = example_blocks(epoch_ids, epoch_ends, sampling, windows=config.window_examples,
+                                      batch_size=batch_size, batches=config.batches_per_call, seed=config.seed, epoch=epoch)
+        for block in itertools.islice(epoch_blocks, skip, None):
+            examples = block.num_hidden if mode == "each" else block.num_examples  # skip-gram: pairs; CBOW: centres
+            yield Block(block.arrays() + paths, examples, int(block.words_done_M[-1]))
+
+    def outputs(state: Word2VecState) -> Outputs:
+        return Outputs(Vectors(vocab.strings, np.asarray(optimizer.params(state.syn0_VxD))))
+
+    ns_offset = len(vocab) - 1 if config.hs else 0
+    return Model(init=init, blocks=blocks,
+                 row_updates=functools.partial(word2vec_row_updates, optimizer=optimizer, hs=config.hs,
+                                               ns_offset=ns_offset, mode=mode),
+                 apply_updates=functools.partial(word2vec_apply, optimizer=optimizer, schedule=schedule),
+                 layout=LAYOUT, outputs=outputs, unit="word", units_per_epoch=len(ids),
+                 metrics={"batch_size": batch_size})
