@@ -44,6 +44,7 @@ def main() -> None:
     from jaxembed.data.cooccur import count_cooccurrences
     from jaxembed.fit import train_model
     from jaxembed.models import glove
+    from jaxembed.optim.sparse import adagrad_rows
     from jaxembed.parallel import data_mesh
     config = GloveConfig(dim=args.vocab, window=args.window, x_max=args.x_max, epochs=args.epochs, min_count=1,
                          max_vocab_size=args.vocab, seed=args.seed)
@@ -54,7 +55,7 @@ def main() -> None:
     x = cooc.values_N.astype(np.float64)
     weight_sum = float(np.sum(np.minimum(1.0, (x / config.x_max) ** config.weight_exponent)))
     curve = [float(np.sqrt(2.0 * loss * len(cooc) / weight_sum)) for loss in position.epoch_losses]
-    params = np.asarray(state.table_Rx2E, np.float64)[:, :args.vocab + 1]
+    params = np.asarray(adagrad_rows().params(state.table_Rx2E), np.float64)
     final = fit_errors(params, cooc.rows_N, cooc.cols_N, x, args.vocab, config.x_max, config.weight_exponent)
     report = {"settings": vars(args), "nonzeros": len(cooc), "dim": args.vocab, "epoch_seconds": position.epoch_seconds,
               "weighted_rmse_per_epoch": curve, "final": final}

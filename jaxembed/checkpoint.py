@@ -91,8 +91,12 @@ def load_checkpoint(directory: str | os.PathLike) -> dict:
     except (ValueError, TypeError, msgpack.UnpackException) as e:
         raise InputFileError(f"checkpoint {path!r} is corrupt: {e}") from e
     keys = {"version", "config", "corpus", "position", "state"}
-    if not isinstance(payload, dict) or not keys <= set(payload) or payload["version"] != FORMAT_VERSION:
-        raise InputFileError(f"checkpoint {path!r} is not a jaxembed checkpoint of format version {FORMAT_VERSION}")
+    if not isinstance(payload, dict) or not keys <= set(payload):
+        raise InputFileError(f"checkpoint {path!r} is not a jaxembed checkpoint")
+    if payload["version"] != FORMAT_VERSION:
+        raise InputFileError(f"checkpoint {path!r} has format version {payload['version']}, this jaxembed reads "
+                             f"version {FORMAT_VERSION}: finish that run with the jaxembed that started it, or delete "
+                             "the file and train again")
     return payload
 
 

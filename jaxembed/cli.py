@@ -3,7 +3,8 @@ an interrupted training run saves a checkpoint and exits with status 130.
 
 The training flags are generated from the config dataclasses (jaxembed.config): one flag per setting,
 named as the field (`--min-count` for min_count), its help and its default for each model taken from
-the dataclass. Switches accept both forms: `--shuffle` or `--shuffle 1`, and `--shuffle 0`.
+the dataclass. The switches of `train` and `demo` accept both forms: `--shuffle` or `--shuffle 1`, and
+`--shuffle 0` (eval's `--json` stays a plain flag: a value-taking switch would swallow the file after it).
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import json
 import os
 import sys
 
-from jaxembed.config import (CHECKPOINT_SECONDS, CONFIG_CLASSES, MODELS, WORD2VEC_MODELS, Config, Word2VecConfig, config_fields,
-                             make_config, read_yaml)
+from jaxembed.config import (CHECKPOINT_SECONDS, CONFIG_CLASSES, FAMILIES, MODELS, Config, Word2VecConfig, config_fields,
+                             load_config, make_config)
 from jaxembed.errors import ConfigError, JaxembedError
 
 DEMO_CORPUS = os.path.join(os.path.dirname(__file__), "data", "wordnet.txt.gz")
@@ -36,9 +37,6 @@ def shown(value, field: dataclasses.Field) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-FAMILIES = {"word2vec": WORD2VEC_MODELS, "glove": ("glove",), "fasttext": ("fasttext",)}
 
 
 def model_defaults(name: str, field: dataclasses.Field) -> str:
@@ -84,9 +82,9 @@ def flag_settings(args: argparse.Namespace) -> dict:
 def config_from_args(args: argparse.Namespace) -> Config:
     """Config file settings, then the flags given on the command line; unset values take model defaults.
     A setting that does not apply to the model (e.g. --negative with glove) is an error."""
-    settings = read_yaml(args.config) if args.config else {}
-    settings.update(flag_settings(args))
-    return make_config(settings, source=f"config file {args.config!r}" if args.config else "flags")
+    if args.config:
+        return load_config(args.config, **flag_settings(args))
+    return make_config(flag_settings(args))
 
 
 def run_plan(args: argparse.Namespace) -> tuple[Config, str, str]:
@@ -174,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxembed", description="Train, evaluate and convert static word embeddings.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    train = sub.add_parser("train", help="train vectors on a corpus",
+    train = sub.add_parser("train", help="train vectors on a corpus", allow_abbrev=False,
                            description="Train word2vec (sgns, cbow, sg-hs, cbow-hs), GloVe or fastText vectors.")
     train.add_argument("--corpus", help="text file (text8-style or one sentence per line), gzip ok")
     train.add_argument("--out", help="output directory for vectors.txt, metrics.json and the checkpoint "
@@ -187,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_SECONDS, metavar="SECONDS",
                        help=f"write OUT/checkpoint.msgpack this often (default {CHECKPOINT_SECONDS:.0f}; 0: only on Ctrl-C); "
                        "removed when the run finishes")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--quiet", type=switch, nargs="?", const=True, default=False, metavar="0|1", help="no progress bar")
     add_setting_flags(train)
     train.set_defaults(func=cmd_train)
 
@@ -214,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=int, default=5)
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--out", help="also save vectors.txt and metrics.json here")
-    demo.add_argument("--quiet", action="store_true")
+    demo.add_argument("--quiet", type=switch, nargs="?", const=True, default=False, metavar="0|1", help="no progress bar")
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -16,10 +16,13 @@ from typing import Any
 
 import yaml
 
+from jaxembed.data.corpus import MAX_SENTENCE_LENGTH
 from jaxembed.errors import ConfigError, InputFileError
 
 WORD2VEC_MODELS = ("sgns", "cbow", "sg-hs", "cbow-hs")
-MODELS = WORD2VEC_MODELS + ("glove", "fasttext")
+FAMILIES = {"word2vec": WORD2VEC_MODELS, "glove": ("glove",), "fasttext": ("fasttext",)}
+"""The model families, each trained by one plug-in (jaxembed.models) with one config class, and their models."""
+MODELS = tuple(m for models in FAMILIES.values() for m in models)
 CHECKPOINT_SECONDS = 300.0
 """Default seconds between periodic training checkpoints (jaxembed.checkpoint)."""
 
@@ -32,8 +35,14 @@ def setting(default: Any, help: str, **metadata: Any) -> Any:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RunConfig:
     """Settings every model shares: its vocabulary, the vectors' size, the schedule and the devices. Each
-    model's config adds its own settings and `batch_unit`, what one example of a micro-batch is."""
+    family's config adds its own settings, its `FAMILY`, and `batch_unit`: what one example of a
+    micro-batch is.
 
+    A setting left None means "the model's default"; `resolved()` fills those in. `replace` changes
+    the given fields only, so on a resolved config the other resolved values stay as they are.
+    """
+
+    FAMILY: typing.ClassVar[str]
     model: str
     dim: int = setting(100, "vector dimension")
     window: int = setting(5, "max distance between a word and a context word")
@@ -71,6 +80,10 @@ class RunConfig:
         ]
 
     def __post_init__(self):
+        family = FAMILIES[self.FAMILY]
+        if self.model not in family:
+            raise ConfigError(f"{type(self).__name__} is for model{'s' * (len(family) > 1)} {', '.join(family)}, "
+                              f"got {self.model!r}")
         values = types.SimpleNamespace(**{**dataclasses.asdict(self), **{k: v for k, v in self.defaults().items()
                                                                          if getattr(self, k) is None}})
         for ok, message in self.checks(values):
@@ -83,7 +96,28 @@ class RunConfig:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Word2VecConfig(RunConfig):
+class WindowSgdConfig(RunConfig):
+    """Settings of the models trained by SGD on windows of the corpus (word2vec and fastText)."""
+
+    negative: int | None = setting(None, "noise words per example")
+    sample: float = setting(1e-3, "subsampling threshold of frequent words (0: off)")
+    alpha: float | None = setting(None, "initial learning rate, decaying linearly to min_alpha")
+    min_alpha: float = setting(0.0001, "final learning rate")
+    shuffle: bool = setting(False, "visit the sentences in a new random order every epoch (0: file order, as word2vec, "
+                            "gensim and fastText)")
+
+    def checks(self, v: Any) -> list[tuple[bool, str]]:
+        return [
+            *super().checks(v),
+            (v.negative >= 0, f"negative must be >= 0, got {v.negative}"),
+            (v.sample >= 0, f"sample must be >= 0, got {v.sample}"),
+            (v.alpha > 0, f"alpha must be > 0, got {v.alpha}"),
+            (0 <= v.min_alpha <= v.alpha, f"min_alpha must be in [0, alpha={v.alpha}], got {v.min_alpha}"),
+        ]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Word2VecConfig(WindowSgdConfig):
     """word2vec's four variants; defaults are word2vec's and gensim's.
 
     `model` picks the architecture and its default objective: sgns / cbow use negative sampling
@@ -92,18 +126,14 @@ class Word2VecConfig(RunConfig):
     pair for skip-gram with negative sampling, else a centre word's window.
     """
 
+    FAMILY = "word2vec"
     model: str = setting("sgns", "architecture and objective", choices=MODELS)
-    negative: int | None = setting(None, "noise words per example")
     hs: bool | None = setting(None, "hierarchical softmax")
     cbow_mean: bool = setting(True, "CBOW: average (1) or sum (0) the context vectors")
-    sample: float = setting(1e-3, "subsampling threshold of frequent words (0: off)")
-    alpha: float | None = setting(None, "initial learning rate, decaying linearly to min_alpha")
-    min_alpha: float = setting(0.0001, "final learning rate")
-    max_sentence_length: int = setting(10_000, "cut longer lines into sentences of this many words (gensim's rule)")
-    shrink_windows: bool = setting(True, "word2vec's reduced window, b ~ U{1..window} per centre (0: always the full "
-                                   "window)")
-    shuffle: bool = setting(False, "visit the sentences in a new random order every epoch (0: file order, as word2vec, "
-                            "gensim and fastText)")
+    max_sentence_length: int = setting(MAX_SENTENCE_LENGTH, "cut longer lines into sentences of this many words "
+                                       "(gensim's rule)")
+    shrink_windows: bool = setting(True, "word2vec's reduced window: each centre's window drawn from U{1..window} "
+                                   "(0: always the full window)")
 
     @property
     def cbow(self) -> bool:
@@ -128,13 +158,8 @@ class Word2VecConfig(RunConfig):
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
-            (v.model in WORD2VEC_MODELS, f"model must be one of {', '.join(MODELS)}, got {v.model!r}"),
             *super().checks(v),
-            (v.negative >= 0, f"negative must be >= 0, got {v.negative}"),
             (v.hs or v.negative >= 1, f"negative must be >= 1 when hierarchical softmax is off, got {v.negative}"),
-            (v.sample >= 0, f"sample must be >= 0, got {v.sample}"),
-            (v.alpha > 0, f"alpha must be > 0, got {v.alpha}"),
-            (0 <= v.min_alpha <= v.alpha, f"min_alpha must be in [0, alpha={v.alpha}], got {v.min_alpha}"),
             (v.max_sentence_length >= 1, f"max_sentence_length must be >= 1, got {v.max_sentence_length}"),
         ]
 
@@ -149,6 +174,7 @@ class GloveConfig(RunConfig):
     starting at 1): GloVe C's update, whose bias step has no η (bias_eta = 1).
     """
 
+    FAMILY = "glove"
     model: str = setting("glove", "architecture and objective", choices=MODELS)
     window: int = setting(10, "max distance between a word and a context word")
     epochs: int = setting(25, "passes over the corpus")
@@ -172,7 +198,6 @@ class GloveConfig(RunConfig):
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
-            (v.model == "glove", f"GloveConfig is for model 'glove', got {v.model!r}"),
             *super().checks(v),
             (v.x_max > 0, f"x_max must be > 0, got {v.x_max}"),
             (v.weight_exponent >= 0, f"weight_exponent must be >= 0, got {v.weight_exponent}"),
@@ -184,7 +209,7 @@ class GloveConfig(RunConfig):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class FastTextConfig(RunConfig):
+class FastTextConfig(WindowSgdConfig):
     """fastText (unsupervised); defaults are the fastText tool's (`fasttext skipgram`): lr 0.05 decaying
     linearly to 0, sampling threshold t = 1e-4, noise ∝ count^0.5, n-grams of 3..6 characters hashed
     into 2,000,000 buckets. `cbow` trains CBOW (the bag of all context words' subword rows predicts the
@@ -193,6 +218,7 @@ class FastTextConfig(RunConfig):
     after 1024 + 1 tokens).
     """
 
+    FAMILY = "fasttext"
     model: str = setting("fasttext", "architecture and objective", choices=MODELS)
     cbow: bool = setting(False, "CBOW instead of skip-gram")
     negative: int = setting(5, "noise words per example")
@@ -201,12 +227,10 @@ class FastTextConfig(RunConfig):
     min_alpha: float = setting(0.0, "final learning rate")
     minn: int = setting(3, "shortest character n-gram")
     maxn: int = setting(6, "longest character n-gram (0: no subwords)")
-    bucket: int = setting(2_000_000, "hash buckets of the n-grams (the input table has vocabulary + bucket "
-                          "rows: lower it on small machines)")
+    bucket: int = setting(2_000_000, "hash buckets of the n-grams (the input table has vocabulary + bucket rows: lower "
+                          "it on small machines)")
     noise_power: float = setting(0.5, "noise distribution ∝ count^noise_power")
     max_line_tokens: int = setting(1024, "cut lines after this many tokens + 1")
-    shuffle: bool = setting(False, "visit the sentences in a new random order every epoch (0: file order, as word2vec, "
-                            "gensim and fastText)")
 
     @property
     def batch_unit(self) -> str:
@@ -217,12 +241,8 @@ class FastTextConfig(RunConfig):
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
-            (v.model == "fasttext", f"FastTextConfig is for model 'fasttext', got {v.model!r}"),
             *super().checks(v),
             (v.negative >= 1, f"negative must be >= 1 (fastText trains with negative sampling), got {v.negative}"),
-            (v.sample >= 0, f"sample must be >= 0, got {v.sample}"),
-            (v.alpha > 0, f"alpha must be > 0, got {v.alpha}"),
-            (0 <= v.min_alpha <= v.alpha, f"min_alpha must be in [0, alpha={v.alpha}], got {v.min_alpha}"),
             (v.maxn >= 0, f"maxn must be >= 0 (0: no subwords), got {v.maxn}"),
             (v.maxn == 0 or 1 <= v.minn <= v.maxn, f"minn must be in [1, maxn={v.maxn}], got {v.minn}"),
             (v.bucket >= 0, f"bucket must be >= 0, got {v.bucket}"),
@@ -235,8 +255,8 @@ class FastTextConfig(RunConfig):
 
 
 Config = Word2VecConfig | GloveConfig | FastTextConfig
-CONFIG_CLASSES: dict[str, type] = {**{m: Word2VecConfig for m in WORD2VEC_MODELS}, "glove": GloveConfig,
-                                   "fasttext": FastTextConfig}
+CONFIG_CLASSES: dict[str, type] = {m: cls for cls in (Word2VecConfig, GloveConfig, FastTextConfig)
+                                   for m in FAMILIES[cls.FAMILY]}
 HINTS = {("glove", "alpha"): "GloVe's learning rate is eta, and its weighting exponent (GloVe C's -alpha) is "
                              "weight_exponent"}
 
@@ -250,21 +270,22 @@ def config_fields() -> dict[str, dataclasses.Field]:
     return fields
 
 
-def make_config(settings: dict[str, Any], source: str = "settings") -> Config:
-    """The config of settings["model"] (default sgns) from `settings`; a setting of another model, or of
-    none, is an error naming it and `source`."""
+def make_config(settings: dict[str, Any], source: str | None = None) -> Config:
+    """The config of settings["model"] (default sgns) from `settings`; a setting of another model, or of none,
+    is an error naming it and `source` (where the settings come from: a file, the flags)."""
     model = settings.get("model", "sgns")
     if model not in CONFIG_CLASSES:
         raise ConfigError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
     cls = CONFIG_CLASSES[model]
-    known = {f.name for f in dataclasses.fields(cls)}
-    foreign = sorted(set(settings) - known)
+    known = sorted(f.name for f in dataclasses.fields(cls))
+    foreign = sorted(set(settings) - set(known))
+    where = f"{source}: " if source else ""
     unknown = [k for k in foreign if k not in config_fields()]
     if unknown:
-        raise ConfigError(f"{source}: unknown settings {unknown}; known for model {model!r}: {sorted(known)}")
+        raise ConfigError(f"{where}unknown settings {unknown}; the settings of model {model!r}: {known}")
     if foreign:
         hints = "".join(f"; {HINTS[model, k]}" for k in foreign if (model, k) in HINTS)
-        raise ConfigError(f"settings {foreign} do not apply to model {model!r}{hints}")
+        raise ConfigError(f"{where}settings {foreign} do not apply to model {model!r}{hints}; its settings: {known}")
     return cls(**settings)
 
 

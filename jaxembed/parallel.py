@@ -48,8 +48,8 @@ device (data.fasttext_examples.group_parts), so every shard holds whole examples
 Very large tables (fastText's 2M bucket rows) can instead be sharded by rows: `shard_rows` places
 row block d on device d, `gather_sharded_rows` reads the rows of each device's ids (masked local
 reads of all devices' ids + psum_scatter) and `add_sharded_rows` applies the gathered updates to
-the rows a device owns. A model calls them in its two functions for that table (in place of
-`table[ids]` and the scatter-add) and passes `state_spec` with P('data') for it.
+the rows a device owns. A model calls them in its two functions for that table (in place of its
+optimiser's `rows` and `update`; row SGD only, as written) and passes `state_spec` with P('data') for it.
 
 Beyond one host: call `initialize_multihost` (jax.distributed.initialize) in every process before
 any other jax call; `jax.devices()` then lists every process's devices and the same mesh code runs
@@ -76,7 +76,7 @@ ApplyUpdates = Callable[[Any, Any, tuple], Any]
 
 
 class RowUpdate(NamedTuple):
-    """Updates for one table: ids_N and values_NxD (row deltas, or gradients for a stateful optimiser)."""
+    """Updates for one table: ids_N and values_NxD, the gradient of each id's row (duplicates allowed)."""
 
     ids_N: jax.Array
     values_NxD: jax.Array

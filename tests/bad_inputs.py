@@ -4,7 +4,10 @@ experiments/bad_input_table.py runs each as a real process and prints the README
 import gzip
 import os
 
+import msgpack
+
 VALID_VECTORS = b"2 3\nfoo 1 2 3\nbar 4 5 6.5\n"
+OLD_CHECKPOINT = msgpack.packb({"version": 1, "config": {}, "corpus": {}, "position": {}, "state": {}})
 GOOD_CORPUS = b"the cat sat on the mat and the dog sat on the log\n" * 20
 BINARY_VECTORS = b"2 2\nfoo " + b"\x00\x00\x80\x3f" * 2 + b"\nbar " + b"\x00\x00\x00\x40" * 2 + b"\n"
 
@@ -57,6 +60,8 @@ CASES = [
      "no checkpoint to resume in"),
     ("--resume with a corrupt checkpoint", {"run/checkpoint.msgpack": b"\x93\x01garbage"}, "train --resume {d}/run",
      "checkpoint.msgpack' is corrupt"),
+    ("--resume a checkpoint of another format version", {"run/checkpoint.msgpack": OLD_CHECKPOINT}, "train --resume {d}/run",
+     "has format version 1, this jaxembed reads version 2: finish that run with the jaxembed that started it"),
     ("--resume with changed settings", {"run/checkpoint.msgpack": b""}, "train --resume {d}/run --dim 50",
      "--resume continues the run with its saved settings; drop dim"),
     ("fresh run into a directory holding a checkpoint", {"c.txt": GOOD_CORPUS, "run/checkpoint.msgpack": b""},

@@ -75,8 +75,7 @@ def test_switches_take_both_forms(flags, shuffle):
 
 def stated_defaults(help_text: str, flag: str) -> dict[str, str]:
     """model -> default as the help of `flag` states it: "[families] (default V; m1, m2: V2; ...)"."""
-    from jaxembed.cli import FAMILIES
-    from jaxembed.config import MODELS
+    from jaxembed.config import FAMILIES, MODELS
     segment = help_text.split(f" {flag} ", 1)[1].split(" --", 1)[0]
     families = re.search(r"\[([a-z0-9, ]+)\] \(default", segment)
     applies = [m for f in families.group(1).split(", ") for m in FAMILIES[f]] if families else list(MODELS)

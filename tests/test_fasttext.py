@@ -23,15 +23,16 @@ from jaxembed.losses.fasttext import fasttext_grads, fasttext_loss
 from jaxembed.losses.logistic import batch_logistic_loss
 from jaxembed.losses.sgns import sgns_labels
 from jaxembed.fit import fit
-from jaxembed.models.fasttext import LAYOUT, FastTextState, fasttext_apply, fasttext_row_updates
+from jaxembed.models import fasttext as fasttext_model
+from jaxembed.models.fasttext import LAYOUT, FastTextState
 from jaxembed.optim.sparse import sgd_rows
 from jaxembed.parallel import data_mesh, make_data_parallel_step
 
 
 def step_parts(learning_rate: float, num_examples: int):
     """The plug-in's two halves with row SGD at a constant learning rate."""
-    return (functools.partial(fasttext_row_updates, optimizer=sgd_rows(), num_examples=num_examples),
-            functools.partial(fasttext_apply, optimizer=sgd_rows(), schedule=lambda n: learning_rate))
+    return (functools.partial(fasttext_model.row_updates, optimizer=sgd_rows(), num_examples=num_examples),
+            functools.partial(fasttext_model.apply_updates, optimizer=sgd_rows(), schedule=lambda n: learning_rate))
 
 GENSIM_DATA = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data")
 OFFICIAL_MODELS = ["lee_fasttext_new.bin", "toy-model.bin", "crime-and-punishment.bin", "toy-model-pretrained.bin"]

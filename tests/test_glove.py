@@ -7,6 +7,7 @@ from jaxembed.data.cooccur import Cooccurrences
 from jaxembed.errors import ConfigError
 from jaxembed.fit import fit, train_model
 from jaxembed.models.glove import counts_model, glove_vectors
+from jaxembed.optim.sparse import adagrad_rows
 from jaxembed.parallel import data_mesh
 
 CAT_DOG_PET = np.array([[2, 3, 5], [3, 1, 4], [5, 4, 2]], float)
@@ -27,7 +28,7 @@ def fit_counts(cooc, config):
 
 def params_of(state):
     """The (2V, D+1) parameters of the packed Adagrad table."""
-    return np.asarray(state.table_Rx2E)[:, :state.table_Rx2E.shape[1] // 2]
+    return np.asarray(adagrad_rows().params(state.table_Rx2E))
 
 
 def fitted_log_x(params, vocab_size, dim):

@@ -63,8 +63,8 @@ def word2vec_case(mode: str, context: int, hs: bool, negative: int) -> Case:
                        rng.integers(0, 5, (M, P_EXAMPLES, negative)).astype(np.int32),
                        rng.random(M).astype(np.float32) * 100, *paths))
     optimizer = sgd_rows()
-    row_updates = functools.partial(word2vec.word2vec_row_updates, optimizer=optimizer, hs=hs, ns_offset=offset, mode=mode)
-    apply_updates = functools.partial(word2vec.word2vec_apply, optimizer=optimizer, schedule=lambda n: lr - 1e-3 * n)
+    row_updates = functools.partial(word2vec.row_updates, optimizer=optimizer, hs=hs, ns_offset=offset, mode=mode)
+    apply_updates = functools.partial(word2vec.apply_updates, optimizer=optimizer, schedule=lambda n: lr - 1e-3 * n)
     return Case(lambda: word2vec.Word2VecState(jnp.asarray(syn0), jnp.asarray(syn1)), blocks, row_updates, apply_updates,
                 word2vec.LAYOUT)
 
@@ -78,11 +78,11 @@ def glove_case() -> Case:
     for _ in range(CALLS):
         x = rng.integers(0, 6, (M, P_EXAMPLES)).astype(np.float32)  # zeros are padding
         blocks.append((rng.integers(0, 3, (M, P_EXAMPLES)).astype(np.int32), rng.integers(0, V, (M, P_EXAMPLES)).astype(np.int32), x))
-    row_updates = functools.partial(glove.glove_row_updates, optimizer=optimizer, vocab_size=V, x_max=config.x_max,
+    row_updates = functools.partial(glove.row_updates, optimizer=optimizer, vocab_size=V, x_max=config.x_max,
                                     weight_exponent=config.weight_exponent, eta=config.eta, bias_eta=config.bias_eta,
                                     grad_clip=config.grad_clip)
     init = lambda: glove.GloveState(optimizer.init(glove.init_params(2, V, config.dim)))
-    return Case(init, blocks, row_updates, functools.partial(glove.glove_apply, optimizer=optimizer), glove.LAYOUT)
+    return Case(init, blocks, row_updates, functools.partial(glove.apply_updates, optimizer=optimizer), glove.LAYOUT)
 
 
 def fasttext_case() -> Case:
@@ -101,8 +101,8 @@ def fasttext_case() -> Case:
                            rng.random((M * parts, pairs)) < 0.9, (rng.random(M * parts) * 100).astype(np.float32))
         blocks.append(group_parts(part, parts, examples).arrays())
     init = lambda: fasttext.FastTextState(jnp.asarray(rng_table(3, R, D)), jnp.asarray(rng_table(4, V, D)))
-    row_updates = functools.partial(fasttext.fasttext_row_updates, optimizer=optimizer, num_examples=parts * examples)
-    apply_updates = functools.partial(fasttext.fasttext_apply, optimizer=optimizer, schedule=lambda n: 0.3 - 1e-3 * n)
+    row_updates = functools.partial(fasttext.row_updates, optimizer=optimizer, num_examples=parts * examples)
+    apply_updates = functools.partial(fasttext.apply_updates, optimizer=optimizer, schedule=lambda n: 0.3 - 1e-3 * n)
     return Case(init, blocks, row_updates, apply_updates, fasttext.LAYOUT)
 
 

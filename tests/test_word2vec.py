@@ -14,16 +14,16 @@ from jaxembed.errors import ConfigError
 from jaxembed.fit import fit
 from jaxembed.losses.hsoftmax import hs_loss
 from jaxembed.losses.sgns import sgns_loss
-from jaxembed.models.word2vec import (LAYOUT, Word2VecState, huffman_paths, init_word2vec, output_rows, word2vec_apply,
-                                      word2vec_row_updates)
+from jaxembed.models import word2vec
+from jaxembed.models.word2vec import LAYOUT, Word2VecState, huffman_paths, init_word2vec, output_rows
 from jaxembed.optim.sparse import sgd_rows
 from jaxembed.parallel import data_mesh, make_data_parallel_step
 
 
 def step_parts(schedule, hs, ns_offset, mode):
     """The plug-in's two halves with row SGD on `schedule` (a function of the words done)."""
-    return (functools.partial(word2vec_row_updates, optimizer=sgd_rows(), hs=hs, ns_offset=ns_offset, mode=mode),
-            functools.partial(word2vec_apply, optimizer=sgd_rows(), schedule=schedule))
+    return (functools.partial(word2vec.row_updates, optimizer=sgd_rows(), hs=hs, ns_offset=ns_offset, mode=mode),
+            functools.partial(word2vec.apply_updates, optimizer=sgd_rows(), schedule=schedule))
 
 
 def microbatch(state, batch, schedule, hs, ns_offset, mode):

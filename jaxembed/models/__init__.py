@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from jaxembed.config import WORD2VEC_MODELS, RunConfig
+from jaxembed.config import FAMILIES, RunConfig
 from jaxembed.models import fasttext, glove, word2vec
 
-PLUGINS: dict[str, ModuleType] = {**{m: word2vec for m in WORD2VEC_MODELS}, "glove": glove, "fasttext": fasttext}
+PLUGINS: dict[str, ModuleType] = {model: module for family, module in (("word2vec", word2vec), ("glove", glove),
+                                                                        ("fasttext", fasttext))
+                                  for model in FAMILIES[family]}
 
 
 def plugin(config: RunConfig) -> ModuleType:

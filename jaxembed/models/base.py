@@ -1,10 +1,11 @@
 """What every model plug-in gives the training driver (jaxembed.fit).
 
-A plug-in is a module (models.word2vec, models.glove, models.fasttext) with
+A plug-in is a module (models.word2vec, models.glove, models.fasttext), one per family of
+jaxembed.config.FAMILIES, taking that family's config, with
 
-    CONFIG                                      its config class (jaxembed.config)
     read_corpus(path, config) -> PreparedCorpus the corpus read by the model's rules (sentence cuts, `</s>`)
-    build(corpus, config, devices) -> Model     the model bound to this corpus, config and device count
+    build(corpus, config, devices) -> Model     the model bound to this corpus, config (resolved there) and
+                                                device count
 
 and the `Model` it builds holds everything the driver calls:
 
@@ -24,7 +25,10 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from jaxembed.parallel import ApplyUpdates, RowUpdates
+import jax
+
+from jaxembed.optim.sparse import RowOptimizer
+from jaxembed.parallel import ApplyUpdates, RowUpdate, RowUpdates
 from jaxembed.vectors import Vectors
 
 
@@ -61,3 +65,10 @@ class Model:
     units_per_epoch: int
     corpus_record: dict = dataclasses.field(default_factory=dict)
     metrics: dict = dataclasses.field(default_factory=dict)
+
+
+def update_tables(state: Any, updates: tuple[RowUpdate, ...], optimizer: RowOptimizer, learning_rate) -> Any:
+    """The state with each of its tables (its fields, in order) stepped by `optimizer` on its RowUpdate."""
+    tables, treedef = jax.tree.flatten(state)
+    return jax.tree.unflatten(treedef, [optimizer.update(table, update.ids_N, update.values_NxD, learning_rate)
+                                        for table, update in zip(tables, updates, strict=True)])

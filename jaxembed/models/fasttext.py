@@ -26,11 +26,10 @@ from jaxembed.data.windows import Sampling, epoch_sentences
 from jaxembed.io.fasttext import save_fasttext_model, unsupervised_model
 from jaxembed.losses.fasttext import bag_row_updates, fasttext_grads
 from jaxembed.losses.sgns import sgns_labels
-from jaxembed.models.base import Block, Model, Outputs
+from jaxembed.models.base import Block, Model, Outputs, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
 from jaxembed.parallel import EXAMPLES, MICRO_BATCH, RowUpdate
 
-CONFIG = FastTextConfig
 LAYOUT = (EXAMPLES,) * 6 + (MICRO_BATCH,)
 """Step inputs: bag rows, row owners, row mask, targets, pair owners, pair mask, corpus words done before
 each micro-batch."""
@@ -51,7 +50,7 @@ def init_fasttext(seed: int, input_rows: int, vocab_size: int, dim: int) -> Fast
                          jnp.zeros((vocab_size, dim), jnp.float32))
 
 
-def fasttext_row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOptimizer,
+def row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOptimizer,
                          num_examples: int) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
     """Row gradients of a packed micro-batch (or a device's part of one) from the current tables:
     every bag row receives ∂L/∂h (fastText's rule). Returns ((input ids_F, grads_FxD), (output ids_QT,
@@ -67,13 +66,10 @@ def fasttext_row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOp
             jnp.sum(loss_Q))
 
 
-def fasttext_apply(state: FastTextState, updates: tuple[RowUpdate, RowUpdate], batch: tuple, *, optimizer: RowOptimizer,
+def apply_updates(state: FastTextState, updates: tuple[RowUpdate, RowUpdate], batch: tuple, *, optimizer: RowOptimizer,
                    schedule) -> FastTextState:
     """One optimiser step on the input (words + buckets) and output tables at the micro-batch's learning rate."""
-    learning_rate = schedule(batch[6])
-    (in_ids, in_grads), (out_ids, out_grads) = updates
-    return FastTextState(optimizer.update(state.input_RxD, in_ids, in_grads, learning_rate),
-                         optimizer.update(state.output_VxD, out_ids, out_grads, learning_rate))
+    return update_tables(state, updates, optimizer, schedule(batch[6]))
 
 
 def read_corpus(path: str | os.PathLike, config: FastTextConfig) -> PreparedCorpus:
@@ -83,6 +79,7 @@ def read_corpus(path: str | os.PathLike, config: FastTextConfig) -> PreparedCorp
 
 def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model:
     """The model of `config` on `corpus`; each micro-batch joins one packing per device (`devices`)."""
+    config = config.resolved()
     vocab, ids = corpus.vocab, corpus.ids_N
     spec = SubwordSpec(len(vocab), config.minn, config.maxn, config.bucket)
     subwords = subword_table(vocab.words, spec)
@@ -113,8 +110,8 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
 
     micro_batch = {"devices": devices, "examples": shape.examples, "rows": shape.rows, "pairs": shape.pairs}
     return Model(init=init, blocks=blocks,
-                 row_updates=functools.partial(fasttext_row_updates, optimizer=optimizer,
+                 row_updates=functools.partial(row_updates, optimizer=optimizer,
                                                num_examples=devices * shape.examples),
-                 apply_updates=functools.partial(fasttext_apply, optimizer=optimizer, schedule=schedule),
+                 apply_updates=functools.partial(apply_updates, optimizer=optimizer, schedule=schedule),
                  layout=LAYOUT, outputs=outputs, unit="word", units_per_epoch=len(ids),
                  metrics={"input_rows": spec.rows, "micro_batch": micro_batch})

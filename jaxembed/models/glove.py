@@ -26,12 +26,11 @@ from jaxembed.config import GloveConfig
 from jaxembed.data.cooccur import Cooccurrences, count_cooccurrences
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
 from jaxembed.losses.glove import glove_grads
-from jaxembed.models.base import Block, Model, Outputs
+from jaxembed.models.base import Block, Model, Outputs, update_tables
 from jaxembed.optim.sparse import RowOptimizer, adagrad_rows
 from jaxembed.parallel import EXAMPLES, RowUpdate, sharded_batch_size
 from jaxembed.vectors import Vectors
 
-CONFIG = GloveConfig
 LAYOUT = (EXAMPLES, EXAMPLES, EXAMPLES)
 """Step inputs: rows, cols and counts x of B nonzeros (x = 0: padding)."""
 
@@ -48,7 +47,7 @@ def init_params(seed: int, vocab_size: int, dim: int) -> jax.Array:
     return (jax.random.uniform(jax.random.key(seed), (2 * vocab_size, dim + 1), jnp.float32) - 0.5) / dim
 
 
-def glove_row_updates(state: GloveState, batch: tuple, *, optimizer: RowOptimizer, vocab_size: int, x_max: float,
+def row_updates(state: GloveState, batch: tuple, *, optimizer: RowOptimizer, vocab_size: int, x_max: float,
                       weight_exponent: float, eta: float, bias_eta: float,
                       grad_clip: float) -> tuple[RowUpdate, jax.Array]:
     """Scaled, clipped gradients of B nonzeros (rows_B, cols_B, x_B; padding has x = 0 and gets zero gradient).
@@ -68,10 +67,10 @@ def glove_row_updates(state: GloveState, batch: tuple, *, optimizer: RowOptimize
     return RowUpdate(ids_2B, grads_Bx2xE.reshape(ids_2B.shape[0], -1)), jnp.sum(jnp.where(real_B, loss_B, 0.0))
 
 
-def glove_apply(state: GloveState, update: RowUpdate, batch: tuple, *, optimizer: RowOptimizer) -> GloveState:
+def apply_updates(state: GloveState, update: RowUpdate, batch: tuple, *, optimizer: RowOptimizer) -> GloveState:
     """Adagrad at learning rate 1 (η is in the gradients) on the gathered rows; GloVe's step has no schedule."""
     del batch
-    return GloveState(optimizer.update(state.table_Rx2E, update.ids_N, update.values_NxD, 1.0))
+    return update_tables(state, (update,), optimizer, 1.0)
 
 
 def epoch_blocks(cooc: Cooccurrences, seed: int, epoch: int, batch_size: int, batches: int, skip: int = 0):
@@ -108,6 +107,7 @@ def build(corpus: PreparedCorpus, config: GloveConfig, devices: int) -> Model:
 
 def counts_model(cooc: Cooccurrences, config: GloveConfig, devices: int, words: list[str] | None = None) -> Model:
     """The model fitted to given counts (`words`: the vocabulary's strings, default "0", "1", ...)."""
+    config = config.resolved()
     vocab_size = cooc.vocab_size
     optimizer = adagrad_rows(initial_accumulator_value=1.0)
     batch_size = sharded_batch_size(config.batch_size, devices)
@@ -123,10 +123,10 @@ def counts_model(cooc: Cooccurrences, config: GloveConfig, devices: int, words: 
         vectors = glove_vectors(np.asarray(optimizer.params(state.table_Rx2E)), vocab_size, config.output)
         return Outputs(Vectors(words or [str(i) for i in range(vocab_size)], vectors))
 
-    row_updates = functools.partial(glove_row_updates, optimizer=optimizer, vocab_size=vocab_size, x_max=config.x_max,
-                                    weight_exponent=config.weight_exponent, eta=config.eta, bias_eta=config.bias_eta,
-                                    grad_clip=config.grad_clip)
+    gradients = functools.partial(row_updates, optimizer=optimizer, vocab_size=vocab_size, x_max=config.x_max,
+                                  weight_exponent=config.weight_exponent, eta=config.eta, bias_eta=config.bias_eta,
+                                  grad_clip=config.grad_clip)
     return Model(init=lambda: GloveState(optimizer.init(init_params(config.seed, vocab_size, config.dim))),
-                 blocks=blocks, row_updates=row_updates, apply_updates=functools.partial(glove_apply, optimizer=optimizer),
+                 blocks=blocks, row_updates=gradients, apply_updates=functools.partial(apply_updates, optimizer=optimizer),
                  layout=LAYOUT, outputs=outputs, unit="pair", units_per_epoch=len(cooc),
                  corpus_record={"nonzeros": len(cooc)}, metrics={"nonzeros": len(cooc), "batch_size": batch_size})

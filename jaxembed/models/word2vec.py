@@ -29,13 +29,10 @@ from jaxembed.losses.cbow import cbow_hidden, context_row_updates
 from jaxembed.losses.hsoftmax import hs_targets
 from jaxembed.losses.logistic import logistic_grads, window_logistic_grads
 from jaxembed.losses.sgns import sgns_targets
-from jaxembed.models.base import Block, Model, Outputs
+from jaxembed.models.base import Block, Model, Outputs, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
 from jaxembed.parallel import EXAMPLES, MICRO_BATCH, SHARED, RowUpdate, sharded_batch_size
 from jaxembed.vectors import Vectors
-
-CONFIG = Word2VecConfig
-
 
 @flax.struct.dataclass
 class Word2VecState:
@@ -106,7 +103,7 @@ def example_targets(outputs_P: jax.Array, negatives_PxK: jax.Array, valid_P: jax
     return tuple(jnp.concatenate(p, axis=1) for p in zip(*parts))
 
 
-def word2vec_row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, hs: bool, ns_offset: int,
+def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, hs: bool, ns_offset: int,
                          mode: str) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
     """Row gradients of P examples from the current tables: h from the hidden rows, logistic gradients.
 
@@ -133,13 +130,10 @@ def word2vec_row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOp
              RowUpdate(targets_PxT.reshape(-1), dout_PxTxD.reshape(-1, dim))), jnp.sum(loss_P))
 
 
-def word2vec_apply(state: Word2VecState, updates: tuple[RowUpdate, RowUpdate], batch: tuple, *, optimizer: RowOptimizer,
+def apply_updates(state: Word2VecState, updates: tuple[RowUpdate, RowUpdate], batch: tuple, *, optimizer: RowOptimizer,
                    schedule) -> Word2VecState:
     """One optimiser step on syn0 and syn1 at the learning rate of the micro-batch's position in the run."""
-    learning_rate = schedule(batch[4])
-    (in_ids, in_grads), (out_ids, out_grads) = updates
-    return Word2VecState(optimizer.update(state.syn0_VxD, in_ids, in_grads, learning_rate),
-                         optimizer.update(state.syn1_RxD, out_ids, out_grads, learning_rate))
+    return update_tables(state, updates, optimizer, schedule(batch[4]))
 
 
 def read_corpus(path: str | os.PathLike, config: Word2VecConfig) -> PreparedCorpus:
@@ -148,7 +142,8 @@ def read_corpus(path: str | os.PathLike, config: Word2VecConfig) -> PreparedCorp
 
 
 def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model:
-    """The model of `config` (resolved) on `corpus`, its micro-batch split over `devices`."""
+    """The model of `config` on `corpus`, its micro-batch split over `devices`."""
+    config = config.resolved()
     vocab, ids = corpus.vocab, corpus.ids_N
     sampling = Sampling(keep_probabilities(vocab.counts, config.sample), noise_table(vocab.counts), config.window,
                         config.negative, config.shrink_windows)
@@ -175,8 +170,8 @@ def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model
 
     ns_offset = len(vocab) - 1 if config.hs else 0
     return Model(init=init, blocks=blocks,
-                 row_updates=functools.partial(word2vec_row_updates, optimizer=optimizer, hs=config.hs,
+                 row_updates=functools.partial(row_updates, optimizer=optimizer, hs=config.hs,
                                                ns_offset=ns_offset, mode=mode),
-                 apply_updates=functools.partial(word2vec_apply, optimizer=optimizer, schedule=schedule),
+                 apply_updates=functools.partial(apply_updates, optimizer=optimizer, schedule=schedule),
                  layout=LAYOUT, outputs=outputs, unit="word", units_per_epoch=len(ids),
                  metrics={"batch_size": batch_size})

@@ -53,8 +53,9 @@ def sgd_rows() -> RowOptimizer:
 def merge_duplicate_rows(ids_N: jax.Array, grads_NxD: jax.Array) -> tuple[jax.Array, jax.Array]:
     """(unique_ids_N, summed_NxD): the distinct ids in ascending order, padded with −1, and each one's summed
     gradient (zero rows for the padding). The ids are sorted alone (a cheap one-key sort), each occurrence
-    finds its id's slot by binary search, and the gradients are added into their slots in their original
-    order, so the sums do not depend on where duplicates sit. Cost O(N log N), whatever the table size."""
+    finds its id's slot by binary search, and a scatter-add sums the gradients into their slots: in their
+    original order on XLA:CPU, so the result is bitwise reproducible there (an accelerator's scatter-add
+    may add duplicates in any order). Cost O(N log N), whatever the table size."""
     sorted_N = jax.lax.sort(ids_N)
     first_N = jnp.concatenate([jnp.ones(1, bool), sorted_N[1:] != sorted_N[:-1]])
     slot_of_sorted_N = jnp.cumsum(first_N) - 1
@@ -73,7 +74,8 @@ def adagrad_rows(initial_accumulator_value: float = 0.1, eps: float = 1e-7) -> R
     def update(table_Vx2D, ids_N, grads_NxD, learning_rate):
         dim, vocab = grads_NxD.shape[1], table_Vx2D.shape[0]
         unique_N, g_NxD = merge_duplicate_rows(ids_N, grads_NxD)
-        rows_N = jnp.where(unique_N >= 0, unique_N, vocab)  # padding points past the table: read as 0, never written
+        # padding slots point past the table, each to its own row (the indices stay unique): read as 0, never written
+        rows_N = jnp.where(unique_N >= 0, unique_N, vocab + jnp.arange(unique_N.shape[0], dtype=unique_N.dtype))
         old_Nx2D = table_Vx2D.at[rows_N].get(mode="fill", fill_value=0.0)
         accumulated_NxD = old_Nx2D[:, dim:] + g_NxD * g_NxD
         scale_NxD = jnp.where(accumulated_NxD > 0, jax.lax.rsqrt(accumulated_NxD + eps), 0.0)
