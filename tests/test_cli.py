@@ -87,11 +87,12 @@ def stated_defaults(help_text: str, flag: str) -> dict[str, str]:
     return stated
 
 
-def test_help_states_each_models_default_from_the_dataclasses(capsys):
+def test_help_states_each_models_default_from_the_dataclasses(capsys, monkeypatch):
     """--help is generated from the configs: for every setting, the models it names and the default it states for
     each are the resolved defaults of the dataclasses."""
     from jaxembed.cli import build_parser, shown
     from jaxembed.config import CONFIG_CLASSES, MODELS, config_fields
+    monkeypatch.setenv("COLUMNS", "10000")  # no line wrapping: argparse would also break lines after hyphens
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
