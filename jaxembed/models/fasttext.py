@@ -51,7 +51,7 @@ def init_fasttext(seed: int, input_rows: int, vocab_size: int, dim: int) -> Fast
 
 
 def row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOptimizer,
-                         num_examples: int) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
+                num_examples: int) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
     """Row gradients of a packed micro-batch (or a device's part of one) from the current tables:
     every bag row receives ∂L/∂h (fastText's rule). Returns ((input ids_F, grads_FxD), (output ids_QT,
     grads_QTxD)) in example order — padded slots carry zero gradients — and the loss sum."""
@@ -67,7 +67,7 @@ def row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOptimizer,
 
 
 def apply_updates(state: FastTextState, updates: tuple[RowUpdate, RowUpdate], batch: tuple, *, optimizer: RowOptimizer,
-                   schedule) -> FastTextState:
+                  schedule) -> FastTextState:
     """One optimiser step on the input (words + buckets) and output tables at the micro-batch's learning rate."""
     return update_tables(state, updates, optimizer, schedule(batch[6]))
 
@@ -91,8 +91,7 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
 
     def init() -> FastTextState:
-        state = init_fasttext(config.seed, spec.rows, len(vocab), config.dim)
-        return FastTextState(optimizer.init(state.input_RxD), optimizer.init(state.output_VxD))
+        return jax.tree.map(optimizer.init, init_fasttext(config.seed, spec.rows, len(vocab), config.dim))
 
     def blocks(epoch: int, skip: int):
         epoch_ids, epoch_ends = epoch_sentences(ids, corpus.sentence_ends_S, config.seed, epoch, config.shuffle)

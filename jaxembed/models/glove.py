@@ -48,8 +48,7 @@ def init_params(seed: int, vocab_size: int, dim: int) -> jax.Array:
 
 
 def row_updates(state: GloveState, batch: tuple, *, optimizer: RowOptimizer, vocab_size: int, x_max: float,
-                      weight_exponent: float, eta: float, bias_eta: float,
-                      grad_clip: float) -> tuple[RowUpdate, jax.Array]:
+                weight_exponent: float, eta: float, bias_eta: float, grad_clip: float) -> tuple[RowUpdate, jax.Array]:
     """Scaled, clipped gradients of B nonzeros (rows_B, cols_B, x_B; padding has x = 0 and gets zero gradient).
 
     Returns (ids_2B, grads_2BxE) example-major ([i_0, V + j_0, i_1, V + j_1, ...]) and the loss sum.

@@ -104,7 +104,7 @@ def example_targets(outputs_P: jax.Array, negatives_PxK: jax.Array, valid_P: jax
 
 
 def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, hs: bool, ns_offset: int,
-                         mode: str) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
+                mode: str) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
     """Row gradients of P examples from the current tables: h from the hidden rows, logistic gradients.
 
     mode "mean"/"sum" (CBOW): one h per example, and every hidden row receives ∂L/∂h (word2vec.c's
@@ -131,7 +131,7 @@ def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, 
 
 
 def apply_updates(state: Word2VecState, updates: tuple[RowUpdate, RowUpdate], batch: tuple, *, optimizer: RowOptimizer,
-                   schedule) -> Word2VecState:
+                  schedule) -> Word2VecState:
     """One optimiser step on syn0 and syn1 at the learning rate of the micro-batch's position in the run."""
     return update_tables(state, updates, optimizer, schedule(batch[4]))
 
@@ -154,8 +154,8 @@ def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model
     batch_size = sharded_batch_size(config.batch_size, devices)
 
     def init() -> Word2VecState:
-        state = init_word2vec(config.seed, len(vocab), config.dim, output_rows(len(vocab), config.hs, config.negative))
-        return Word2VecState(optimizer.init(state.syn0_VxD), optimizer.init(state.syn1_RxD))
+        tables = init_word2vec(config.seed, len(vocab), config.dim, output_rows(len(vocab), config.hs, config.negative))
+        return jax.tree.map(optimizer.init, tables)
 
     def blocks(epoch: int, skip: int):
         epoch_ids, epoch_ends = epoch_sentences(ids, corpus.sentence_ends_S, config.seed, epoch, config.shuffle)
