@@ -31,14 +31,19 @@ def bench_config(args):
                           bucket=args.bucket, alpha=args.lr, seed=args.seed)
 
 
+def jaxembed_config(args):
+    """bench_config with jaxembed's own batch size (and large-batch cap) when given."""
+    return bench_config(args).replace(batch_size=args.batch_size, max_row_updates=args.max_row_updates)
+
+
 def run_jaxembed(args) -> dict:
     from jaxembed.eval.benchmarks import evaluate_all
     from jaxembed.fit import fit
     from jaxembed.io.word2vec import save_word2vec
-    result = fit(args.corpus, bench_config(args), progress=False)
-    path = os.path.join(RESULTS_DIR, "jaxembed_fasttext_vectors.txt")
+    result = fit(args.corpus, jaxembed_config(args), progress=False)
+    path = os.path.join(RESULTS_DIR, f"jaxembed_fasttext{args.tag}_vectors.txt")
     save_word2vec(path, result.vectors)
-    model_path = os.path.join(RESULTS_DIR, "jaxembed_fasttext_model.bin")
+    model_path = os.path.join(RESULTS_DIR, f"jaxembed_fasttext{args.tag}_model.bin")
     result.files["model.bin"](model_path)
     m = result.metrics
     return {"system": "jaxembed", "wall_seconds": m["train_seconds"], "words_per_second": m["words_per_second"],
@@ -113,6 +118,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, help="jaxembed's micro-batch (default: the model's)")
+    parser.add_argument("--max-row-updates", type=float, help="jaxembed's large-batch row cap (default: the model's)")
+    parser.add_argument("--tag", default="", help="suffix of the result files' names (bench_fasttext<tag>.json)")
     parser.add_argument("--only", choices=["jaxembed", "fasttext"], help="run one system and print its JSON (internal)")
     args = parser.parse_args()
     os.makedirs(RESULTS_DIR, exist_ok=True)
@@ -125,12 +133,13 @@ def main() -> None:
     ours, peer = (mean_run([r]) for r in runs)
     from jaxembed.io.word2vec import load_word2vec
     report = {"model": "fasttext-" + ("cbow" if args.cbow else "skipgram"), "corpus": os.path.abspath(args.corpus),
-              "settings": vars(args), "config": dataclasses.asdict(bench_config(args)), "runs": runs, "systems": [ours, peer],
+              "settings": vars(args), "config": dataclasses.asdict(jaxembed_config(args)), "runs": runs,
+              "systems": [ours, peer],
               "machine": f"{os.cpu_count()} CPU cores", **ratios(ours, peer),
               "official_fasttext_reads_jaxembed_model": oov_check(runs[0]["model"], load_word2vec(runs[0]["vectors"]).words)}
     print(json.dumps({k: report[k] for k in ("speed_ratio", "analogy_ratio", "wordsim353_diff",
                                               "official_fasttext_reads_jaxembed_model")}, indent=1))
-    path = os.path.join(RESULTS_DIR, "bench_fasttext")
+    path = os.path.join(RESULTS_DIR, f"bench_fasttext{args.tag}")
     with open(path + ".json", "w") as f:
         json.dump(report, f, indent=1)
     plot(report, path + ".png")

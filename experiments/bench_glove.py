@@ -47,7 +47,7 @@ print(json.dumps(dict(vocab_size=len(vocab), nonzeros=len(cooc), vocab_and_encod
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def train(args) -> dict:
+def train(args, batch_size: int) -> dict:
     import numpy as np
     from jaxembed.config import GloveConfig
     from jaxembed.data.corpus import count_words
@@ -61,15 +61,15 @@ def train(args) -> dict:
     vocab = build_vocab(count_words(args.corpus)[0], args.min_count)
     cooc = load_cooccurrences(args.cooc_path, len(vocab))
     config = GloveConfig(dim=args.dim, window=args.window, min_count=args.min_count, epochs=args.epochs, x_max=args.x_max,
-                         batch_size=args.batch_size, seed=args.seed)
+                         batch_size=batch_size, seed=args.seed)
     mesh = data_mesh(config.devices)
     model = counts_model(cooc, config, mesh.size, vocab.strings)
     state, position = train_model(model, config, mesh)
     vectors = model.outputs(state).vectors
-    path = os.path.join(RESULTS_DIR, "jaxembed_glove_vectors.txt")
+    path = os.path.join(RESULTS_DIR, f"jaxembed_glove{'' if batch_size == args.batch_size else f'_b{batch_size}'}_vectors.txt")
     save_word2vec(path, vectors)
     seconds = position.epoch_seconds
-    return {"epoch_seconds": seconds, "steady_epoch_seconds": float(np.median(seconds[1:] if len(seconds) > 1 else seconds)),
+    return {"batch_size": batch_size, "epoch_seconds": seconds, "steady_epoch_seconds": float(np.median(seconds[1:] if len(seconds) > 1 else seconds)),
             "epoch_losses": position.epoch_losses, "eval": evaluate_all(vectors), "vectors": path}
 
 
@@ -98,6 +98,8 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--x-max", type=float, default=10.0)
     p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--large-batch", type=int, nargs="*", default=[],
+                   help="also train at these batch sizes on the same counts and compare their quality")
     p.add_argument("--memory-mb", type=float, default=1024.0)
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
@@ -106,7 +108,8 @@ def main() -> None:
     counting = count_in_subprocess(args)
     print(f"counting: {counting['cooccur_seconds']:.1f} s (+{counting['vocab_and_encode_seconds']:.1f} s vocabulary), "
           f"{counting['nonzeros']:,} nonzeros, peak RSS {counting['peak_rss_mb']:.0f} MB (limit {args.memory_mb:.0f} MB)", flush=True)
-    trained = train(args)
+    trained = train(args, args.batch_size)
+    large = [train(args, batch) for batch in args.large_batch]
     os.remove(args.cooc_path)
     e = trained["eval"]
     print(f"training: {trained['steady_epoch_seconds']:.1f} s/epoch (first epoch incl. compilation "
@@ -114,7 +117,13 @@ def main() -> None:
           f"WS353 {e['wordsim353']['spearman']:.4f}, SimLex {e['simlex999']['spearman']:.4f}")
     report = {"corpus": os.path.abspath(args.corpus), "settings": {k: v for k, v in vars(args).items() if k != "cooc_path"},
               "machine": f"{os.cpu_count()} CPU cores", "counting": counting, "jaxembed": trained, "glove_c": GLOVE_C,
-              "epoch_time_ratio_vs_glove_c": trained["steady_epoch_seconds"] / GLOVE_C["seconds_per_epoch"]}
+              "epoch_time_ratio_vs_glove_c": trained["steady_epoch_seconds"] / GLOVE_C["seconds_per_epoch"],
+              "large_batch": [{**run, "wordsim353_diff": run["eval"]["wordsim353"]["spearman"]
+                               - e["wordsim353"]["spearman"]} for run in large]}
+    for run in report["large_batch"]:
+        print(f"batch {run['batch_size']}: {run['steady_epoch_seconds']:.1f} s/epoch; analogy "
+              f"{run['eval']['analogy']['accuracy']:.4f}, WS353 {run['eval']['wordsim353']['spearman']:.4f} "
+              f"({run['wordsim353_diff']:+.4f} against batch {args.batch_size})")
     with open(os.path.join(RESULTS_DIR, "bench_glove.json"), "w") as f:
         json.dump(report, f, indent=1)
     plot(report, os.path.join(RESULTS_DIR, "bench_glove.png"))

@@ -24,24 +24,30 @@ from paths import PDCORPUS, RESULTS_DIR
 MODELS = ("sgns", "cbow", "sg-hs", "cbow-hs")
 
 
-def bench_config(args):
-    """The one configuration both systems run: the model's defaults (word2vec's) plus the flags given."""
+def bench_config(args, jaxembed: bool = False):
+    """The one configuration both systems run: the model's defaults (word2vec's) plus the flags given; with
+    `jaxembed`, also jaxembed's own settings (batch size, its large-batch options, its epochs)."""
     from jaxembed.config import Word2VecConfig
-    return Word2VecConfig(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
-                          sample=args.sample, min_count=args.min_count, epochs=args.epochs, seed=args.seed).resolved()
+    switch = lambda value: None if value is None else bool(value)
+    own = dict(batch_size=args.batch_size, max_row_updates=args.max_row_updates,
+               shared_negatives=switch(args.shared_negatives), device_examples=switch(args.device_examples),
+               epochs=args.jaxembed_epochs) if jaxembed else {}
+    config = Word2VecConfig(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
+                            sample=args.sample, min_count=args.min_count, epochs=args.epochs, seed=args.seed)
+    return config.replace(**own).resolved()
 
 
 def run_jaxembed(args) -> dict:
     from jaxembed.eval.benchmarks import evaluate_all
     from jaxembed.fit import fit
     from jaxembed.io.word2vec import save_word2vec
-    config = bench_config(args)
+    config = bench_config(args, jaxembed=True)
     result = fit(args.corpus, config, progress=False)
-    path = os.path.join(RESULTS_DIR, f"jaxembed_{args.model}_vectors.txt")
+    path = os.path.join(RESULTS_DIR, f"jaxembed_{args.model}{args.tag}_vectors.txt")
     save_word2vec(path, result.vectors)
     m = result.metrics
     return {"system": "jaxembed", "wall_seconds": m["train_seconds"], "words_per_second": m["words_per_second"],
-            "corpus_words": m["corpus_words"], "vectors": path, "eval": evaluate_all(result.vectors),
+            "corpus_words": m["corpus_words"], "epochs": config.epochs, "batch_size": m["batch_size"], "vectors": path, "eval": evaluate_all(result.vectors),
             "loss": m["loss"]}
 
 
@@ -165,6 +171,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seeds", type=int, nargs="+", help="run both systems once per seed and compare the means "
                         "(gensim with several workers is not deterministic, and one run's analogy varies by ~5%%)")
+    parser.add_argument("--batch-size", type=int, help="jaxembed's micro-batch (default: the model's)")
+    parser.add_argument("--max-row-updates", type=float, help="jaxembed's large-batch row cap (default: the model's)")
+    parser.add_argument("--shared-negatives", type=int, choices=[0, 1], help="jaxembed: share a centre's noise words")
+    parser.add_argument("--device-examples", type=int, choices=[0, 1], help="jaxembed: make examples on the device")
+    parser.add_argument("--jaxembed-epochs", type=int, help="jaxembed's epochs (default: --epochs, gensim's)")
+    parser.add_argument("--tag", default="", help="suffix of the result files' names (bench_<model><tag>.json)")
     parser.add_argument("--only", choices=["jaxembed", "gensim"], help="run one system and print its JSON (internal)")
     args = parser.parse_args()
     os.makedirs(RESULTS_DIR, exist_ok=True)
@@ -174,13 +186,13 @@ def main() -> None:
     runs = run_systems(__file__, ("jaxembed", "gensim"), args.seeds)
     ours, peer = (mean_run([r for r in runs if r["system"] == name]) for name in (runs[0]["system"], runs[1]["system"]))
     report = {"model": args.model, "corpus": os.path.abspath(args.corpus), "settings": vars(args),
-              "config": dataclasses.asdict(bench_config(args)), "runs": runs, "systems": [ours, peer],
+              "config": dataclasses.asdict(bench_config(args, jaxembed=True)), "runs": runs, "systems": [ours, peer],
               "machine": f"{os.cpu_count()} CPU cores", **ratios(ours, peer),
               "per_seed": [ratios(o, p) for o, p in zip(runs[0::2], runs[1::2])],
               "gensim_eval_of_jaxembed_vectors": gensim_cross_check(runs[-2]["vectors"])}
     print(json.dumps({k: report[k] for k in ("speed_ratio", "analogy_ratio", "wordsim353_diff", "per_seed",
                                               "gensim_eval_of_jaxembed_vectors")}, indent=1))
-    path = os.path.join(RESULTS_DIR, f"bench_{args.model}")
+    path = os.path.join(RESULTS_DIR, f"bench_{args.model}{args.tag}")
     with open(path + ".json", "w") as f:
         json.dump(report, f, indent=1)
     plot(report, path + ".png")

@@ -27,6 +27,25 @@ CHECKPOINT_SECONDS = 300.0
 """Default seconds between periodic training checkpoints (jaxembed.checkpoint)."""
 
 
+LARGE_BATCH = 16384
+"""Examples per micro-batch by default on a GPU or TPU, where small micro-batches leave the device idle."""
+MAX_ROW_UPDATES = 64.0
+"""Default cap of the count-aware update (optim.sparse.sgd_rows) from LARGE_BATCH_FROM examples per micro-batch
+up (measured in experiments/README.md); below, plain SGD sums every update as word2vec does."""
+LARGE_BATCH_FROM = 1024
+
+
+def row_update_cap(batch_size: int) -> float:
+    """The default max_row_updates for a micro-batch of `batch_size` examples (0: plain SGD)."""
+    return MAX_ROW_UPDATES if batch_size >= LARGE_BATCH_FROM else 0.0
+
+
+def on_accelerator() -> bool:
+    """Whether jax's default backend is a GPU or TPU (the defaults then favour large batches)."""
+    import jax
+    return jax.default_backend() != "cpu"
+
+
 def setting(default: Any, help: str, **metadata: Any) -> Any:
     """A config field with its help text; metadata `choices` (allowed values) and `unset` (what None means)."""
     return dataclasses.field(default=default, metadata={"help": help, **metadata})
@@ -50,7 +69,7 @@ class RunConfig:
     max_vocab_size: int | None = setting(None, "keep at most this many most frequent words", unset="no limit")
     epochs: int = setting(5, "passes over the corpus")
     batch_size: int | None = setting(None, "examples per micro-batch; updates within one are computed from the same "
-                                     "parameters")
+                                     "parameters (on a GPU or TPU the defaults are large)")
     batches_per_call: int = setting(128, "micro-batches per jitted call (speed only: the vectors do not change)")
     seed: int = setting(1, "random seed: training is deterministic given it")
     devices: int | None = setting(None, "train data-parallel on N devices; the batch size is rounded up to a multiple "
@@ -103,6 +122,9 @@ class WindowSgdConfig(RunConfig):
     sample: float = setting(1e-3, "subsampling threshold of frequent words (0: off)")
     alpha: float | None = setting(None, "initial learning rate, decaying linearly to min_alpha")
     min_alpha: float = setting(0.0001, "final learning rate")
+    max_row_updates: float | None = setting(None, "count-aware large batches: a row with more updates than this in "
+                                            "one micro-batch gets this many times their mean instead of their sum "
+                                            "(0: always the sum; 64 from batch_size 1024 up)")
     shuffle: bool = setting(False, "visit the sentences in a new random order every epoch (0: file order, as word2vec, "
                             "gensim and fastText)")
 
@@ -112,6 +134,7 @@ class WindowSgdConfig(RunConfig):
             (v.negative >= 0, f"negative must be >= 0, got {v.negative}"),
             (v.sample >= 0, f"sample must be >= 0, got {v.sample}"),
             (v.alpha > 0, f"alpha must be > 0, got {v.alpha}"),
+            (v.max_row_updates >= 0, f"max_row_updates must be >= 0 (0: no cap), got {v.max_row_updates}"),
             (0 <= v.min_alpha <= v.alpha, f"min_alpha must be in [0, alpha={v.alpha}], got {v.min_alpha}"),
         ]
 
@@ -134,6 +157,10 @@ class Word2VecConfig(WindowSgdConfig):
                                        "(gensim's rule)")
     shrink_windows: bool = setting(True, "word2vec's reduced window: each centre's window drawn from U{1..window} "
                                    "(0: always the full window)")
+    shared_negatives: bool = setting(False, "skip-gram: the context words of one centre share its noise words "
+                                     "(examples are then centre windows)")
+    device_examples: bool | None = setting(None, "make the examples on the device from token ids (default on a GPU or "
+                                           "TPU; on a CPU the host is faster)")
 
     @property
     def cbow(self) -> bool:
@@ -141,9 +168,10 @@ class Word2VecConfig(WindowSgdConfig):
 
     @property
     def window_examples(self) -> bool:
-        """Examples are whole centre windows (CBOW, and skip-gram with HS only), else (context, centre) pairs."""
+        """Examples are whole centre windows (CBOW; skip-gram with HS only, or with shared negatives), else
+        (context, centre) pairs."""
         v = self.resolved()
-        return v.cbow or (v.hs and v.negative == 0)
+        return v.cbow or v.shared_negatives or (v.hs and v.negative == 0)
 
     @property
     def batch_unit(self) -> str:
@@ -152,14 +180,18 @@ class Word2VecConfig(WindowSgdConfig):
     def defaults(self) -> dict[str, Any]:
         hs = self.hs if self.hs is not None else self.model.endswith("-hs")
         negative = self.negative if self.negative is not None else (0 if self.model.endswith("-hs") else 5)
-        skipgram_windows = not self.cbow and hs and negative == 0  # ~6 pairs a window: 16 windows ≈ 64 pairs
-        return {"hs": hs, "negative": negative, "alpha": 0.05 if self.cbow else 0.025,
-                "batch_size": 16 if skipgram_windows else 64}
+        skipgram_windows = not self.cbow and (self.shared_negatives or (hs and negative == 0))  # 16 windows ≈ 64 pairs
+        accelerator = on_accelerator()
+        batch_size = self.batch_size or (LARGE_BATCH if accelerator else 16 if skipgram_windows else 64)
+        return {"hs": hs, "negative": negative, "alpha": 0.05 if self.cbow else 0.025, "batch_size": batch_size,
+                "max_row_updates": row_update_cap(batch_size), "device_examples": accelerator}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
             *super().checks(v),
             (v.hs or v.negative >= 1, f"negative must be >= 1 when hierarchical softmax is off, got {v.negative}"),
+            (not v.shared_negatives or (not v.model.startswith("cbow") and v.negative >= 1),
+             "shared_negatives applies to skip-gram with negative sampling (CBOW's window already shares them)"),
             (v.max_sentence_length >= 1, f"max_sentence_length must be >= 1, got {v.max_sentence_length}"),
         ]
 
@@ -194,7 +226,7 @@ class GloveConfig(RunConfig):
         return "nonzeros"
 
     def defaults(self) -> dict[str, Any]:
-        return {"batch_size": 1024}
+        return {"batch_size": 4 * LARGE_BATCH if on_accelerator() else 1024}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
@@ -237,7 +269,8 @@ class FastTextConfig(WindowSgdConfig):
         return "centre words" if self.cbow else "pairs"
 
     def defaults(self) -> dict[str, Any]:
-        return {"batch_size": 64}
+        batch_size = self.batch_size or (LARGE_BATCH if on_accelerator() else 64)
+        return {"batch_size": batch_size, "max_row_updates": row_update_cap(batch_size)}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [

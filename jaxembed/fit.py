@@ -68,7 +68,7 @@ def write_json(path: str, data: dict) -> None:
 
 def make_step(model: Model, mesh: jax.sharding.Mesh):
     """The model's jitted data-parallel step over `mesh`: `(state, *block.arrays) -> (state, loss_sum)`."""
-    return make_data_parallel_step(model.row_updates, model.apply_updates, mesh, model.layout)
+    return make_data_parallel_step(model.row_updates, model.apply_updates, mesh, model.layout, generate=model.generate)
 
 
 def train_model(model: Model, config: Config, mesh: jax.sharding.Mesh | None = None, progress: bool = False,

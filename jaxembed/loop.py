@@ -21,6 +21,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from tqdm.auto import tqdm
 
 from jaxembed.checkpoint import Checkpointer, Position
@@ -102,6 +103,9 @@ class LossReader:
 
     def read_oldest(self) -> None:
         loss_sum, count, epoch, block = self.pending.popleft()
+        if count is None:  # the step counted its examples: [loss_sum, examples]
+            loss_sum, count = np.asarray(loss_sum).tolist()
+            count = int(count)
         value = float(loss_sum)
         if not math.isfinite(value):
             raise TrainingDiverged(f"training diverged: the loss of epoch {epoch + 1}, block {block + 1} is {value} "

@@ -45,6 +45,12 @@ further psum or exchange would count it N times (tests/test_parallel.py shows th
 case where an example owns a variable number of rows: each micro-batch joins one packed part per
 device (data.fasttext_examples.group_parts), so every shard holds whole examples.
 
+Examples made on the device (a `Generator`, models.word2vec's `device_examples`): the step takes one
+chunk of token ids, replicated; every device makes the same examples from it with jax.random
+(`generator.chunk`), then a while loop runs the ⌈count / P⌉ micro-batches that hold examples, each
+built by `generator.batch` (noise words drawn then) and split over the devices as above. The step
+returns [loss_sum, examples], the count being known only on the device.
+
 Very large tables (fastText's 2M bucket rows) can instead be sharded by rows: `shard_rows` places
 row block d on device d, `gather_sharded_rows` reads the rows of each device's ids (masked local
 reads of all devices' ids + psum_scatter) and `add_sharded_rows` applies the gathered updates to
@@ -76,10 +82,13 @@ ApplyUpdates = Callable[[Any, Any, tuple], Any]
 
 
 class RowUpdate(NamedTuple):
-    """Updates for one table: ids_N and values_NxD, the gradient of each id's row (duplicates allowed)."""
+    """Updates for one table: ids_N and values_NxD, the gradient of each id's row (duplicates allowed);
+    terms_N: how many per-example gradients each value sums (None: one for every nonzero value), which
+    the count-aware update counts (optim.sparse.sgd_rows)."""
 
     ids_N: jax.Array
     values_NxD: jax.Array
+    terms_N: jax.Array | None = None
 
 
 def device_count(devices: int | None) -> int:
@@ -146,20 +155,78 @@ def scan_block(row_updates: RowUpdates, apply_updates: ApplyUpdates, layout: Seq
     micro-batches of the scanned inputs (SHARED ones are seen whole by every micro-batch), then one psum
     of the block's loss (the identity on one device)."""
     micro = data_parallel_microbatch(row_updates, apply_updates, axis_name)
-    scanned = [kind != SHARED for kind in layout]
 
     def block(state, *inputs):
-        shared = [x for x, s in zip(inputs, scanned) if not s]
-
-        def one(state, sliced):
-            parts, rest = iter(sliced), iter(shared)
-            return micro(state, tuple(next(parts) if s else next(rest) for s in scanned))
-
-        state, losses_M = jax.lax.scan(one, state, tuple(x for x, s in zip(inputs, scanned) if s))
-        loss_sum = jnp.sum(losses_M)
-        return state, loss_sum if jax.lax.axis_size(axis_name) == 1 else jax.lax.psum(loss_sum, axis_name)
+        state, loss_sum = scan_micro_batches(micro, state, inputs, layout)
+        return state, total(loss_sum, axis_name)
 
     return block
+
+
+def total(x: jax.Array, axis_name: str = AXIS) -> jax.Array:
+    """psum over the devices (written out as the identity on one device)."""
+    return x if jax.lax.axis_size(axis_name) == 1 else jax.lax.psum(x, axis_name)
+
+
+def scan_micro_batches(micro, state, inputs: Sequence, layout: Sequence[str]):
+    """(state, loss_sum) after `micro(state, batch)` on each micro-batch of the scanned inputs in turn
+    (SHARED inputs whole in every batch)."""
+    scanned = [kind != SHARED for kind in layout]
+    shared = [x for x, s in zip(inputs, scanned) if not s]
+
+    def one(state, sliced):
+        parts, rest = iter(sliced), iter(shared)
+        return micro(state, tuple(next(parts) if s else next(rest) for s in scanned))
+
+    state, losses_M = jax.lax.scan(one, state, tuple(x for x, s in zip(inputs, scanned) if s))
+    return state, jnp.sum(losses_M)
+
+
+class Generator(NamedTuple):
+    """Examples made on the device from a chunk of the corpus (data.device_examples):
+
+    chunk(*chunk_arrays) -> (examples, count): the chunk's examples (any pytree) and how many there are;
+    batch(examples, i, *chunk_arrays) -> inputs: the whole micro-batch i (`batch_size` examples), laid out
+        as the model's layout without its leading M axis.
+    """
+
+    chunk: Callable
+    batch: Callable
+    batch_size: int
+
+
+def generated_block(generator: Generator, row_updates: RowUpdates, apply_updates: ApplyUpdates, layout: Sequence[str],
+                    axis_name: str = AXIS):
+    """`(state, *chunk) -> (state, [loss_sum, examples])` for examples made on the device: every device makes
+    the same examples from the same replicated chunk, then a while loop runs the micro-batches that hold
+    examples (⌈count / P⌉ of them), each device taking its own share of every EXAMPLES input."""
+    micro = data_parallel_microbatch(row_updates, apply_updates, axis_name)
+
+    def block(state, *chunk):
+        examples, count = generator.chunk(*chunk)
+
+        def body(carry):
+            index, state, loss_sum = carry
+            inputs = generator.batch(examples, index, *chunk)
+            local = tuple(own_share(x, axis_name) if kind == EXAMPLES else x for x, kind in zip(inputs, layout))
+            state, loss = micro(state, local)
+            return index + 1, state, loss_sum + loss
+
+        batches = (count + generator.batch_size - 1) // generator.batch_size
+        _, state, loss_sum = jax.lax.while_loop(lambda carry: carry[0] < batches, body,
+                                                (jnp.int32(0), state, jnp.zeros((), jnp.float32)))
+        return state, jnp.stack([total(loss_sum, axis_name), count.astype(jnp.float32)])
+
+    return block
+
+
+def own_share(x_Px: jax.Array, axis_name: str = AXIS) -> jax.Array:
+    """This device's examples [d·P/N, (d+1)·P/N) of a replicated micro-batch input (P, ...)."""
+    n = jax.lax.axis_size(axis_name)
+    if n == 1:
+        return x_Px
+    share = x_Px.shape[0] // n
+    return jax.lax.dynamic_slice_in_dim(x_Px, jax.lax.axis_index(axis_name) * share, share)
 
 
 def input_spec(kind: str) -> P:
@@ -168,25 +235,33 @@ def input_spec(kind: str) -> P:
 
 
 def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh: jax.sharding.Mesh,
-                            layout: Sequence[str], state_spec: Any = P()):
+                            layout: Sequence[str], state_spec: Any = P(), generate: Generator | None = None):
     """Jitted `(state, *inputs) -> (state, loss_sum)` with `jax.shard_map` over `mesh`; state donated.
 
     layout[i]: how inputs[i] is laid out (module docstring; P must be divisible by the mesh size);
     state_spec: PartitionSpec (prefix) of the state, replicated by default.
+    With `generate` (examples made on the device, `generated_block`), the inputs are one chunk's arrays,
+    replicated, and the step returns (state, [loss_sum, examples]).
     check_vma is off because all_gather's result is typed device-varying although every replica
     receives the same concatenation, so the replicated tables stay replicated.
     """
     check_layout(layout)
-    specs = tuple(input_spec(kind) for kind in layout)
-    body = jax.shard_map(scan_block(row_updates, apply_updates, layout), mesh=mesh, in_specs=(state_spec, *specs),
-                         out_specs=(state_spec, P()), check_vma=False)
+    if generate is None:
+        specs = tuple(input_spec(kind) for kind in layout)
+        body = scan_block(row_updates, apply_updates, layout)
+    else:  # one argument: the tuple of chunk arrays, all replicated
+        specs = (P(),)
+        block = generated_block(generate, row_updates, apply_updates, layout)
+        body = lambda state, chunk: block(state, *chunk)
+    body = jax.shard_map(body, mesh=mesh, in_specs=(state_spec, *specs), out_specs=(state_spec, P()), check_vma=False)
     named = lambda spec: NamedSharding(mesh, spec)
     shardings = (jax.tree.map(named, state_spec), *map(named, specs))
     step = jax.jit(body, donate_argnums=0, in_shardings=shardings)
-    if jax.process_count() == 1:
-        return step
-    # several processes: jit takes only global arrays, built from the host values every process holds
-    return lambda *args: step(*jax.tree.map(to_mesh, shardings, args, is_leaf=lambda x: isinstance(x, NamedSharding)))
+    if jax.process_count() > 1:  # jit takes only global arrays, built from the host values every process holds
+        local_step = step
+        step = lambda *args: local_step(*jax.tree.map(to_mesh, shardings, args,
+                                                      is_leaf=lambda x: isinstance(x, NamedSharding)))
+    return step if generate is None else lambda state, *chunk: step(state, chunk)
 
 
 def to_mesh(sharding: NamedSharding, tree: Any) -> Any:

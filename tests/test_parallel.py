@@ -251,7 +251,7 @@ def test_row_sharded_table_equals_replicated():
         rows_BxD = parallel.gather_sharded_rows(block_LxD, ids_B)
         return RowUpdate(ids_B, -lr * (rows_BxD - targets_BxD)), 0.5 * jnp.sum((rows_BxD - targets_BxD) ** 2)
 
-    apply_sharded = lambda block, update, batch: parallel.add_sharded_rows(block, *update)
+    apply_sharded = lambda block, update, batch: parallel.add_sharded_rows(block, update.ids_N, update.values_NxD)
     mesh = parallel.data_mesh(DEVICES)
     sharded = parallel.shard_rows(jnp.asarray(table), mesh)
     assert sharded.shape == (12, D) and {s.data.shape for s in sharded.addressable_shards} == {(3, D)}
@@ -284,10 +284,13 @@ def test_cli_rejects_device_counts_out_of_range(small_corpus, tmp_path, capsys, 
     assert code == 2 and message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("model", ["sgns", "cbow"])
-def test_trainer_on_four_devices_reproduces_one_device(small_corpus, model):
-    """The whole trainer, 4 devices vs 1 on the same blocks: same vectors and loss up to float rounding."""
+@pytest.mark.parametrize("model,large_batch", [("sgns", False), ("cbow", False), ("sgns", True), ("sg-hs", True)])
+def test_trainer_on_four_devices_reproduces_one_device(small_corpus, model, large_batch):
+    """The whole trainer, 4 devices vs 1 on the same blocks: same vectors and loss up to float rounding; with
+    large batches, the examples made on the device and the count-aware update."""
     config = Word2VecConfig(model=model, dim=16, epochs=1, min_count=3, seed=5, batch_size=64)
+    if large_batch:
+        config = config.replace(batch_size=1024, max_row_updates=8, device_examples=True)
     one = fit(small_corpus, config.replace(devices=1), progress=False)
     four = fit(small_corpus, config.replace(devices=4), progress=False)
     assert (one.metrics["devices"], four.metrics["devices"]) == (1, 4)

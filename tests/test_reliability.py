@@ -203,3 +203,18 @@ def test_fasttext_interrupt_and_resume_is_bitwise_identical(small_corpus, tmp_pa
     resumed = fit(small_corpus, config, progress=False, checkpoint_dir=tmp_path, resume=True)
     assert resumed.state.input_RxD.tobytes() == reference.state.input_RxD.tobytes()
     assert resumed.vectors.vectors.tobytes() == reference.vectors.vectors.tobytes()
+
+
+def test_device_examples_large_batch_deterministic_and_resume_bitwise(small_corpus, tmp_path, monkeypatch):
+    """Examples made on the device, count-aware large batches: same seed, same bytes; a resumed run regenerates
+    the remaining chunks from their keys and ends where the uninterrupted run ends."""
+    monkeypatch.setattr(jaxembed.models.word2vec, "DEVICE_CHUNK_TOKENS", 4096)
+    config = W2V_CONFIG.replace(batch_size=2048, device_examples=True, max_sentence_length=1000)
+    reference = fit(small_corpus, config, progress=False)
+    assert reference.metrics["device_examples"] and reference.metrics["examples"] > 0
+    assert fit(small_corpus, config, progress=False).vectors.vectors.tobytes() == reference.vectors.vectors.tobytes()
+    with faulty_step(monkeypatch, 40, send_sigint), pytest.raises(TrainingInterrupted, match="checkpoint of epoch 2"):
+        fit(small_corpus, config, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
+    resumed = fit(small_corpus, config, progress=False, checkpoint_dir=tmp_path, resume=True)
+    assert resumed.vectors.vectors.tobytes() == reference.vectors.vectors.tobytes()
+    assert resumed.metrics["examples"] == reference.metrics["examples"]

@@ -58,6 +58,19 @@ def chunk_bounds(sentence_ends: np.ndarray, chunk_tokens: int) -> list[tuple[int
     return bounds
 
 
+def fixed_chunk_bounds(sentence_ends: np.ndarray, chunk_tokens: int) -> list[tuple[int, int]]:
+    """Chunks of whole sentences of at most `chunk_tokens` tokens each (as many sentences as fit; every
+    sentence must be at most that long)."""
+    bounds, start = [], 0
+    while start < sentence_ends[-1]:
+        stop = int(sentence_ends[np.searchsorted(sentence_ends, start + chunk_tokens, side="right") - 1])
+        if stop <= start:
+            raise ValueError(f"a sentence at token {start} is longer than the {chunk_tokens} tokens of a chunk")
+        bounds.append((start, stop))
+        start = stop
+    return bounds
+
+
 class SentenceOrder:
     """A token stream with its sentences visited in another order, each sentence intact. Sliced like
     the stream it wraps (`ids[a:b]`, `len(ids)`): a slice gathers its tokens from the source on demand,

@@ -12,6 +12,9 @@ and the `Model` it builds holds everything the driver calls:
     init() -> state                           a fresh state pytree: the tables with their optimiser state
     blocks(epoch, skip) -> Iterator[Block]    the epoch's inputs, one Block per jitted call, after the first `skip`
     row_updates, apply_updates, layout        the two halves of the data-parallel step (jaxembed.parallel)
+    generate                                  None, or the device-side example generator (parallel.Generator):
+                                              its blocks then carry chunks of token ids, and the step makes the
+                                              examples itself
     outputs(state) -> Outputs                 the vectors, and any other file the model writes
     unit, units_per_epoch                     what the progress bar counts
     corpus_record, metrics                    what a checkpoint checks on resume, and what metrics.json adds
@@ -28,17 +31,18 @@ from typing import Any
 import jax
 
 from jaxembed.optim.sparse import RowOptimizer
-from jaxembed.parallel import ApplyUpdates, RowUpdate, RowUpdates
+from jaxembed.parallel import ApplyUpdates, Generator, RowUpdate, RowUpdates
 from jaxembed.vectors import Vectors
 
 
 @dataclasses.dataclass(frozen=True)
 class Block:
-    """One jitted call's inputs, laid out as the model's `layout`; `examples`: how many examples its loss sum
-    covers; `done`: the progress units of the whole run finished after it."""
+    """One jitted call's inputs, laid out as the model's `layout` (or, for a model with `generate`, the chunk
+    it generates them from); `examples`: how many examples its loss sum covers (None: the step counts them);
+    `done`: the progress units of the whole run finished after it."""
 
     arrays: tuple
-    examples: int
+    examples: int | None
     done: int
 
 
@@ -65,10 +69,12 @@ class Model:
     units_per_epoch: int
     corpus_record: dict = dataclasses.field(default_factory=dict)
     metrics: dict = dataclasses.field(default_factory=dict)
+    generate: Generator | None = None
 
 
 def update_tables(state: Any, updates: tuple[RowUpdate, ...], optimizer: RowOptimizer, learning_rate) -> Any:
     """The state with each of its tables (its fields, in order) stepped by `optimizer` on its RowUpdate."""
     tables, treedef = jax.tree.flatten(state)
-    return jax.tree.unflatten(treedef, [optimizer.update(table, update.ids_N, update.values_NxD, learning_rate)
+    return jax.tree.unflatten(treedef, [optimizer.update(table, update.ids_N, update.values_NxD, learning_rate,
+                                                         update.terms_N)
                                         for table, update in zip(tables, updates, strict=True)])

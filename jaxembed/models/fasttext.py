@@ -87,7 +87,7 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
     sampling = Sampling(keep_V, noise_table(vocab.counts, config.noise_power), config.window, config.negative)
     part_batch = max(-(-config.batch_size // devices), 1 if config.cbow else 2 * config.window)
     shape = pack_shape(subwords, vocab.counts * keep_V, config.window, part_batch, config.cbow)
-    optimizer = sgd_rows()
+    optimizer = sgd_rows(config.max_row_updates or None)
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
 
     def init() -> FastTextState:

@@ -6,7 +6,9 @@ Huffman path), and row SGD scatters the updates into the donated tables; `lax.sc
 micro-batches of P examples per call, so the per-call dispatch cost is amortised while updates stay
 close to word2vec's sequential SGD. Skip-gram and CBOW differ only in the hidden rows (one context
 word, or the masked mean of the window); negative sampling and hierarchical softmax only in the target
-rows, and both can be on. Examples come from data.word2vec_examples.
+rows, and both can be on. Examples come from data.word2vec_examples (host), or are made on the device
+from chunks of token ids (data.device_examples, `device_examples`), the default on GPUs and TPUs.
+Large micro-batches use the count-aware row SGD (optim.sparse, `max_row_updates`).
 """
 from __future__ import annotations
 
@@ -21,9 +23,10 @@ import numpy as np
 
 from jaxembed.config import Word2VecConfig
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
+from jaxembed.data.device_examples import chunk_examples, chunk_key, micro_batch, sampling_arrays
 from jaxembed.data.huffman import HuffmanTree, build_huffman
 from jaxembed.data.sampling import keep_probabilities, noise_table
-from jaxembed.data.windows import Sampling, epoch_sentences
+from jaxembed.data.windows import Sampling, epoch_sentences, fixed_chunk_bounds, sentence_ids
 from jaxembed.data.word2vec_examples import example_blocks
 from jaxembed.losses.cbow import cbow_hidden, context_row_updates
 from jaxembed.losses.hsoftmax import hs_targets
@@ -31,7 +34,7 @@ from jaxembed.losses.logistic import logistic_grads, window_logistic_grads
 from jaxembed.losses.sgns import sgns_targets
 from jaxembed.models.base import Block, Model, Outputs, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
-from jaxembed.parallel import EXAMPLES, MICRO_BATCH, SHARED, RowUpdate, sharded_batch_size
+from jaxembed.parallel import EXAMPLES, MICRO_BATCH, SHARED, Generator, RowUpdate, sharded_batch_size
 from jaxembed.vectors import Vectors
 
 @flax.struct.dataclass
@@ -126,14 +129,49 @@ def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, 
         dh_PxD, dout_PxTxD, loss_P = logistic_grads(h_PxD, out_PxTxD, labels_PxT, weights_PxT)
         drows_PxCxD = context_row_updates(dh_PxD, mask_PxC)
     dim = rows_PxCxD.shape[-1]
+    # skip-gram on windows: an output row's gradient sums the window's pairs, and counts as that many
+    terms_PxT = (jnp.sum(real_PxC, axis=1, dtype=jnp.int32)[:, None] * (weights_PxT > 0) if mode == "each"
+                 and real_PxC.shape[1] > 1 else None)
     return ((RowUpdate(hidden_PxC.reshape(-1), drows_PxCxD.reshape(-1, dim)),
-             RowUpdate(targets_PxT.reshape(-1), dout_PxTxD.reshape(-1, dim))), jnp.sum(loss_P))
+             RowUpdate(targets_PxT.reshape(-1), dout_PxTxD.reshape(-1, dim),
+                       None if terms_PxT is None else terms_PxT.reshape(-1))), jnp.sum(loss_P))
 
 
 def apply_updates(state: Word2VecState, updates: tuple[RowUpdate, RowUpdate], batch: tuple, *, optimizer: RowOptimizer,
                   schedule) -> Word2VecState:
     """One optimiser step on syn0 and syn1 at the learning rate of the micro-batch's position in the run."""
     return update_tables(state, updates, optimizer, schedule(batch[4]))
+
+
+DEVICE_CHUNK_TOKENS = 1 << 17
+"""Tokens per chunk, and per jitted call, when the examples are made on the device."""
+
+
+def device_generator(*, seed: int, window: int, negative: int, shrink: bool, windows: bool, batch_size: int,
+                     count_pairs: bool) -> Generator:
+    """The device-side generator (data.device_examples) of chunks laid out as `device_blocks` ships them:
+    (ids_T, sentence_T, start, epoch, chunk, keep_V, threshold_V, alias_V, *Huffman paths). A chunk's count is
+    its examples, or with `count_pairs` (skip-gram on windows) its pairs."""
+
+    def chunk(ids_T, sentence_T, start, epoch, index, keep_V, *_):
+        examples, count = chunk_examples(ids_T, sentence_T, start, chunk_key(seed, epoch, index), keep_V, window=window,
+                                         shrink=shrink, windows=windows, batch_size=batch_size)
+        return examples, jnp.sum(examples.hidden_mask_MxPxC, dtype=jnp.int32) if count_pairs else count
+
+    def batch(examples, index, ids_T, sentence_T, start, epoch, chunk_index, keep_V, threshold_V, alias_V, *paths):
+        return micro_batch(examples, index, threshold_V, alias_V, negative=negative) + tuple(paths)
+
+    return Generator(chunk, batch, batch_size)
+
+
+def token_chunks(ids, sentence_ends: np.ndarray, chunk_tokens: int, offset: int):
+    """(ids_T padded with −1, sentence_T, start, stop) per chunk of whole sentences, for the device generator."""
+    for start, stop in fixed_chunk_bounds(sentence_ends, chunk_tokens):
+        ids_T = np.full(chunk_tokens, -1, np.int32)
+        ids_T[:stop - start] = ids[start:stop]
+        local_ends = sentence_ends[(sentence_ends > start) & (sentence_ends <= stop)] - start
+        sentence_T = sentence_ids(chunk_tokens, local_ends).astype(np.int32)
+        yield ids_T, sentence_T, np.float32(offset + start), offset + stop
 
 
 def read_corpus(path: str | os.PathLike, config: Word2VecConfig) -> PreparedCorpus:
@@ -148,7 +186,7 @@ def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model
     sampling = Sampling(keep_probabilities(vocab.counts, config.sample), noise_table(vocab.counts), config.window,
                         config.negative, config.shrink_windows)
     paths = huffman_paths(build_huffman(vocab.counts) if config.hs else None)
-    optimizer = sgd_rows()
+    optimizer = sgd_rows(config.max_row_updates or None)
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
     mode = hidden_mode(config)
     batch_size = sharded_batch_size(config.batch_size, devices)
@@ -157,7 +195,7 @@ def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model
         tables = init_word2vec(config.seed, len(vocab), config.dim, output_rows(len(vocab), config.hs, config.negative))
         return jax.tree.map(optimizer.init, tables)
 
-    def blocks(epoch: int, skip: int):
+    def host_blocks(epoch: int, skip: int):
         epoch_ids, epoch_ends = epoch_sentences(ids, corpus.sentence_ends_S, config.seed, epoch, config.shuffle)
         epoch_blocks = example_blocks(epoch_ids, epoch_ends, sampling, windows=config.window_examples,
                                       batch_size=batch_size, batches=config.batches_per_call, seed=config.seed, epoch=epoch)
@@ -165,13 +203,27 @@ def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model
             examples = block.num_hidden if mode == "each" else block.num_examples  # skip-gram: pairs; CBOW: centres
             yield Block(block.arrays() + paths, examples, int(block.words_done_M[-1]))
 
+    device = config.device_examples
+    tables = tuple(map(jnp.asarray, sampling_arrays(sampling))) if device else ()
+    chunk_tokens = max(DEVICE_CHUNK_TOKENS, config.max_sentence_length)
+
+    def device_blocks(epoch: int, skip: int):
+        epoch_ids, epoch_ends = epoch_sentences(ids, corpus.sentence_ends_S, config.seed, epoch, config.shuffle)
+        chunks = token_chunks(epoch_ids, epoch_ends, chunk_tokens, epoch * len(ids))
+        for index, (ids_T, sentence_T, start, done) in itertools.islice(enumerate(chunks), skip, None):
+            yield Block((ids_T, sentence_T, start, np.int32(epoch), np.int32(index)) + tables + paths, None, done)
+
+    generator = device_generator(seed=config.seed, window=config.window, negative=config.negative,
+                                 shrink=config.shrink_windows, windows=config.window_examples, batch_size=batch_size,
+                                 count_pairs=mode == "each")
+
     def outputs(state: Word2VecState) -> Outputs:
         return Outputs(Vectors(vocab.strings, np.asarray(optimizer.params(state.syn0_VxD))))
 
     ns_offset = len(vocab) - 1 if config.hs else 0
-    return Model(init=init, blocks=blocks,
+    return Model(init=init, blocks=device_blocks if device else host_blocks,
                  row_updates=functools.partial(row_updates, optimizer=optimizer, hs=config.hs,
                                                ns_offset=ns_offset, mode=mode),
                  apply_updates=functools.partial(apply_updates, optimizer=optimizer, schedule=schedule),
                  layout=LAYOUT, outputs=outputs, unit="word", units_per_epoch=len(ids),
-                 metrics={"batch_size": batch_size})
+                 metrics={"batch_size": batch_size, "device_examples": device}, generate=generator if device else None)

@@ -12,6 +12,18 @@ optax counterpart on the whole table (tested against optax.sgd and optax.adagrad
 
 SGD is linear in the gradient, so its scatter-add sums duplicates by itself. Adagrad is not, so it first
 merges equal ids (`merge_duplicate_rows`) and updates each distinct row once.
+
+Large batches: with B examples per update a frequent row (a common word, a noise word, the Huffman root)
+receives hundreds of gradients computed from the same stale parameters, and their sum is hundreds of
+sequential steps taken at once, which overshoots and diverges. `sgd_rows(max_row_updates=τ)` scales a
+row's summed update by min(1, τ / c_v), c_v its number of per-example gradients in the batch: rows seen at
+most τ times get exactly plain SGD's update, more frequent ones τ times their mean gradient
+(experiments/README.md measures τ and the alternatives).
+
+Determinism: XLA:CPU's scatter-add sums duplicates in their order; GPUs and TPUs add them atomically in
+any order. Off the CPU (`in_order=False`), duplicates are therefore merged by a segmented scan over the
+ids sorted with their gradients, and the merged rows are written with unique indices, so a run is
+bitwise reproducible on one device of any kind.
 """
 from __future__ import annotations
 
@@ -23,7 +35,8 @@ import optax
 
 
 class RowOptimizer(NamedTuple):
-    """init(params_VxD) -> table_VxS; update(table, ids_N, grads_NxD, learning_rate) -> table;
+    """init(params_VxD) -> table_VxS; update(table, ids_N, grads_NxD, learning_rate, terms_N=None) -> table
+    (terms_N: how many per-example gradients each row of grads sums, for the count-aware update);
     rows(table, ids_N) -> (N, D) parameters of those rows; params(table) -> (V, D) parameters."""
 
     init: Callable[[jax.Array], jax.Array]
@@ -40,42 +53,116 @@ def word2vec_schedule(alpha: float, min_alpha: float, total_words: int) -> optax
     return optax.linear_schedule(init_value=alpha, end_value=min_alpha, transition_steps=max(int(total_words), 1))
 
 
-def sgd_rows() -> RowOptimizer:
-    """Plain SGD on rows: table[ids] += −lr · grads, duplicates summed (no state)."""
+def in_order_scatter() -> bool:
+    """Whether a scatter-add of duplicate ids sums them in their order (bitwise reproducible): XLA:CPU
+    does; GPUs and TPUs add duplicates atomically in any order, so there duplicates are first summed by
+    a segmented scan over the sorted ids (`merge_duplicate_rows`)."""
+    return jax.default_backend() == "cpu"
 
-    def update(table_VxD, ids_N, grads_NxD, learning_rate):
-        return table_VxD.at[ids_N].add(-learning_rate * grads_NxD, mode="promise_in_bounds")
+
+def gradient_terms(grads_NxD: jax.Array, terms_N: jax.Array | None) -> jax.Array:
+    """(N,) int32 per-example gradients each entry sums: terms_N, or 1 for every nonzero gradient row (padding
+    and masked entries, whose gradients are zero, do not count)."""
+    return jnp.any(grads_NxD != 0, axis=1).astype(jnp.int32) if terms_N is None else terms_N.astype(jnp.int32)
+
+
+def occurrence_counts(ids_N: jax.Array, terms_N: jax.Array, rows: int) -> jax.Array:
+    """(N,) the number of per-example gradients (terms_N summed) the row of entry n receives in the batch,
+    ids in [0, rows). A histogram over the table's rows: integer adds, so exact in any order."""
+    return jnp.zeros(rows, jnp.int32).at[ids_N].add(terms_N, mode="promise_in_bounds")[ids_N]
+
+
+def count_scale(counts_N: jax.Array, max_row_updates: float) -> jax.Array:
+    """(N,) s_n = min(1, τ / c_n): a row with c ≤ τ updates in the batch gets their sum, a more frequent one τ
+    times their mean (τ = max_row_updates)."""
+    return jnp.minimum(1.0, max_row_updates / jnp.maximum(counts_N, 1).astype(jnp.float32))
+
+
+def sgd_rows(max_row_updates: float | None = None, in_order: bool | None = None) -> RowOptimizer:
+    """SGD on rows (no state): p_v ← p_v − lr · s_v · Σ_{n: ids_n = v} g_n, with s_v = 1 (plain SGD, the
+    dense gradient's sum) when `max_row_updates` τ is None, else s_v = min(1, τ / c_v), c_v the row's number
+    of nonzero gradients in the batch (`count_scale`): the count-aware large-batch rule.
+
+    in_order (default: `in_order_scatter()`): duplicates are summed by one scatter-add in their order;
+    else merged by `merge_duplicate_rows` first and written with unique indices, so the sum's order is
+    fixed on every backend.
+    """
+    in_order = in_order_scatter() if in_order is None else in_order
+
+    def update(table_VxD, ids_N, grads_NxD, learning_rate, terms_N=None):
+        if in_order:
+            if max_row_updates is not None:
+                counts_N = occurrence_counts(ids_N, gradient_terms(grads_NxD, terms_N), table_VxD.shape[0])
+                grads_NxD = grads_NxD * count_scale(counts_N, max_row_updates)[:, None]
+            return table_VxD.at[ids_N].add(-learning_rate * grads_NxD, mode="promise_in_bounds")
+        unique_N, summed_NxD, counts_N = merge_duplicate_rows(ids_N, grads_NxD, in_order=False, terms_N=terms_N)
+        if max_row_updates is not None:
+            summed_NxD = summed_NxD * count_scale(counts_N, max_row_updates)[:, None]
+        rows_N = padding_apart(unique_N, table_VxD.shape[0])
+        return table_VxD.at[rows_N].add(-learning_rate * summed_NxD, mode="drop", unique_indices=True)
 
     return RowOptimizer(init=lambda params_VxD: params_VxD, update=update, rows=lambda table_VxD, ids_N: table_VxD[ids_N],
                         params=lambda table_VxD: table_VxD)
 
 
-def merge_duplicate_rows(ids_N: jax.Array, grads_NxD: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """(unique_ids_N, summed_NxD): the distinct ids in ascending order, padded with −1, and each one's summed
-    gradient (zero rows for the padding). The ids are sorted alone (a cheap one-key sort), each occurrence
-    finds its id's slot by binary search, and a scatter-add sums the gradients into their slots: in their
-    original order on XLA:CPU, so the result is bitwise reproducible there (an accelerator's scatter-add
-    may add duplicates in any order). Cost O(N log N), whatever the table size."""
-    sorted_N = jax.lax.sort(ids_N)
+def segment_sums(first_N: jax.Array, values_NxD: jax.Array) -> jax.Array:
+    """(N, D) inclusive sums of `values` within runs that start where first_N is True: a segmented
+    associative scan, whose additions happen in an order fixed by N alone (no atomics)."""
+
+    def combine(a, b):
+        (start_a, sum_a), (start_b, sum_b) = a, b
+        return start_a | start_b, jnp.where(start_b[..., None], sum_b, sum_a + sum_b)
+
+    return jax.lax.associative_scan(combine, (first_N, values_NxD))[1]
+
+
+def merge_duplicate_rows(ids_N: jax.Array, grads_NxD: jax.Array, in_order: bool | None = None,
+                         terms_N: jax.Array | None = None) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(unique_ids_N, summed_NxD, counts_N): each distinct id once, padded with −1, with its summed gradient
+    and its number of per-example gradients (`gradient_terms`; zero rows and counts for the padding). Cost
+    O(N log N), whatever the table size; bitwise reproducible either way.
+
+    in_order (default: `in_order_scatter()`): the ids are sorted alone, each occurrence finds its id's slot
+    by binary search and a scatter-add sums the gradients into the slots in their original order
+    (ascending distinct ids first). Otherwise the gradients are sorted with their ids and `segment_sums`
+    adds each run, the sum landing on the run's last entry."""
+    in_order = in_order_scatter() if in_order is None else in_order
+    touched_N = gradient_terms(grads_NxD, terms_N)
+    if in_order:
+        sorted_N = jax.lax.sort(ids_N)
+        first_N = jnp.concatenate([jnp.ones(1, bool), sorted_N[1:] != sorted_N[:-1]])
+        slot_of_sorted_N = jnp.cumsum(first_N) - 1
+        slot_N = slot_of_sorted_N[jnp.searchsorted(sorted_N, ids_N)]
+        summed_NxD = jnp.zeros_like(grads_NxD).at[slot_N].add(grads_NxD)
+        counts_N = jnp.zeros_like(touched_N).at[slot_N].add(touched_N)
+        return jnp.full_like(ids_N, -1).at[slot_of_sorted_N].set(sorted_N), summed_NxD, counts_N
+    sorted_N, order_N = jax.lax.sort((ids_N, jnp.arange(ids_N.shape[0], dtype=jnp.int32)), num_keys=1, is_stable=True)
     first_N = jnp.concatenate([jnp.ones(1, bool), sorted_N[1:] != sorted_N[:-1]])
-    slot_of_sorted_N = jnp.cumsum(first_N) - 1
-    slot_N = slot_of_sorted_N[jnp.searchsorted(sorted_N, ids_N)]
-    summed_NxD = jnp.zeros_like(grads_NxD).at[slot_N].add(grads_NxD)
-    return jnp.full_like(ids_N, -1).at[slot_of_sorted_N].set(sorted_N), summed_NxD
+    last_N = jnp.concatenate([sorted_N[1:] != sorted_N[:-1], jnp.ones(1, bool)])
+    summed_NxD = segment_sums(first_N, grads_NxD[order_N])
+    counts_N = segment_sums(first_N, touched_N[order_N][:, None])[:, 0]
+    return (jnp.where(last_N, sorted_N, -1), jnp.where(last_N[:, None], summed_NxD, 0.0),
+            jnp.where(last_N, counts_N, 0))
 
 
-def adagrad_rows(initial_accumulator_value: float = 0.1, eps: float = 1e-7) -> RowOptimizer:
+def padding_apart(unique_N: jax.Array, rows: int) -> jax.Array:
+    """The distinct ids with each −1 padding slot pointing past the table at a row of its own, so the
+    indices stay unique: such rows read as 0 (mode "fill") and are never written (mode "drop")."""
+    return jnp.where(unique_N >= 0, unique_N, rows + jnp.arange(unique_N.shape[0], dtype=unique_N.dtype))
+
+
+def adagrad_rows(initial_accumulator_value: float = 0.1, eps: float = 1e-7, in_order: bool | None = None) -> RowOptimizer:
     """optax.adagrad on rows of a packed table [params (D) | sum of squared gradients (D)] (module docstring);
-    no change where the accumulator is 0."""
+    no change where the accumulator is 0; in_order as for `merge_duplicate_rows`."""
 
     def init(params_VxD):
         return jnp.concatenate([params_VxD, jnp.full_like(params_VxD, initial_accumulator_value)], axis=1)
 
-    def update(table_Vx2D, ids_N, grads_NxD, learning_rate):
+    def update(table_Vx2D, ids_N, grads_NxD, learning_rate, terms_N=None):
+        del terms_N  # Adagrad's step adapts to the summed gradient's size by itself
         dim, vocab = grads_NxD.shape[1], table_Vx2D.shape[0]
-        unique_N, g_NxD = merge_duplicate_rows(ids_N, grads_NxD)
-        # padding slots point past the table, each to its own row (the indices stay unique): read as 0, never written
-        rows_N = jnp.where(unique_N >= 0, unique_N, vocab + jnp.arange(unique_N.shape[0], dtype=unique_N.dtype))
+        unique_N, g_NxD, _ = merge_duplicate_rows(ids_N, grads_NxD, in_order)
+        rows_N = padding_apart(unique_N, vocab)
         old_Nx2D = table_Vx2D.at[rows_N].get(mode="fill", fill_value=0.0)
         accumulated_NxD = old_Nx2D[:, dim:] + g_NxD * g_NxD
         scale_NxD = jnp.where(accumulated_NxD > 0, jax.lax.rsqrt(accumulated_NxD + eps), 0.0)

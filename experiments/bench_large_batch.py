@@ -1,0 +1,160 @@
+"""Large-batch SGNS at full quality: the count-aware update against the alternatives, and beside gensim, in one run.
+
+    python experiments/bench_large_batch.py --corpus ../shared/data/pdcorpus.txt.gz             # ~35 min on 2 cores
+    python experiments/bench_large_batch.py --part rules                                         # ~10 min
+
+Part `quality` (pdcorpus, dim 100, window 5, negative 5, sample 1e-3, 5 epochs): gensim, jaxembed's default
+(64 pairs per update), and jaxembed at 16,384 and 65,536 pairs per update with the count-aware update
+(max_row_updates 64), plus skip-gram with shared negatives at 2,731 centre windows per update (≈16,400
+pairs), each once, one after the other in this process. Reports quality (analogy, WS353, SimLex), whole-run
+and steady-state words/s (epochs after the first), steady-state pairs/s, and the ratios the bars use.
+Part `rules`: one epoch at 16,384 pairs per update for each row rule — plain sum (the dense gradient),
+τ = 1 (each row's mean), 8, 32, 64, 256 — beside the default run's first epoch.
+Writes experiments/results/bench_large_batch.json and .png.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from paths import PDCORPUS, RESULTS_DIR
+
+SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5)
+QUALITY_RUNS = {
+    "default (64 pairs)": {},
+    "16,384 pairs, τ 64": {"batch_size": 16384, "max_row_updates": 64},
+    "65,536 pairs, τ 64": {"batch_size": 65536, "max_row_updates": 64},
+    "2,731 windows (≈16k pairs), shared negatives, τ 64": {"batch_size": 2731, "max_row_updates": 64,
+                                                            "shared_negatives": True},
+}
+RULES = {"sum (plain SGD)": 0, "τ 1 (mean)": 1, "τ 8": 8, "τ 32": 32, "τ 64": 64, "τ 256": 256}
+
+
+def jaxembed_run(corpus: str, epochs: int, seed: int, **overrides) -> dict:
+    """One jaxembed SGNS run: quality, speed, and whether it diverged."""
+    from jaxembed.config import Word2VecConfig
+    from jaxembed.errors import TrainingDiverged
+    from jaxembed.eval.benchmarks import evaluate_all
+    from jaxembed.fit import fit
+    config = Word2VecConfig(model="sgns", epochs=epochs, seed=seed, **SETTINGS, **overrides)
+    start = time.perf_counter()
+    try:
+        result = fit(corpus, config, progress=False)
+    except TrainingDiverged as e:
+        return {"settings": overrides, "diverged": str(e), "wall_seconds": time.perf_counter() - start}
+    m, e = result.metrics, evaluate_all(result.vectors)
+    seconds = m["epoch_seconds"]
+    steady = sum(seconds[1:])
+    return {"settings": overrides, "diverged": None, "wall_seconds": m["train_seconds"],
+            "words_per_second": m["words_per_second"], "loss": m["loss"], "pairs": m["examples"],
+            "steady_words_per_second": m["corpus_words"] * (epochs - 1) / steady if epochs > 1 else None,
+            "steady_pairs_per_second": m["examples"] * (epochs - 1) / epochs / steady if epochs > 1 else None,
+            "analogy": e["analogy"]["accuracy"], "wordsim353": e["wordsim353"]["spearman"],
+            "simlex999": e["simlex999"]["spearman"]}
+
+
+def gensim_run(corpus: str, epochs: int, seed: int) -> dict:
+    """gensim's skip-gram with negative sampling, same settings, all cores."""
+    import gensim
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import Text8Corpus
+    from jaxembed.eval.benchmarks import evaluate_all
+    from jaxembed.vectors import Vectors
+    start = time.perf_counter()
+    model = Word2Vec(Text8Corpus(corpus), vector_size=SETTINGS["dim"], window=SETTINGS["window"], sg=1, hs=0,
+                     negative=SETTINGS["negative"], sample=SETTINGS["sample"], min_count=SETTINGS["min_count"],
+                     epochs=epochs, workers=os.cpu_count(), seed=seed, alpha=0.025, min_alpha=0.0001)
+    seconds = time.perf_counter() - start
+    e = evaluate_all(Vectors(list(model.wv.index_to_key), model.wv.vectors))
+    return {"system": f"gensim {gensim.__version__}", "wall_seconds": seconds,
+            "words_per_second": model.corpus_total_words * epochs / seconds, "analogy": e["analogy"]["accuracy"],
+            "wordsim353": e["wordsim353"]["spearman"], "simlex999": e["simlex999"]["spearman"]}
+
+
+def show(name: str, run: dict) -> None:
+    if run.get("diverged"):
+        print(f"{name}: diverged ({run['diverged'][:80]})", flush=True)
+        return
+    print(f"{name}: {run['wall_seconds']:.0f} s, {run['words_per_second']:,.0f} words/s, analogy {run['analogy']:.4f}, "
+          f"WS353 {run['wordsim353']:.4f}, SimLex {run['simlex999']:.4f}", flush=True)
+
+
+def quality_part(args) -> dict:
+    runs = {"gensim": gensim_run(args.corpus, args.epochs, args.seed)}
+    show("gensim", runs["gensim"])
+    for name, overrides in QUALITY_RUNS.items():
+        epochs = args.epochs_65536 if overrides.get("batch_size") == 65536 else args.epochs
+        runs[name] = {**jaxembed_run(args.corpus, epochs, args.seed, **overrides), "epochs": epochs}
+        show(name, runs[name])
+    peer, default = runs["gensim"], runs["default (64 pairs)"]
+    for name in QUALITY_RUNS:
+        run = runs[name]
+        if not run.get("diverged"):
+            run["analogy_ratio_vs_gensim"] = run["analogy"] / peer["analogy"]
+            run["wordsim353_diff_vs_gensim"] = run["wordsim353"] - peer["wordsim353"]
+            run["speed_ratio_vs_default"] = run["words_per_second"] / default["words_per_second"]
+    return runs
+
+
+def rules_part(args) -> dict:
+    runs = {"default (64 pairs)": jaxembed_run(args.corpus, 1, args.seed)}
+    show("default (64 pairs), 1 epoch", runs["default (64 pairs)"])
+    for name, tau in RULES.items():
+        runs[name] = jaxembed_run(args.corpus, 1, args.seed, batch_size=16384, max_row_updates=tau)
+        show(f"16,384 pairs, {name}, 1 epoch", runs[name])
+    return runs
+
+
+def plot(report: dict, path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    parts = [p for p in ("quality", "rules") if p in report]
+    fig, axes = plt.subplots(1, len(parts), figsize=(7 * len(parts), 4.2), squeeze=False)
+    for ax, part in zip(axes[0], parts):
+        runs = report[part]
+        names = list(runs)
+        values = [0 if runs[n].get("diverged") else runs[n]["analogy"] for n in names]
+        bars = ax.barh(names, values, color=["tab:gray" if n == "gensim" else "tab:blue" for n in names])
+        ax.bar_label(bars, labels=["diverged" if runs[n].get("diverged") else f"{v:.3f}" for n, v in zip(names, values)])
+        ax.invert_yaxis()
+        ax.set_xlabel("analogy accuracy")
+        ax.set_title({"quality": f"SGNS, {report['epochs']} epochs (65,536: {report['epochs_65536']})",
+                      "rules": "SGNS at 16,384 pairs per update, 1 epoch"}[part])
+        ax.tick_params(axis="y", labelsize=8)
+    fig.suptitle(f"large-batch SGNS on {os.path.basename(report['corpus'])} ({report['machine']})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default=PDCORPUS)
+    parser.add_argument("--part", choices=["quality", "rules", "all"], default="all")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs-65536", type=int, default=5, help="epochs of the 65,536-pair run")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    import jax
+    report = {"corpus": os.path.abspath(args.corpus), "machine": f"{os.cpu_count()} CPU cores, {jax.default_backend()}",
+              "settings": SETTINGS, "epochs": args.epochs, "epochs_65536": args.epochs_65536, "seed": args.seed}
+    if args.part in ("quality", "all"):
+        report["quality"] = quality_part(args)
+    if args.part in ("rules", "all"):
+        report["rules"] = rules_part(args)
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    path = os.path.join(RESULTS_DIR, "bench_large_batch")
+    previous = {}
+    if os.path.exists(path + ".json"):  # keep the other part's figures when one part is rerun
+        with open(path + ".json") as f:
+            previous = json.load(f)
+    report = {**{k: v for k, v in previous.items() if k in ("quality", "rules")}, **report}
+    with open(path + ".json", "w") as f:
+        json.dump(report, f, indent=1)
+    plot(report, path + ".png")
+
+
+if __name__ == "__main__":
+    main()
