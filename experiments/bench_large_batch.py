@@ -9,7 +9,8 @@ Part `quality` (pdcorpus, dim 100, window 5, negative 5, sample 1e-3, 5 epochs):
 pairs), each once, one after the other in this process. Reports quality (analogy, WS353, SimLex), whole-run
 and steady-state words/s (epochs after the first), steady-state pairs/s, and the ratios the bars use.
 Part `rules`: one epoch at 16,384 pairs per update for each row rule — plain sum (the dense gradient),
-τ = 1 (each row's mean), 8, 32, 64, 256 — beside the default run's first epoch.
+τ = 1 (each row's mean), 8, 32, 64, 256 — beside the default run's first epoch, and τ 64 with the examples
+made on the device (jax.random) instead of the host (numpy), for speed on this machine.
 Writes experiments/results/bench_large_batch.json and .png.
 """
 from __future__ import annotations
@@ -104,6 +105,9 @@ def rules_part(args) -> dict:
     for name, tau in RULES.items():
         runs[name] = jaxembed_run(args.corpus, 1, args.seed, batch_size=16384, max_row_updates=tau)
         show(f"16,384 pairs, {name}, 1 epoch", runs[name])
+    runs["τ 64, examples made on the device"] = jaxembed_run(args.corpus, 1, args.seed, batch_size=16384,
+                                                             max_row_updates=64, device_examples=True)
+    show("16,384 pairs, τ 64, device examples, 1 epoch", runs["τ 64, examples made on the device"])
     return runs
 
 

@@ -88,8 +88,11 @@ def run_systems(script: str, systems: tuple[str, str], seeds: list[int] | None =
     for seed in seeds or [None]:
         for system in systems:
             extra = [] if seed is None else ["--seed", str(seed)]
-            out = subprocess.run([sys.executable, script, *sys.argv[1:], "--only", system, *extra], check=True,
-                                 capture_output=True, text=True).stdout
+            done = subprocess.run([sys.executable, script, *sys.argv[1:], "--only", system, *extra],
+                                  capture_output=True, text=True)
+            if done.returncode:
+                sys.exit(f"{system} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+            out = done.stdout
             runs.append({**json.loads(out.strip().splitlines()[-1]), "seed": seed})
             e = runs[-1]["eval"]
             print(f"{runs[-1]['system']}{'' if seed is None else f' (seed {seed})'}: {runs[-1]['wall_seconds']:.1f} s, "

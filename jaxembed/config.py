@@ -33,11 +33,14 @@ MAX_ROW_UPDATES = 64.0
 """Default cap of the count-aware update (optim.sparse.sgd_rows) from LARGE_BATCH_FROM examples per micro-batch
 up (measured in experiments/README.md); below, plain SGD sums every update as word2vec does."""
 LARGE_BATCH_FROM = 1024
+FASTTEXT_MAX_ROW_UPDATES = 32.0
+"""fastText's cap: at 64 its skip-gram diverges at 16,384 pairs per update (experiments/README.md)."""
 
 
-def row_update_cap(batch_size: int) -> float:
-    """The default max_row_updates for a micro-batch of `batch_size` examples (0: plain SGD)."""
-    return MAX_ROW_UPDATES if batch_size >= LARGE_BATCH_FROM else 0.0
+def row_update_cap(batch_size: int, cap: float = MAX_ROW_UPDATES) -> float:
+    """The default max_row_updates for a micro-batch of `batch_size` examples: `cap`, or 0 (plain SGD) below
+    LARGE_BATCH_FROM."""
+    return cap if batch_size >= LARGE_BATCH_FROM else 0.0
 
 
 def on_accelerator() -> bool:
@@ -124,7 +127,7 @@ class WindowSgdConfig(RunConfig):
     min_alpha: float = setting(0.0001, "final learning rate")
     max_row_updates: float | None = setting(None, "count-aware large batches: a row with more updates than this in "
                                             "one micro-batch gets this many times their mean instead of their sum "
-                                            "(0: always the sum; 64 from batch_size 1024 up)")
+                                            "(0: always the sum; from batch_size 1024 up the default is 64, for fastText 32)")
     shuffle: bool = setting(False, "visit the sentences in a new random order every epoch (0: file order, as word2vec, "
                             "gensim and fastText)")
 
@@ -182,7 +185,8 @@ class Word2VecConfig(WindowSgdConfig):
         negative = self.negative if self.negative is not None else (0 if self.model.endswith("-hs") else 5)
         skipgram_windows = not self.cbow and (self.shared_negatives or (hs and negative == 0))  # 16 windows ≈ 64 pairs
         accelerator = on_accelerator()
-        batch_size = self.batch_size or (LARGE_BATCH if accelerator else 16 if skipgram_windows else 64)
+        batch_size = self.batch_size if self.batch_size is not None else (
+            LARGE_BATCH if accelerator else 16 if skipgram_windows else 64)
         return {"hs": hs, "negative": negative, "alpha": 0.05 if self.cbow else 0.025, "batch_size": batch_size,
                 "max_row_updates": row_update_cap(batch_size), "device_examples": accelerator}
 
@@ -269,8 +273,8 @@ class FastTextConfig(WindowSgdConfig):
         return "centre words" if self.cbow else "pairs"
 
     def defaults(self) -> dict[str, Any]:
-        batch_size = self.batch_size or (LARGE_BATCH if on_accelerator() else 64)
-        return {"batch_size": batch_size, "max_row_updates": row_update_cap(batch_size)}
+        batch_size = self.batch_size if self.batch_size is not None else LARGE_BATCH if on_accelerator() else 64
+        return {"batch_size": batch_size, "max_row_updates": row_update_cap(batch_size, FASTTEXT_MAX_ROW_UPDATES)}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [

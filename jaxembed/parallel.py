@@ -155,10 +155,17 @@ def scan_block(row_updates: RowUpdates, apply_updates: ApplyUpdates, layout: Seq
     micro-batches of the scanned inputs (SHARED ones are seen whole by every micro-batch), then one psum
     of the block's loss (the identity on one device)."""
     micro = data_parallel_microbatch(row_updates, apply_updates, axis_name)
+    scanned = [kind != SHARED for kind in layout]
 
     def block(state, *inputs):
-        state, loss_sum = scan_micro_batches(micro, state, inputs, layout)
-        return state, total(loss_sum, axis_name)
+        shared = [x for x, s in zip(inputs, scanned) if not s]
+
+        def one(state, sliced):
+            parts, rest = iter(sliced), iter(shared)
+            return micro(state, tuple(next(parts) if s else next(rest) for s in scanned))
+
+        state, losses_M = jax.lax.scan(one, state, tuple(x for x, s in zip(inputs, scanned) if s))
+        return state, total(jnp.sum(losses_M), axis_name)
 
     return block
 
@@ -166,20 +173,6 @@ def scan_block(row_updates: RowUpdates, apply_updates: ApplyUpdates, layout: Seq
 def total(x: jax.Array, axis_name: str = AXIS) -> jax.Array:
     """psum over the devices (written out as the identity on one device)."""
     return x if jax.lax.axis_size(axis_name) == 1 else jax.lax.psum(x, axis_name)
-
-
-def scan_micro_batches(micro, state, inputs: Sequence, layout: Sequence[str]):
-    """(state, loss_sum) after `micro(state, batch)` on each micro-batch of the scanned inputs in turn
-    (SHARED inputs whole in every batch)."""
-    scanned = [kind != SHARED for kind in layout]
-    shared = [x for x, s in zip(inputs, scanned) if not s]
-
-    def one(state, sliced):
-        parts, rest = iter(sliced), iter(shared)
-        return micro(state, tuple(next(parts) if s else next(rest) for s in scanned))
-
-    state, losses_M = jax.lax.scan(one, state, tuple(x for x, s in zip(inputs, scanned) if s))
-    return state, jnp.sum(losses_M)
 
 
 class Generator(NamedTuple):

@@ -209,7 +209,7 @@ def test_device_examples_large_batch_deterministic_and_resume_bitwise(small_corp
     """Examples made on the device, count-aware large batches: same seed, same bytes; a resumed run regenerates
     the remaining chunks from their keys and ends where the uninterrupted run ends."""
     monkeypatch.setattr(jaxembed.models.word2vec, "DEVICE_CHUNK_TOKENS", 4096)
-    config = W2V_CONFIG.replace(batch_size=2048, device_examples=True, max_sentence_length=1000)
+    config = W2V_CONFIG.replace(batch_size=16384, device_examples=True, max_sentence_length=1000)
     reference = fit(small_corpus, config, progress=False)
     assert reference.metrics["device_examples"] and reference.metrics["examples"] > 0
     assert fit(small_corpus, config, progress=False).vectors.vectors.tobytes() == reference.vectors.vectors.tobytes()
