@@ -10,8 +10,9 @@ EXPERIMENTS = os.path.join(os.path.dirname(__file__), "..", "experiments")
 
 
 def test_bench_gpu_smoke_run_reports_every_model(tmp_path):
-    subprocess.run([sys.executable, os.path.join(EXPERIMENTS, "bench_gpu.py"), "--smoke", "--out", str(tmp_path)],
-                   check=True, capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, os.path.join(EXPERIMENTS, "bench_gpu.py"), "--smoke", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
     with open(tmp_path / "bench_gpu_smoke.json") as f:
         report = json.load(f)
     assert report["smoke"] and report["device"].startswith(report["backend"])

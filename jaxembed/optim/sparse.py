@@ -81,7 +81,7 @@ def count_scale(counts_N: jax.Array, max_row_updates: float) -> jax.Array:
 def sgd_rows(max_row_updates: float | None = None, in_order: bool | None = None) -> RowOptimizer:
     """SGD on rows (no state): p_v ← p_v − lr · s_v · Σ_{n: ids_n = v} g_n, with s_v = 1 (plain SGD, the
     dense gradient's sum) when `max_row_updates` τ is None, else s_v = min(1, τ / c_v), c_v the row's number
-    of nonzero gradients in the batch (`count_scale`): the count-aware large-batch rule.
+    of per-example gradients in the batch (`gradient_terms`, `count_scale`): the count-aware large-batch rule.
 
     in_order (default: `in_order_scatter()`): duplicates are summed by one scatter-add in their order;
     else merged by `merge_duplicate_rows` first and written with unique indices, so the sum's order is
