@@ -59,16 +59,21 @@ def device_memory() -> dict:
     return {k: stats[k] for k in ("peak_bytes_in_use", "bytes_in_use", "bytes_limit") if k in stats}
 
 
-def speed(metrics: dict) -> dict:
-    """Whole-run words/s (metrics.json's) and steady-state words/s and examples/s over the epochs after the first."""
-    seconds = metrics["epoch_seconds"]
+def steady_rates(metrics: dict) -> tuple[float | None, float | None]:
+    """(words/s, examples/s) over the epochs after the first (None with one epoch), from metrics.json's fields."""
+    seconds, epochs = metrics["epoch_seconds"], len(metrics["epoch_seconds"])
     steady = sum(seconds[1:])
-    epochs = len(seconds)
-    per_epoch_words = metrics["corpus_words"]
+    if epochs < 2 or not steady:
+        return None, None
+    return metrics["corpus_words"] * (epochs - 1) / steady, metrics["examples"] * (epochs - 1) / epochs / steady
+
+
+def speed(metrics: dict) -> dict:
+    """Whole-run words/s (metrics.json's) and steady-state words/s and examples/s (`steady_rates`)."""
+    words, examples = steady_rates(metrics)
     return {"words_per_second": metrics["words_per_second"], "train_seconds": metrics["train_seconds"],
-            "steady_words_per_second": per_epoch_words * (epochs - 1) / steady if epochs > 1 and steady else None,
-            "steady_examples_per_second": metrics["examples"] * (epochs - 1) / epochs / steady if epochs > 1 and steady else None,
-            "first_epoch_seconds": seconds[0]}
+            "steady_words_per_second": words, "steady_examples_per_second": examples,
+            "first_epoch_seconds": metrics["epoch_seconds"][0]}
 
 
 def run_model(model: str, quality_corpus: str, speed_corpus: str, smoke: bool) -> dict:
@@ -78,9 +83,9 @@ def run_model(model: str, quality_corpus: str, speed_corpus: str, smoke: bool) -
     batch = LARGE_BATCH[model] // (16 if smoke else 1)
     quality = fit(quality_corpus, model_config(model, batch, 1 if smoke else QUALITY_EPOCHS[model], smoke), progress=False)
     evaluation = evaluate_all(quality.vectors)
-    speed_epochs = 2 if smoke else (50 if model == "glove" else 1)
+    speed_epochs = 50 if model == "glove" and not smoke else 2  # a steady state needs an epoch after the first
     speed_run = fit(quality_corpus if model == "glove" else speed_corpus,
-                    model_config(model, batch, max(speed_epochs, 2), smoke), progress=False)
+                    model_config(model, batch, speed_epochs, smoke), progress=False)
     return {"model": model, "batch_size": quality.metrics.get("batch_size", batch),
             "device_examples": quality.metrics.get("device_examples"),
             "quality": {"epochs": quality.metrics["epochs"], "analogy": evaluation["analogy"]["accuracy"],

@@ -20,6 +20,7 @@ import json
 import os
 import time
 
+from bench_gpu import steady_rates
 from paths import PDCORPUS, RESULTS_DIR
 
 SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5)
@@ -46,12 +47,10 @@ def jaxembed_run(corpus: str, epochs: int, seed: int, **overrides) -> dict:
     except TrainingDiverged as e:
         return {"settings": overrides, "diverged": str(e), "wall_seconds": time.perf_counter() - start}
     m, e = result.metrics, evaluate_all(result.vectors)
-    seconds = m["epoch_seconds"]
-    steady = sum(seconds[1:])
+    steady_words, steady_pairs = steady_rates(m)
     return {"settings": overrides, "diverged": None, "wall_seconds": m["train_seconds"],
             "words_per_second": m["words_per_second"], "loss": m["loss"], "pairs": m["examples"],
-            "steady_words_per_second": m["corpus_words"] * (epochs - 1) / steady if epochs > 1 else None,
-            "steady_pairs_per_second": m["examples"] * (epochs - 1) / epochs / steady if epochs > 1 else None,
+            "steady_words_per_second": steady_words, "steady_pairs_per_second": steady_pairs,
             "analogy": e["analogy"]["accuracy"], "wordsim353": e["wordsim353"]["spearman"],
             "simlex999": e["simlex999"]["spearman"]}
 

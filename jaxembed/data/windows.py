@@ -47,6 +47,12 @@ def window_slots(sentence_N: np.ndarray, window_N: np.ndarray, max_window: int) 
     return clipped, valid
 
 
+def chunk_sentence_ids(sentence_ends: np.ndarray, start: int, stop: int, n: int) -> np.ndarray:
+    """(n,) sentence index of each of n token slots from `start`, counted from the first sentence of the
+    chunk [start, stop) (slots past `stop` get one past its last)."""
+    return sentence_ids(n, sentence_ends[(sentence_ends > start) & (sentence_ends <= stop)] - start)
+
+
 def chunk_bounds(sentence_ends: np.ndarray, chunk_tokens: int) -> list[tuple[int, int]]:
     """Split the token stream into chunks of whole sentences of about `chunk_tokens` tokens."""
     bounds, start = [], 0
@@ -119,8 +125,7 @@ def chunk_windows(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: 
     (kept_N positions in the chunk, kept_ids_N, context slots_NxO into the kept tokens, valid_NxO)."""
     chunk_ids = ids[start:stop]
     kept = np.flatnonzero(subsample_mask(chunk_ids, sampling.keep_V, rng))
-    local_ends = sentence_ends[(sentence_ends > start) & (sentence_ends <= stop)] - start
-    sentence = sentence_ids(stop - start, local_ends)[kept]
+    sentence = chunk_sentence_ids(sentence_ends, start, stop, stop - start)[kept]
     windows_N = reduced_windows(len(kept), sampling.window, rng, sampling.shrink_windows)
     slots, valid = window_slots(sentence, windows_N, sampling.window)
     return kept, chunk_ids[kept], slots, valid

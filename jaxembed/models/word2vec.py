@@ -26,7 +26,7 @@ from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
 from jaxembed.data.device_examples import chunk_examples, chunk_key, micro_batch, sampling_arrays
 from jaxembed.data.huffman import HuffmanTree, build_huffman
 from jaxembed.data.sampling import keep_probabilities, noise_table
-from jaxembed.data.windows import Sampling, epoch_sentences, fixed_chunk_bounds, sentence_ids
+from jaxembed.data.windows import Sampling, chunk_sentence_ids, epoch_sentences, fixed_chunk_bounds
 from jaxembed.data.word2vec_examples import example_blocks
 from jaxembed.losses.cbow import cbow_hidden, context_row_updates
 from jaxembed.losses.hsoftmax import hs_targets
@@ -169,8 +169,7 @@ def token_chunks(ids, sentence_ends: np.ndarray, chunk_tokens: int, offset: int)
     for start, stop in fixed_chunk_bounds(sentence_ends, chunk_tokens):
         ids_T = np.full(chunk_tokens, -1, np.int32)
         ids_T[:stop - start] = ids[start:stop]
-        local_ends = sentence_ends[(sentence_ends > start) & (sentence_ends <= stop)] - start
-        sentence_T = sentence_ids(chunk_tokens, local_ends).astype(np.int32)
+        sentence_T = chunk_sentence_ids(sentence_ends, start, stop, chunk_tokens).astype(np.int32)
         yield ids_T, sentence_T, np.float32(offset + start), offset + stop
 
 
