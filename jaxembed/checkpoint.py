@@ -2,8 +2,8 @@
 
 `DIR/checkpoint.msgpack` (flax.serialization msgpack) holds
     config:   the training config, resolved (dataclasses.asdict), so `--resume DIR` needs nothing else;
-    corpus:   path, corpus_words, training_words, vocab_size, and the model's own record (GloVe: nonzeros),
-              checked on resume;
+    corpus:   path, corpus_words, training_words, vocab_size, fingerprint (a hash of the corpus bytes), and
+              the model's own record (GloVe: nonzeros), checked on resume;
     position: epoch, block (blocks finished in that epoch), the loss sum and example count of the epoch
               so far, the losses and wall times of finished epochs, and all examples so far;
     state:    every array of the training state (tables, optimiser state).
@@ -32,7 +32,7 @@ from jaxembed.errors import ConfigError, InputFileError, TrainingDiverged
 from jaxembed.io.atomic import atomic_open
 
 CHECKPOINT_NAME = "checkpoint.msgpack"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 @dataclasses.dataclass
@@ -170,7 +170,8 @@ def start_run(state: Any, config: Any, corpus: dict, directory: str | os.PathLik
     """(state, position, checkpointer) to train from: a fresh run, or the checkpoint in `directory` when resuming.
 
     A fresh run refuses a directory that holds an unfinished run's checkpoint; a resumed run needs
-    the same config and the same corpus (its word counts and vocabulary size) as the checkpoint.
+    the same config and the same corpus (its word counts, vocabulary size and content fingerprint) as the
+    checkpoint.
     """
     if directory is None:
         if resume:
@@ -187,7 +188,8 @@ def start_run(state: Any, config: Any, corpus: dict, directory: str | os.PathLik
         raise ConfigError(f"checkpoint {path!r} was written with another config: {saved_config} (this run: {config})")
     changed = {k: (payload["corpus"].get(k), v) for k, v in corpus.items() if k != "path" and payload["corpus"].get(k) != v}
     if changed:
-        detail = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changed.items())
+        detail = ", ".join("its content differs (fingerprint)" if k == "fingerprint" else f"{k} {old} -> {new}"
+                           for k, (old, new) in changed.items())
         raise InputFileError(f"corpus {corpus.get('path')!r} is not the one checkpoint {path!r} was trained on ({detail})")
     try:
         position = Position(**payload["position"])

@@ -13,10 +13,12 @@ import dataclasses
 import json
 import os
 import sys
+from typing import Any
 
 from jaxembed.config import (CHECKPOINT_SECONDS, CONFIG_CLASSES, FAMILIES, MODELS, Config, Word2VecConfig, config_fields,
                              load_config, make_config)
-from jaxembed.errors import ConfigError, JaxembedError
+from jaxembed.errors import ConfigError, JaxembedError, RunDirectoryError, TrainingInterrupted
+from jaxembed.interrupts import handling_interrupts
 
 DEMO_CORPUS = os.path.join(os.path.dirname(__file__), "data", "wordnet.txt.gz")
 DEMO_WORDS = ("king", "dog", "blue", "run", "happy", "music")
@@ -87,36 +89,73 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return make_config(flag_settings(args))
 
 
-def run_plan(args: argparse.Namespace) -> tuple[Config, str, str]:
-    """(config, corpus, output directory): from the flags, or from the checkpoint with --resume DIR."""
-    from jaxembed.checkpoint import check_no_checkpoint, checkpoint_config
+def run_plan(args: argparse.Namespace) -> tuple[Any, str]:
+    """(the run (rundir.RunRecord), its directory): from the flags, or from DIR/run.json with --resume DIR
+    (where --corpus may point to the corpus's new place, and --binary change the outputs)."""
+    from jaxembed.rundir import RunRecord, read_run
     if not args.resume:
         if not args.corpus or not args.out:
             raise ConfigError("--corpus and --out are required (or --resume DIR to continue a run)")
-        check_no_checkpoint(args.out)
-        return config_from_args(args), args.corpus, args.out
-    given = sorted(flag_settings(args)) + (["config"] if args.config else [])
+        return RunRecord(config_from_args(args).resolved(), os.path.abspath(args.corpus), bool(args.binary)), args.out
+    given = sorted(flag_settings(args)) + (["config"] if args.config else []) + (["overwrite"] if args.overwrite else [])
     if given:
         raise ConfigError(f"--resume continues the run with its saved settings; drop {', '.join(given)}")
     if args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
         raise ConfigError(f"--resume writes to the run's own directory {args.resume!r}; drop --out {args.out!r}")
-    config, saved_corpus = checkpoint_config(args.resume)
-    return config, args.corpus or saved_corpus, args.resume
+    saved = read_run(args.resume)
+    check_unfinished(saved, args.resume)
+    return dataclasses.replace(saved, corpus=os.path.abspath(args.corpus) if args.corpus else saved.corpus,
+                               binary=saved.binary if args.binary is None else args.binary), args.resume
+
+
+def check_unfinished(run: Any, directory: str) -> None:
+    if run.finished:
+        raise RunDirectoryError(f"the run in {directory!r} finished: its outputs are written ({directory}/run.json)")
+
+
+def train_into(out: str, run: Any, args: argparse.Namespace) -> Any:
+    """Train `run` (rundir.RunRecord) into the locked directory `out`; returns the fit.TrainResult."""
+    from jaxembed.checkpoint import checkpoint_path
+    from jaxembed.fit import fit
+    from jaxembed.rundir import claim_for_new_run, locked, read_run, remove_temporaries, run_path, write_run
+    with locked(out):
+        if args.resume:
+            check_unfinished(read_run(out), out)
+        else:
+            claim_for_new_run(out, args.overwrite)
+        remove_temporaries(out)
+        write_run(out, run)
+        try:
+            result = fit(run.corpus, run.config, progress=not args.quiet, checkpoint_dir=out,
+                         checkpoint_every=args.checkpoint_every, resume=os.path.exists(checkpoint_path(out)),
+                         save_to=out, binary=run.binary)
+        except JaxembedError:
+            if not args.resume and not os.path.exists(checkpoint_path(out)):
+                os.remove(run_path(out))  # nothing to resume: the corrected command may start again here
+            raise
+        except KeyboardInterrupt as e:
+            if isinstance(e, TrainingInterrupted):
+                raise
+            raise TrainingInterrupted(f"{str(e) or 'interrupted'}; continue with: jaxembed train --resume {out} "
+                                      "(from its last checkpoint, or from the start if none was written)") from None
+        write_run(out, dataclasses.replace(run, finished=True))
+    return result
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from jaxembed.checkpoint import remove_checkpoint
-    from jaxembed.fit import fit
-    config, corpus, out = run_plan(args)
+    from jaxembed.rundir import remove_if_unused
     if args.checkpoint_every < 0:
         raise ConfigError(f"--checkpoint-every must be >= 0 seconds, got {args.checkpoint_every}")
-    os.makedirs(out, exist_ok=True)
-    result = fit(corpus, config, progress=not args.quiet, checkpoint_dir=out, checkpoint_every=args.checkpoint_every,
-                 resume=bool(args.resume))
-    result.save(out, binary=args.binary)
-    remove_checkpoint(out)
+    run, out = run_plan(args)
+    created = not os.path.exists(out)
+    try:
+        result = train_into(out, run, args)
+    except JaxembedError:
+        if created:
+            remove_if_unused(out)
+        raise
     m = result.metrics
-    print(f"trained {m['vocab_size']} words x {config.dim} in {m['train_seconds']:.1f} s "
+    print(f"trained {m['vocab_size']} words x {run.config.dim} in {m['train_seconds']:.1f} s "
           f"({m['words_per_second']:,.0f} words/s, final loss {m['loss']:.4f}); wrote {out}/vectors.txt")
 
 
@@ -168,7 +207,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
         result.save(args.out)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(settings: bool = True) -> argparse.ArgumentParser:
+    """The command line. settings=False leaves out train's setting flags, whose per-model defaults need jax
+    (on a GPU or TPU the batch defaults differ): commands other than train then start without it."""
     parser = argparse.ArgumentParser(prog="jaxembed", description="Train, evaluate and convert static word embeddings.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -178,15 +219,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="output directory for vectors.txt, metrics.json and the checkpoint "
                        "(fasttext also writes model.bin, loadable by the official fastText)")
     train.add_argument("--config", help="YAML file of training settings, named as the flags below (flags override it)")
-    train.add_argument("--binary", type=switch, nargs="?", const=True, default=False, metavar="0|1",
+    train.add_argument("--binary", type=switch, nargs="?", const=True, default=None, metavar="0|1",
                        help="also write vectors.bin (word2vec binary)")
-    train.add_argument("--resume", metavar="DIR", help="continue the interrupted run whose checkpoint is in DIR "
-                       "(its settings and corpus are saved there)")
+    train.add_argument("--overwrite", type=switch, nargs="?", const=True, default=False, metavar="0|1",
+                       help="replace the files of another run in --out (otherwise such a directory is refused)")
+    train.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR (its settings, corpus "
+                       "and output options are saved there, in run.json); from its checkpoint, or from the start when "
+                       "it was stopped before writing one")
     train.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_SECONDS, metavar="SECONDS",
                        help=f"write OUT/checkpoint.msgpack this often (default {CHECKPOINT_SECONDS:.0f}; 0: only on Ctrl-C); "
                        "removed when the run finishes")
     train.add_argument("--quiet", type=switch, nargs="?", const=True, default=False, metavar="0|1", help="no progress bar")
-    add_setting_flags(train)
+    if settings:
+        add_setting_flags(train)
     train.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("eval", help="Google analogies, WordSim-353 and SimLex-999")
@@ -218,14 +263,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(settings=not argv or argv[0] not in ("eval", "convert", "similar")).parse_args(argv)
     try:
-        args.func(args)
+        with handling_interrupts():
+            args.func(args)
     except (JaxembedError, OSError) as e:
         print(f"jaxembed {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:
-        print(f"jaxembed {args.command}: {e or 'interrupted'}", file=sys.stderr)
+        print(f"jaxembed {args.command}: {str(e) or 'interrupted'}", file=sys.stderr)
         return 130
     return 0
 

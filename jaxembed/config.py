@@ -5,10 +5,19 @@ A field left `None` means "the model's default" (word2vec's learning rate is 0.0
 for CBOW, for instance); `resolved()` returns the config with every such field filled in, which is what
 training records in metrics.json and checkpoints. Every field's `help` and its default per model are what
 `jaxembed train --help` shows.
+
+Every setting is checked against its field's type when a config is built (from Python, a YAML file, the flags
+or a checkpoint), and only unambiguous values are converted: an int or a numeric string ("1e-4", which YAML
+reads as a string) to a float, 0 or 1 to a bool. A float is never an int (`epochs: 2.0` is refused, as the
+flags refuse it), a bool never an int, a string never a bool, None only where the type is Optional, a float
+only when finite; integers must lie in `INT_RANGES`.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
+import numbers
 import os
 import types
 import typing
@@ -33,14 +42,17 @@ MAX_ROW_UPDATES = 64.0
 """Default cap of the count-aware update (optim.sparse.sgd_rows) from LARGE_BATCH_FROM examples per micro-batch
 up (measured in experiments/README.md); below, plain SGD sums every update as word2vec does."""
 LARGE_BATCH_FROM = 1024
-FASTTEXT_MAX_ROW_UPDATES = 32.0
-"""fastText's cap: at 64 its skip-gram diverges at 16,384 pairs per update (experiments/README.md)."""
+INT32_RANGE = (-2**31, 2**31 - 1)
+INT_RANGES = {"seed": (0, 2**32 - 1), "epochs": (1, 10**6), "bucket": (0, 2**30)}
+"""The allowed range of an integer setting: INT32_RANGE unless listed here (device arrays and fastText's model.bin
+hold them as int32). The seed is 32 bits (jax.random.key keeps only those, numpy's seeding refuses negative
+seeds), bucket leaves 2**30 - 1 more int32 row ids for the vocabulary."""
 
 
-def row_update_cap(batch_size: int, cap: float = MAX_ROW_UPDATES) -> float:
-    """The default max_row_updates for a micro-batch of `batch_size` examples: `cap`, or 0 (plain SGD) below
-    LARGE_BATCH_FROM."""
-    return cap if batch_size >= LARGE_BATCH_FROM else 0.0
+def row_update_cap(batch_size: int) -> float:
+    """The default max_row_updates for a micro-batch of `batch_size` examples: MAX_ROW_UPDATES, or 0 (plain SGD)
+    below LARGE_BATCH_FROM."""
+    return MAX_ROW_UPDATES if batch_size >= LARGE_BATCH_FROM else 0.0
 
 
 def on_accelerator() -> bool:
@@ -95,13 +107,14 @@ class RunConfig:
             (v.min_count >= 1, f"min_count must be >= 1, got {v.min_count}"),
             (v.max_vocab_size is None or v.max_vocab_size >= 2,
              f"max_vocab_size must be >= 2 (training needs two words), got {v.max_vocab_size}"),
-            (v.epochs >= 1, f"epochs must be >= 1, got {v.epochs}"),
             (v.batch_size >= 1, f"batch_size must be >= 1, got {v.batch_size}"),
             (v.batches_per_call >= 1, f"batches_per_call must be >= 1, got {v.batches_per_call}"),
             (v.devices is None or v.devices >= 1, f"devices must be >= 1, got {v.devices}"),
         ]
 
     def __post_init__(self):
+        for name, (field, kind, optional) in setting_types(type(self)).items():
+            object.__setattr__(self, name, checked_setting(field, kind, optional, getattr(self, name)))
         family = FAMILIES[self.FAMILY]
         if self.model not in family:
             raise ConfigError(f"{type(self).__name__} is for model{'s' * (len(family) > 1)} {', '.join(family)}, "
@@ -240,7 +253,6 @@ class GloveConfig(RunConfig):
             (v.eta > 0 and v.bias_eta >= 0, f"eta must be > 0 and bias_eta >= 0, got {v.eta}, {v.bias_eta}"),
             (v.grad_clip > 0, f"grad_clip must be > 0, got {v.grad_clip}"),
             (v.memory_mb > 0, f"memory_mb must be > 0, got {v.memory_mb}"),
-            (v.output in ("w+c", "w"), f"output must be 'w+c' (W + W~) or 'w' (W), got {v.output!r}"),
         ]
 
 
@@ -274,7 +286,7 @@ class FastTextConfig(WindowSgdConfig):
 
     def defaults(self) -> dict[str, Any]:
         batch_size = self.batch_size if self.batch_size is not None else LARGE_BATCH if on_accelerator() else 64
-        return {"batch_size": batch_size, "max_row_updates": row_update_cap(batch_size, FASTTEXT_MAX_ROW_UPDATES)}
+        return {"batch_size": batch_size, "max_row_updates": row_update_cap(batch_size)}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
@@ -282,7 +294,6 @@ class FastTextConfig(WindowSgdConfig):
             (v.negative >= 1, f"negative must be >= 1 (fastText trains with negative sampling), got {v.negative}"),
             (v.maxn >= 0, f"maxn must be >= 0 (0: no subwords), got {v.maxn}"),
             (v.maxn == 0 or 1 <= v.minn <= v.maxn, f"minn must be in [1, maxn={v.maxn}], got {v.minn}"),
-            (v.bucket >= 0, f"bucket must be >= 0, got {v.bucket}"),
             (v.maxn == 0 or v.bucket >= 1, f"bucket must be >= 1 when maxn > 0, got {v.bucket}"),
             (v.noise_power >= 0, f"noise_power must be >= 0, got {v.noise_power}"),
             (v.cbow or v.batch_size >= 2 * v.window,
@@ -298,6 +309,74 @@ HINTS = {("glove", "alpha"): "GloVe's learning rate is eta, and its weighting ex
                              "weight_exponent"}
 
 
+def quoted(value: Any) -> str:
+    """A value as a message shows it: its repr, cut short."""
+    text = f"an integer of {value.bit_length()} bits" if isinstance(value, int) and value.bit_length() > 256 else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def to_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(value)
+    return int(value)
+
+
+def to_float(value: Any) -> float:
+    """A finite float from a real number or a numeric string."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, str)):
+        raise TypeError(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool) or (isinstance(value, numbers.Integral) and value in (0, 1)):
+        return bool(value)
+    raise TypeError(value)
+
+
+def to_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+CONVERSIONS = {int: (to_int, "an integer"), float: (to_float, "a finite number"), bool: (to_bool, "true or false (1 or 0)"),
+               str: (to_str, "a string")}
+"""Per setting type: the function converting a value to it (TypeError, ValueError or OverflowError when it cannot),
+and what the type is called in messages."""
+
+
+@functools.cache
+def setting_types(cls: type) -> dict[str, tuple[dataclasses.Field, type, bool]]:
+    """(field, type, whether None is allowed) of each setting of a config class."""
+    hints = typing.get_type_hints(cls)
+    types_of = {f.name: typing.get_args(hints[f.name]) or (hints[f.name],) for f in dataclasses.fields(cls)}
+    return {f.name: (f, next(t for t in types_of[f.name] if t is not type(None)), type(None) in types_of[f.name])
+            for f in dataclasses.fields(cls)}
+
+
+def checked_setting(field: dataclasses.Field, kind: type, optional: bool, value: Any) -> Any:
+    """`value` converted to the setting's type, within its range and choices; else a ConfigError naming the
+    setting, the value and what it must be."""
+    if value is None and optional:
+        return None
+    convert, expected = CONVERSIONS[kind]
+    try:
+        setting = convert(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{field.name} must be {expected}{' or null' * optional}, got {quoted(value)} "
+                          f"({type(value).__name__})") from None
+    low, high = INT_RANGES.get(field.name, INT32_RANGE)
+    if kind is int and not low <= setting <= high:
+        raise ConfigError(f"{field.name} must be {f'>= {low}' if setting < low else f'<= {high}'}, got {quoted(setting)}")
+    if "choices" in field.metadata and setting not in field.metadata["choices"]:
+        raise ConfigError(f"{field.name} must be one of {', '.join(field.metadata['choices'])}, got {quoted(setting)}")
+    return setting
+
+
 def config_fields() -> dict[str, dataclasses.Field]:
     """Every setting of every model, by name (the first class to declare it gives its help)."""
     fields: dict[str, dataclasses.Field] = {}
@@ -311,31 +390,37 @@ def make_config(settings: dict[str, Any], source: str | None = None) -> Config:
     """The config of settings["model"] (default sgns) from `settings`; a setting of another model, or of none,
     is an error naming it and `source` (where the settings come from: a file, the flags)."""
     model = settings.get("model", "sgns")
-    if model not in CONFIG_CLASSES:
-        raise ConfigError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+    where = f"{source}: " if source else ""
+    if not isinstance(model, str) or model not in CONFIG_CLASSES:
+        raise ConfigError(f"{where}model must be one of {', '.join(MODELS)}, got {quoted(model)}")
     cls = CONFIG_CLASSES[model]
     known = sorted(f.name for f in dataclasses.fields(cls))
-    foreign = sorted(set(settings) - set(known))
-    where = f"{source}: " if source else ""
+    foreign = sorted(set(settings) - set(known), key=str)
     unknown = [k for k in foreign if k not in config_fields()]
     if unknown:
         raise ConfigError(f"{where}unknown settings {unknown}; the settings of model {model!r}: {known}")
     if foreign:
         hints = "".join(f"; {HINTS[model, k]}" for k in foreign if (model, k) in HINTS)
         raise ConfigError(f"{where}settings {foreign} do not apply to model {model!r}{hints}; its settings: {known}")
-    return cls(**settings)
+    try:
+        return cls(**settings)
+    except ConfigError as e:
+        raise ConfigError(f"{where}{e}") from None
 
 
 def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
-    """The mapping in a YAML file; errors name the file."""
+    """The mapping in a YAML file (an empty file: none); errors name the file."""
     path = os.fspath(path)
     try:
         with open(path, encoding="utf-8") as f:
-            raw = yaml.safe_load(f) or {}
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as e:
-        raise InputFileError(f"config file {path!r} cannot be read: {e}") from e
+            raw = yaml.safe_load(f)
+    except (OSError, yaml.YAMLError, ValueError, RecursionError) as e:
+        raise InputFileError(f"config file {path!r} cannot be read: {' '.join(str(e).split())}") from e
+    if raw is None:
+        return {}
     if not isinstance(raw, dict):
-        raise InputFileError(f"config file {path!r} must hold a mapping of settings")
+        raise InputFileError(f"config file {path!r} must hold a mapping of settings (name: value), "
+                             f"got {quoted(raw)}")
     return raw
 
 

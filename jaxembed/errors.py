@@ -26,3 +26,11 @@ class TrainingDiverged(JaxembedError):
 
 class TrainingInterrupted(KeyboardInterrupt):
     """Training stopped on SIGINT/SIGTERM after writing a checkpoint; the message says how to resume."""
+
+
+class RunDirectoryError(JaxembedError):
+    """A run directory is in use by another process, or holds another run's files; the message says which."""
+
+
+class OutputFileError(JaxembedError, OSError):
+    """An output file cannot be written (disk full, read-only, a directory in the way); the message names it."""

@@ -11,6 +11,7 @@ uninterrupted run ends (jaxembed.checkpoint).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -20,9 +21,12 @@ from typing import Any
 
 import jax
 
-from jaxembed.checkpoint import Position, start_run
+from jaxembed import rundir
+from jaxembed.checkpoint import Checkpointer, Position, checkpoint_path, remove_checkpoint, start_run
 from jaxembed.config import CHECKPOINT_SECONDS, Config
 from jaxembed.data.corpus import PreparedCorpus
+from jaxembed.errors import TrainingInterrupted
+from jaxembed.interrupts import handling_interrupts
 from jaxembed.io.atomic import atomic_open
 from jaxembed.io.word2vec import save_word2vec
 from jaxembed.loop import EpochLoop, calls_in_flight, run_epochs
@@ -90,20 +94,60 @@ def train_model(model: Model, config: Config, mesh: jax.sharding.Mesh | None = N
 def corpus_summary(path: str | os.PathLike, prepared: PreparedCorpus) -> dict:
     """What a checkpoint records to recognise its corpus on resume."""
     return {"path": os.path.abspath(path), "corpus_words": prepared.raw_words, "training_words": len(prepared.ids_N),
-            "vocab_size": len(prepared.vocab)}
+            "vocab_size": len(prepared.vocab), "fingerprint": prepared.fingerprint}
 
 
 def fit(corpus: str | os.PathLike, config: Config, progress: bool = True, checkpoint_dir: str | os.PathLike | None = None,
-        checkpoint_every: float = CHECKPOINT_SECONDS, resume: bool = False) -> TrainResult:
-    """Train `config.model` on the corpus file (text8-style or one sentence per line, gzip ok); see the module docstring."""
+        checkpoint_every: float = CHECKPOINT_SECONDS, resume: bool = False, save_to: str | os.PathLike | None = None,
+        binary: bool = False) -> TrainResult:
+    """Train `config.model` on the corpus file (text8-style or one sentence per line, gzip ok); see the module docstring.
+
+    With `save_to`, the outputs are written there (`TrainResult.save`, `binary` as there) before returning,
+    and the checkpoint in `checkpoint_dir` is removed once they are. SIGINT/SIGTERM: while the corpus is
+    read, they stop at once; while training, at the next block, after a checkpoint; from the end of
+    training until the outputs are written, the first one lets the writes finish and a second one stops
+    them, leaving a checkpoint of the finished training from which `resume` writes them. A checkpoint
+    directory is locked against other processes for the run (jaxembed.rundir).
+    """
     start_time = time.perf_counter()
     config = config.resolved()
-    mesh = data_mesh(config.devices)
-    family = plugin(config)
-    prepared = family.read_corpus(corpus, config)
-    model = family.build(prepared, config, mesh.size)
-    state, position = train_model(model, config, mesh, progress, checkpoint_dir, checkpoint_every, resume,
-                                  corpus_summary(corpus, prepared))
+    with rundir.locked(checkpoint_dir) if checkpoint_dir is not None else contextlib.nullcontext(), \
+            handling_interrupts() as interrupts:
+        mesh = data_mesh(config.devices)
+        family = plugin(config)
+        prepared = family.read_corpus(corpus, config)
+        model = family.build(prepared, config, mesh.size)
+        corpus_record = corpus_summary(corpus, prepared)
+        interrupts.check()
+        with interrupts.deferring():
+            state, position = train_model(model, config, mesh, progress, checkpoint_dir, checkpoint_every, resume,
+                                          corpus_record)
+            try:
+                result = trained_result(model, state, position, config, mesh, prepared, corpus, start_time)
+                if save_to is not None:
+                    result.save(save_to, binary=binary)
+                    if checkpoint_dir is not None:
+                        remove_checkpoint(checkpoint_dir)
+            except KeyboardInterrupt:
+                where = keep_finished_training(state, position, config, {**corpus_record, **model.corpus_record},
+                                               checkpoint_dir)
+                raise TrainingInterrupted(f"interrupted by {interrupts.name} while writing the outputs; {where}") from None
+    return result
+
+
+def keep_finished_training(state: Any, position: Position, config: Config, corpus_record: dict,
+                           checkpoint_dir: str | os.PathLike | None) -> str:
+    """Checkpoint a run whose training finished but whose outputs are not all written; says where, for messages."""
+    if checkpoint_dir is None:
+        return "no checkpoint written"
+    Checkpointer(checkpoint_dir, 0, config, corpus_record).save(state, position)
+    return (f"the finished training is saved in {checkpoint_path(checkpoint_dir)}; write the outputs with: "
+            f"jaxembed train --resume {os.fspath(checkpoint_dir)}")
+
+
+def trained_result(model: Model, state: Any, position: Position, config: Config, mesh: jax.sharding.Mesh,
+                   prepared: PreparedCorpus, corpus: str | os.PathLike, start_time: float) -> TrainResult:
+    """The vectors, metrics and files of a finished training."""
     outputs = model.outputs(state)
     seconds = time.perf_counter() - start_time
     metrics = {

@@ -4,17 +4,15 @@
   and memory, with no extra device sync on the hot path) and checked for NaN/inf there: a
   non-finite loss stops training with `TrainingDiverged`, leaving the last good checkpoint.
 - Checkpoints (`checkpoint.Checkpointer`) are written between blocks when due and on SIGINT/SIGTERM,
-  which only set a flag, so a block is never cut in half; a second signal interrupts at once.
+  which only set a flag while training (`interrupts.Interrupts.deferring`), so a block is never cut in
+  half; a second signal interrupts at once.
 - A run starts from a `Position`: the first `position.block` blocks of `position.epoch` are skipped.
 """
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
 import math
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +24,7 @@ from tqdm.auto import tqdm
 
 from jaxembed.checkpoint import Checkpointer, Position
 from jaxembed.errors import TrainingDiverged, TrainingInterrupted
+from jaxembed.interrupts import Interrupts, handling_interrupts
 from jaxembed.models.base import Block
 from jaxembed.parallel import serial_calls
 
@@ -54,33 +53,6 @@ class EpochLoop:
     unit: str
     desc: str
     calls_in_flight: int = MAX_CALLS_IN_FLIGHT
-
-
-class Interrupt:
-    """A flag set by SIGINT/SIGTERM; a second signal while it is set raises KeyboardInterrupt at once."""
-
-    def __init__(self):
-        self.requested = False
-
-    def __call__(self, signum, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-
-@contextlib.contextmanager
-def interrupt_flag() -> Iterator[Interrupt]:
-    """Within the block, SIGINT/SIGTERM set the yielded flag (main thread only; elsewhere it stays unset)."""
-    flag = Interrupt()
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-    previous = {s: signal.signal(s, flag) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield flag
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 class LossReader:
@@ -126,7 +98,7 @@ def run_epochs(loop: EpochLoop, state: Any, position: Position, checkpointer: Ch
     bar = tqdm(total=loop.units_per_epoch * loop.epochs, initial=done, unit=loop.unit, unit_scale=True,
                disable=not show_progress, desc=loop.desc, dynamic_ncols=True, mininterval=0.5)
     losses = LossReader(position, checkpointer, loop.calls_in_flight)
-    with interrupt_flag() as interrupt, bar:
+    with handling_interrupts() as interrupts, interrupts.deferring(), bar:
         while position.epoch < loop.epochs:
             epoch, epoch_start = position.epoch, time.perf_counter()
             for index, block in enumerate(loop.blocks(epoch, position.block), start=position.block):
@@ -139,9 +111,9 @@ def run_epochs(loop: EpochLoop, state: Any, position: Position, checkpointer: Ch
                 if index % 50 == 0:
                     bar.set_postfix({"epoch": epoch + 1} if losses.recent is None else
                                     {"epoch": epoch + 1, "loss": f"{losses.recent:.4f}"})
-                if interrupt.requested or (checkpointer and checkpointer.due()):
+                if interrupts.requested or (checkpointer and checkpointer.due()):
                     losses.drain()
-                    stop_or_save(state, position, checkpointer, interrupt)
+                    stop_or_save(state, position, checkpointer, interrupts)
             losses.drain()
             position.finish_epoch(time.perf_counter() - epoch_start)
             bar.update(position.epoch * loop.units_per_epoch - done)
@@ -156,11 +128,11 @@ def kept_checkpoint(checkpointer: Checkpointer | None) -> str:
     return checkpointer.kept() if checkpointer else "no checkpoint was being written"
 
 
-def stop_or_save(state: Any, position: Position, checkpointer: Checkpointer | None, interrupt: Interrupt) -> None:
+def stop_or_save(state: Any, position: Position, checkpointer: Checkpointer | None, interrupts: Interrupts) -> None:
     """Write a checkpoint (when checkpointing); on an interrupt, then stop with TrainingInterrupted."""
     if checkpointer:
         checkpointer.save(state, position)
-    if interrupt.requested:
+    if interrupts.requested:
         where = (f"checkpoint of epoch {position.epoch + 1}, block {position.block} saved in {checkpointer.directory!r}; "
                  f"continue with: jaxembed train --resume {checkpointer.directory}") if checkpointer else "no checkpoint written"
-        raise TrainingInterrupted(f"interrupted: {where}")
+        raise TrainingInterrupted(f"interrupted by {interrupts.name}: {where}")

@@ -3,6 +3,7 @@ reads and writes them)."""
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -16,16 +17,59 @@ def unit_rows(emb_VxD: np.ndarray) -> np.ndarray:
     return emb_VxD / np.where(norms > 0, norms, 1.0)
 
 
+def checked_word(word, name: str = "word") -> str:
+    """`word` if it is a str; ConfigError naming the argument for bytes or anything else."""
+    if not isinstance(word, str):
+        hint = " (decode it first)" if isinstance(word, (bytes, bytearray)) else ""
+        raise ConfigError(f"{name} must be a str, got {type(word).__name__} {word!r:.80}{hint}")
+    return word
+
+
+def query_words(words, name: str) -> list[str]:
+    """A word or an iterable of words as a list; ConfigError naming the argument (`positive[1]`) otherwise."""
+    if isinstance(words, str):
+        return [words]
+    if isinstance(words, (bytes, bytearray)) or not isinstance(words, Iterable):
+        raise ConfigError(f"{name} must be a word (str) or an iterable of words, got {type(words).__name__} {words!r:.80}")
+    return [checked_word(word, f"{name}[{i}]") for i, word in enumerate(words)]
+
+
+def count_argument(value, name: str, allow_none: bool) -> int | None:
+    """`value` if it is an int >= 1 (or None where allowed); ConfigError naming the argument otherwise."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        none = " or None" if allow_none else ""
+        raise ConfigError(f"{name} must be an int >= 1{none}, got {value!r}")
+    return int(value)
+
+
+def vectors_table(words: Sequence[str], vectors) -> np.ndarray:
+    """(V, D) float32 of `vectors`, D >= 1, for the V `words`; ConfigError naming the argument otherwise."""
+    try:
+        table_VxD = np.asarray(vectors, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"vectors must be a (V, D) array of numbers, got {type(vectors).__name__} ({e})") from None
+    if table_VxD.ndim != 2 or table_VxD.shape[0] != len(words) or table_VxD.shape[1] < 1:
+        raise ConfigError(f"vectors: need a ({len(words)}, D) array, D >= 1, for {len(words)} words, got shape {table_VxD.shape}")
+    return table_VxD
+
+
 class Vectors:
-    """Word vectors: `words` (V,) and `vectors` (V, D) float32, most frequent first when trained here."""
+    """Word vectors: `words` (V,) distinct str and `vectors` (V, D) float32, most frequent first when trained here."""
 
     def __init__(self, words: Sequence[str], vectors: np.ndarray):
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or vectors.shape[0] != len(words):
-            raise ValueError(f"need a ({len(words)}, D) array for {len(words)} words, got shape {vectors.shape}")
-        self.words = list(words)
-        self.vectors = vectors
+        if isinstance(words, (str, bytes)) or not isinstance(words, Iterable):
+            raise ConfigError(f"words must be a sequence of str, got {type(words).__name__}")
+        words = list(words)
+        if not set(map(type, words)) <= {str}:
+            for i, word in enumerate(words):
+                checked_word(word, f"words[{i}]")
+        self.vectors = vectors_table(words, vectors)
+        self.words = words
         self.index = {w: i for i, w in enumerate(self.words)}
+        if len(self.index) != len(self.words):
+            raise ConfigError(f"words: {next(w for i, w in enumerate(words) if self.index[w] != i)!r} appears more than once")
 
     def __len__(self) -> int:
         return len(self.words)
@@ -51,7 +95,7 @@ class Vectors:
 
     def word_id(self, word: str) -> int:
         try:
-            return self.index[word]
+            return self.index[checked_word(word)]
         except KeyError:
             raise UnknownWordError(f"word {word!r} is not in the vocabulary ({len(self)} words)") from None
 
@@ -66,15 +110,16 @@ class Vectors:
 
             query = Σ_p û_p − Σ_n û_n,   score(x) = cos(x, query),   input words excluded.
         """
-        positive = [positive] if isinstance(positive, str) else list(positive)
-        negative = [negative] if isinstance(negative, str) else list(negative)
+        positive, negative = query_words(positive, "positive"), query_words(negative, "negative")
+        topn = count_argument(topn, "topn", allow_none=True)
+        restrict_vocab = count_argument(restrict_vocab, "restrict_vocab", allow_none=True)
         if not positive and not negative:
             raise ConfigError("most_similar needs at least one positive or negative word")
         query_D = unit_rows(self.query_rows(positive, negative)[None])[0]
         scores = self.unit[:restrict_vocab] @ query_D
-        ids = [self.index[w] for w in positive + negative if w in self.index]
-        scores[[i for i in ids if i < len(scores)]] = -np.inf
-        top = np.argsort(-scores, kind="stable")[:topn]
+        excluded = {self.index[w] for w in positive + negative if w in self.index}
+        ranked = np.argsort(-scores, kind="stable")
+        top = [i for i in ranked[:None if topn is None else topn + len(excluded)] if i not in excluded][:topn]
         return [(self.words[i], float(scores[i])) for i in top]
 
     def query_rows(self, positive: list[str], negative: list[str]) -> np.ndarray:
@@ -84,6 +129,7 @@ class Vectors:
 
     def analogy(self, a: str, b: str, c: str, topn: int = 1) -> list[tuple[str, float]]:
         """a : b :: c : ?  by 3CosAdd (b − a + c)."""
+        a, b, c = checked_word(a, "a"), checked_word(b, "b"), checked_word(c, "c")
         return self.most_similar(positive=[b, c], negative=[a], topn=topn)
 
 
@@ -107,17 +153,21 @@ class SubwordVectors(Vectors):
 
     def __init__(self, words: Sequence[str], vectors: np.ndarray, input_RxD: np.ndarray, spec):
         super().__init__(words, vectors)
+        if np.ndim(input_RxD) != 2 or np.shape(input_RxD)[1] != self.dim:
+            raise ConfigError(f"input_RxD: need an (R, {self.dim}) array of word and n-gram rows, got shape {np.shape(input_RxD)}")
         self.input_RxD = input_RxD
         self.spec = spec
 
     @classmethod
     def from_rows(cls, words: Sequence[str], input_RxD: np.ndarray, table, spec,
-                  chunk_rows: int = 1 << 18) -> "SubwordVectors":
-        """Vocabulary vectors as the mean of each word's rows (`table`: a data.ngrams.SubwordTable)."""
+                  chunk_values: int = 1 << 22) -> "SubwordVectors":
+        """Vocabulary vectors as the mean of each word's rows (`table`: a data.ngrams.SubwordTable), gathered about
+        `chunk_values` values at a time."""
+        chunk_rows = max(1, chunk_values // max(input_RxD.shape[1], 1))
         return cls(words, mean_rows(input_RxD, table.rows_R, table.offsets_V1, chunk_rows), input_RxD, spec)
 
     def __getitem__(self, word: str) -> np.ndarray:
-        if word in self.index:
+        if checked_word(word) in self.index:
             return self.vectors[self.index[word]]
         rows = self.spec.word_rows(encode_word(word), None)
         if not len(rows):

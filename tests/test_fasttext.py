@@ -179,6 +179,17 @@ def test_microbatch_equals_dense_oracle():
     assert float(loss) == pytest.approx(float(total(tables)), rel=1e-5)
 
 
+def test_bag_rows_count_one_update_per_pair_for_the_large_batch_cap():
+    """A bag row's update sums its example's pairs, so the count-aware rule counts it that many times; an
+    oracle count over (example, pair) pairs gives the same numbers, and padding counts nothing."""
+    _, batch, E = packed_problem(seed=3)
+    rows, owner, mask, _, pair_owner, pair_mask = batch
+    terms = fasttext_model.bag_row_terms(mask, owner, pair_mask, pair_owner, E)
+    pairs_of = {e: sum(1 for q in range(len(pair_owner)) if pair_mask[q] and int(pair_owner[q]) == e) for e in range(E)}
+    expected = [pairs_of[int(owner[f])] if mask[f] else 0 for f in range(len(rows))]
+    assert np.asarray(terms).tolist() == expected and max(expected) > 1
+
+
 @pytest.mark.parametrize("cbow", [False, True])
 def test_packing_keeps_every_example_in_order(cbow):
     rng = np.random.default_rng(0)

@@ -11,6 +11,11 @@ Like GloVe's cooccur, pairs of frequent words — (i+1)(j+1) ≤ P for frequency
 summed in a dense triangular-ish table sized to the memory limit; all others are sorted and
 reduced per chunk, spilled to disk as sorted runs when their memory share is used up, and merged
 at the end by key ranges. Everything is vectorised numpy: no per-pair Python loop.
+
+Distances past the longest sentence − 1 never pair two words, so the window is cut there
+(`windows.context_reach`); the pair arrays of a chunk are sized for the full window, at least 1,024
+tokens, unless even those would exceed their memory share at the distances that can occur
+(`pair_chunk_tokens`: very large windows only, whose sums then add in another order).
 """
 from __future__ import annotations
 
@@ -21,7 +26,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from jaxembed.data.windows import context_reach
 from jaxembed.errors import ConfigError
+
+PAIR_BYTES = 48
+"""Bytes per pair in a chunk's arrays: ids, keys, weights, masks and sort temporaries."""
+MIN_CHUNK_TOKENS = 1024
+FLOOR_CHUNK_BYTES = 1 << 27
+"""A chunk has at least MIN_CHUNK_TOKENS tokens (fewer are slow), beyond its memory share if need be, unless their
+pairs would then exceed FLOOR_CHUNK_BYTES."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,15 +87,13 @@ def distance_weights(window: int, distance_weighting) -> np.ndarray:
 
 def left_pairs(ids_n: np.ndarray, sentence_n: np.ndarray, first: int, weights_W: np.ndarray):
     """(earlier_E, later_E, weight_E): every later position t >= first with each context t − d,
-    1 <= d <= W, t − d >= 0, in the same sentence; weight weights_W[d − 1]."""
-    earlier, later, weights = [], [], []
-    for d, weight in enumerate(weights_W, start=1):
-        t = np.arange(max(first, d), len(ids_n))
-        t = t[sentence_n[t] == sentence_n[t - d]]
-        earlier.append(ids_n[t - d])
-        later.append(ids_n[t])
-        weights.append(np.full(len(t), weight))
-    return np.concatenate(earlier), np.concatenate(later), np.concatenate(weights)
+    1 <= d <= W, t − d >= 0, in the same sentence (sentence_n non-decreasing); weight weights_W[d − 1].
+    Ordered by d, then t."""
+    t_T = np.arange(first, len(ids_n))
+    before_T = t_T - np.searchsorted(sentence_n, sentence_n[t_T], side="left")  # earlier tokens of t's sentence
+    d_index, t_index = np.nonzero(np.arange(1, len(weights_W) + 1)[:, None] <= before_T[None, :])
+    later = t_T[t_index]
+    return ids_n[later - 1 - d_index], ids_n[later], weights_W[d_index]
 
 
 def reduce_sorted(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -166,6 +177,16 @@ class DenseTable:
         return keys, values
 
 
+def pair_chunk_tokens(window: int, reach: int, symmetric: bool, budget_bytes: int) -> int:
+    """Tokens per chunk: as many as `budget_bytes` holds pairs for at `window` pairs a side per token, at least
+    MIN_CHUNK_TOKENS; fewer only when the pairs at the `reach` that can occur would exceed both `budget_bytes`
+    and FLOOR_CHUNK_BYTES (very large windows)."""
+    pair_bytes = (2 if symmetric else 1) * PAIR_BYTES
+    tokens = max(MIN_CHUNK_TOKENS, budget_bytes // (window * pair_bytes))
+    limit = max(budget_bytes, FLOOR_CHUNK_BYTES)
+    return tokens if tokens * reach * pair_bytes <= limit else max(1, limit // (reach * pair_bytes))
+
+
 def count_cooccurrences(ids_N: np.ndarray, sentence_ends_S: np.ndarray, vocab_size: int, window: int = 10,
                         symmetric: bool = True, distance_weighting: bool | np.ndarray = True, memory_mb: float = 1024.0,
                         chunk_tokens: int | None = None, tmp_dir: str | None = None) -> Cooccurrences:
@@ -180,17 +201,17 @@ def count_cooccurrences(ids_N: np.ndarray, sentence_ends_S: np.ndarray, vocab_si
         raise ConfigError(f"window must be >= 1, got {window}")
     if memory_mb <= 0:
         raise ConfigError(f"memory limit must be > 0 MB, got {memory_mb}")
-    weights_W = distance_weights(window, distance_weighting)
+    reach = context_reach(window, sentence_ends_S)
+    weights_W = distance_weights(window, distance_weighting)[:reach]
     budget = int(memory_mb * 2 ** 20)
     dense = DenseTable(dense_row_widths(vocab_size, max_product_for(vocab_size, budget // 4)))
-    bytes_per_token = window * (2 if symmetric else 1) * 48  # ids, keys, weights, masks and sort temporaries per pair
-    chunk_tokens = chunk_tokens or max(1024, budget // 8 // bytes_per_token)
+    chunk_tokens = chunk_tokens or pair_chunk_tokens(window, reach, symmetric, budget // 8)
     sentence_N = np.searchsorted(sentence_ends_S, np.arange(len(ids_N)), side="right")
     with tempfile.TemporaryDirectory(dir=tmp_dir, prefix="jaxembed-cooccur-") as work_dir:
         runs = SortedRuns(budget // 8, work_dir)
         for start in range(0, len(ids_N), chunk_tokens):
             stop = min(start + chunk_tokens, len(ids_N))
-            history = min(start, window)  # earlier tokens that are context of this chunk's first tokens
+            history = min(start, reach)  # earlier tokens that are context of this chunk's first tokens
             earlier, later, weights = left_pairs(ids_N[start - history:stop], sentence_N[start - history:stop],
                                                  history, weights_W)
             if symmetric:

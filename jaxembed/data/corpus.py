@@ -12,18 +12,28 @@ text (binary, UTF-16, another compression) and is an error, as is a token longer
 
 The encoded corpus (4 bytes per in-vocabulary token) lives in an unlinked temporary file
 (`TokenIds`) and is read back slice by slice, so memory does not grow with the corpus.
+
+The corpus is read twice (count, then encode). An input that can be read only once (a pipe,
+`<(cmd)`, /dev/stdin, a named FIFO: anything but a regular file) is copied to a temporary spool
+file as the first pass reads it, and the second pass reads the spool. The first pass also hashes
+the (decompressed) bytes into the corpus's fingerprint, which changes with any edit to the text.
 """
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import gzip
+import hashlib
+import io
 import itertools
 import os
+import stat
 import tempfile
 import zlib
 from collections.abc import Iterator
 from itertools import repeat
+from typing import BinaryIO
 
 import numpy as np
 
@@ -37,25 +47,80 @@ GZIP_MAGIC = b"\x1f\x8b"
 WHITESPACE = (b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # what bytes.split() splits on
 
 
-def open_corpus(path: str | os.PathLike):
-    """Open `path` for binary reading, decompressing gzip (detected by its magic bytes) transparently."""
+class ReadOnce(io.RawIOBase):
+    """An input that can be read only once (a pipe, a FIFO), read through: `peek(n)` returns its first n
+    bytes (fewer if it is shorter) without consuming them, and every byte read from it is also written
+    to `spool` when given (flushed on closing), so that a second pass can read the spool instead."""
+
+    def __init__(self, source: BinaryIO, spool: BinaryIO | None = None):
+        self._source, self._spool, self._unread = source, spool, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def peek(self, size: int) -> bytes:
+        while len(self._unread) < size and (data := self._source.read(size - len(self._unread))):
+            self._copy(data)
+            self._unread += data
+        return self._unread[:size]
+
+    def readinto(self, buffer) -> int:
+        if self._unread:
+            n = min(len(buffer), len(self._unread))
+            buffer[:n], self._unread = self._unread[:n], self._unread[n:]
+            return n
+        n = self._source.readinto(buffer)
+        self._copy(memoryview(buffer)[:n])
+        return n
+
+    def close(self) -> None:
+        if self._spool is not None and not self.closed:
+            self._spool.flush()
+        super().close()
+
+    def _copy(self, data) -> None:
+        if self._spool is not None:
+            self._spool.write(data)
+
+
+@contextlib.contextmanager
+def open_corpus(path: str | os.PathLike, spool: BinaryIO | None = None) -> Iterator[BinaryIO]:
+    """Open `path` for binary reading, decompressing gzip (detected by its magic bytes) transparently.
+
+    An input that is not a regular file (a pipe, a FIFO) is opened once and read through `ReadOnce`,
+    which peeks at the magic bytes without losing them and copies what it reads to `spool`.
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputFileError(f"corpus file {path!r} does not exist")
     if os.path.isdir(path):
         raise InputFileError(f"corpus file {path!r} is a directory")
     try:
-        with open(path, "rb") as f:
-            magic = f.read(2)
-        return gzip.open(path, "rb") if magic == GZIP_MAGIC else open(path, "rb")
+        raw = open(path, "rb", buffering=0)
     except OSError as e:
         raise InputFileError(f"corpus file {path!r} cannot be read: {e.strerror or e}") from e
+    with raw:
+        try:
+            if stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+                source, magic = raw, os.pread(raw.fileno(), len(GZIP_MAGIC), 0)
+            else:
+                source = ReadOnce(raw, spool)
+                magic = source.peek(len(GZIP_MAGIC))
+        except OSError as e:
+            raise InputFileError(f"corpus file {path!r} cannot be read: {e.strerror or e}") from e
+        with io.BufferedReader(source) as stream, (gzip.GzipFile(fileobj=stream, mode="rb") if magic == GZIP_MAGIC
+                                                   else contextlib.nullcontext(stream)) as f:
+            yield f
 
 
-def read_blocks(path: str, block_bytes: int) -> Iterator[bytes]:
-    """The raw (decompressed) bytes of the corpus in blocks of `block_bytes`; a NUL byte is an error."""
+def read_blocks(path: str, block_bytes: int, spool: BinaryIO | None = None, digest=None) -> Iterator[bytes]:
+    """The raw (decompressed) bytes of the corpus in blocks of `block_bytes`; a NUL byte is an error.
+
+    spool: where to copy the bytes of an input that can be read only once (`open_corpus`); digest: a
+    hashlib object updated with every block.
+    """
     offset = 0
-    with open_corpus(path) as f:
+    with open_corpus(path, spool) as f:
         while True:
             try:
                 block = f.read(block_bytes)
@@ -67,6 +132,8 @@ def read_blocks(path: str, block_bytes: int) -> Iterator[bytes]:
             if nul >= 0:
                 raise InputFileError(f"corpus file {path!r} has a NUL byte at byte {offset + nul}: "
                                      "it is not a text file (binary, UTF-16 or compressed other than gzip)")
+            if digest is not None:
+                digest.update(block)
             yield block
             offset += len(block)
 
@@ -101,17 +168,19 @@ def last_whitespace(data: bytes) -> int:
 
 
 def iter_token_blocks(path: str | os.PathLike, block_bytes: int = READ_BLOCK_BYTES,
-                      max_token_bytes: int = MAX_TOKEN_BYTES, eos: bytes | None = None) -> Iterator[tuple[list[bytes], np.ndarray]]:
+                      max_token_bytes: int = MAX_TOKEN_BYTES, eos: bytes | None = None, *,
+                      spool: BinaryIO | None = None, digest=None) -> Iterator[tuple[list[bytes], np.ndarray]]:
     """Yield `(tokens, line_ends)` per block read: the block's whole tokens in file order and the
     offsets into `tokens` where lines end; the end of the file ends the last line. `eos`: a token
-    appended to every line that a newline ends (fastText's `</s>`), or None.
+    appended to every line that a newline ends (fastText's `</s>`), or None. spool, digest: as
+    `read_blocks`.
 
     Joined, the blocks hold the lines of `text.split(b"\\n")` exactly. Memory stays bounded by
     `block_bytes + max_token_bytes` even for a file that is one huge line; a token is never split.
     """
     path = os.fspath(path)
     carry, offset = b"", 0
-    for block in read_blocks(path, block_bytes):
+    for block in read_blocks(path, block_bytes, spool, digest):
         data = carry + block
         cut = last_whitespace(data) + 1
         carry = data[cut:]
@@ -124,11 +193,13 @@ def iter_token_blocks(path: str | os.PathLike, block_bytes: int = READ_BLOCK_BYT
     yield split_lines(valid_utf8(carry), eos, ends_file=True)
 
 
-def count_words(path: str | os.PathLike, eos: bytes | None = None) -> tuple[collections.Counter, int]:
-    """Count every token of the corpus: (Counter bytes -> count in first-seen order, total tokens)."""
+def count_words(path: str | os.PathLike, eos: bytes | None = None, *, spool: BinaryIO | None = None,
+                digest=None) -> tuple[collections.Counter, int]:
+    """Count every token of the corpus: (Counter bytes -> count in first-seen order, total tokens).
+    spool, digest: as `read_blocks`."""
     counts: collections.Counter = collections.Counter()
     total = 0
-    for tokens, _ in iter_token_blocks(path, eos=eos):
+    for tokens, _ in iter_token_blocks(path, eos=eos, spool=spool, digest=digest):
         counts.update(tokens)
         total += len(tokens)
     return counts, total
@@ -216,27 +287,61 @@ def encode_corpus(path: str | os.PathLike, index: dict[bytes, int], max_sentence
 @dataclasses.dataclass(frozen=True)
 class PreparedCorpus:
     """vocab; ids_N: in-vocabulary token ids (on disk, read by slices); sentence_ends_S: sentence end
-    offsets into ids_N; raw_words: all tokens of the file."""
+    offsets into ids_N; raw_words: all tokens of the file; fingerprint: hex digest of the file's
+    (decompressed) bytes (`fingerprint_digest`)."""
 
     vocab: Vocab
     ids_N: TokenIds
     sentence_ends_S: np.ndarray
     raw_words: int
+    fingerprint: str
+
+
+def fingerprint_digest():
+    """The hash behind `PreparedCorpus.fingerprint`: BLAKE2b, 16 bytes."""
+    return hashlib.blake2b(digest_size=16)
+
+
+def readable_once(path: str) -> bool:
+    """Whether `path` exists and is neither a regular file nor a directory: a pipe, a FIFO or a device
+    (/dev/stdin), which the corpus passes cannot simply open again."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+@contextlib.contextmanager
+def second_reading(path: str, tmp_dir: str | None = None) -> Iterator[tuple[BinaryIO | None, str]]:
+    """(spool, path to read again) for a corpus read twice: (None, path), unless `readable_once(path)`:
+    then a temporary file in `tmp_dir` (default $TMPDIR) for the first pass to copy the input to, and its
+    path. The file is removed on leaving, on errors too."""
+    if not readable_once(path):
+        yield None, path
+        return
+    with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="jaxembed-spool-") as spool:
+        yield spool, spool.name
 
 
 def prepare_corpus(path: str | os.PathLike, min_count: int, max_vocab_size: int | None = None,
-                   max_sentence_length: int | None = MAX_SENTENCE_LENGTH, eos: bytes | None = None) -> PreparedCorpus:
-    """Count, build the vocabulary and encode the corpus to ids (two streaming passes).
+                   max_sentence_length: int | None = MAX_SENTENCE_LENGTH, eos: bytes | None = None,
+                   tmp_dir: str | None = None) -> PreparedCorpus:
+    """Count, build the vocabulary and encode the corpus to ids (two streaming passes; an input that can be
+    read only once is spooled to a temporary file in `tmp_dir` for the second, `second_reading`).
 
     max_sentence_length None: sentences are whole lines (GloVe's rule). eos: a token ending every
     line (fastText's `</s>`), counted and trained like a word.
     """
-    counts, raw_words = count_words(path, eos)
-    if raw_words == 0:
-        raise InputFileError(f"corpus file {os.fspath(path)!r} contains no words")
-    vocab = build_vocab(counts, min_count, max_vocab_size)
-    if len(vocab) < 2:
-        raise InputFileError(f"corpus file {os.fspath(path)!r}: {len(vocab)} distinct word(s) occur at least "
-                             f"min_count={min_count} times; training needs at least 2")
-    ids, ends = encode_corpus(path, vocab.index, max_sentence_length or raw_words + 1, eos=eos)
-    return PreparedCorpus(vocab, ids, ends, raw_words)
+    path = os.fspath(path)
+    digest = fingerprint_digest()
+    with second_reading(path, tmp_dir) as (spool, again):
+        counts, raw_words = count_words(path, eos, spool=spool, digest=digest)
+        if raw_words == 0:
+            raise InputFileError(f"corpus file {path!r} contains no words")
+        vocab = build_vocab(counts, min_count, max_vocab_size)
+        if len(vocab) < 2:
+            raise InputFileError(f"corpus file {path!r}: {len(vocab)} distinct word(s) occur at least "
+                                 f"min_count={min_count} times; training needs at least 2")
+        ids, ends = encode_corpus(again, vocab.index, max_sentence_length or raw_words + 1, tmp_dir, eos=eos)
+    return PreparedCorpus(vocab, ids, ends, raw_words, digest.hexdigest())

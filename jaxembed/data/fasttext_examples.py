@@ -10,6 +10,11 @@ Bags and pair lists vary in length, so micro-batches are packed greedily in corp
 micro-batch takes consecutive examples while it holds at most `shape.examples` examples,
 `shape.rows` bag rows and `shape.pairs` pairs; the rest is padding (mask False). Every chunk of
 the corpus has its own RNG stream (`seed, epoch, chunk`), so the batches are reproducible.
+
+Context slots reach no farther than the longest sentence allows (`windows.context_reach`). Past window
+32, micro-batches are sized by that reach rather than the window (`windows.example_reach`), and a
+chunk whose windows would exceed `windows.WINDOW_SLOTS` has fewer tokens (`windows.fitted_chunk_tokens`);
+both change the batches, so smaller windows keep theirs.
 """
 from __future__ import annotations
 
@@ -20,7 +25,8 @@ import numpy as np
 
 from jaxembed.data.ngrams import SubwordTable
 from jaxembed.data.sampling import sample_negatives
-from jaxembed.data.windows import CHUNK_TOKENS, Sampling, chunk_bounds, chunk_rng, chunk_windows
+from jaxembed.data.windows import (CHUNK_TOKENS, Sampling, block_batches, chunk_bounds, chunk_rng, chunk_windows,
+                                   context_reach)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,9 +76,11 @@ class PackedBlock:
 
 
 def fasttext_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, sampling: Sampling,
-                      subwords: SubwordTable, cbow: bool, rng: np.random.Generator) -> ChunkExamples:
-    """The examples of tokens [start, stop) (module docstring); RNG draws: subsampling, windows, noise."""
-    kept, kept_ids, slots, valid = chunk_windows(ids, sentence_ends, start, stop, sampling, rng)
+                      subwords: SubwordTable, cbow: bool, rng: np.random.Generator,
+                      reach: int | None = None) -> ChunkExamples:
+    """The examples of tokens [start, stop) (module docstring); RNG draws: subsampling, windows, noise. reach:
+    the farthest context slot laid out (default the window; `windows.context_reach`)."""
+    kept, kept_ids, slots, valid = chunk_windows(ids, sentence_ends, start, stop, sampling, rng, reach)
     centre_E = np.flatnonzero(valid.any(axis=1))
     context_owner_C, slot_C = np.nonzero(valid[centre_E])
     context_words_C = kept_ids[slots[centre_E[context_owner_C], slot_C]]
@@ -173,11 +181,18 @@ def group_parts(block: PackedBlock, parts: int, examples_per_part: int) -> Packe
                        block.words_done_M[::parts])
 
 
+def packed_bytes(shape: PackShape, negative: int) -> int:
+    """Bytes of one packing in a block: bag rows (id, owner, mask) and pairs (target and noise words, owner, mask)."""
+    return 9 * shape.rows + (4 * (negative + 1) + 5) * shape.pairs
+
+
 def packed_blocks(ids: np.ndarray, sentence_ends: np.ndarray, sampling: Sampling, subwords: SubwordTable, *,
                   cbow: bool, shape: PackShape, batches: int, seed: int, epoch: int, parts: int = 1,
                   chunk_tokens: int = CHUNK_TOKENS) -> Iterator[PackedBlock]:
-    """Yield an epoch of packed micro-batches in blocks of `batches` (the last one padded); each micro-batch
-    joins `parts` consecutive packings of `shape` (`group_parts`: one per device)."""
+    """Yield an epoch of packed micro-batches in blocks of `batches` (the last one padded; fewer when a block would
+    exceed `windows.BLOCK_BYTES`); each micro-batch joins `parts` consecutive packings of `shape` (`group_parts`:
+    one per device)."""
+    batches = block_batches(batches, parts * packed_bytes(shape, sampling.negative))
     for block in packed_parts(ids, sentence_ends, sampling, subwords, cbow, shape, batches * parts, seed, epoch,
                               chunk_tokens):
         yield group_parts(block, parts, shape.examples)
@@ -187,8 +202,10 @@ def packed_parts(ids: np.ndarray, sentence_ends: np.ndarray, sampling: Sampling,
                  shape: PackShape, batches: int, seed: int, epoch: int, chunk_tokens: int) -> Iterator[PackedBlock]:
     """`packed_blocks` before grouping: blocks of `batches` packings of `shape`."""
     offset, pending = epoch * len(ids), None
+    reach = context_reach(sampling.window, sentence_ends)
     for index, (start, stop) in enumerate(chunk_bounds(sentence_ends, chunk_tokens)):
-        examples = fasttext_examples(ids, sentence_ends, start, stop, sampling, subwords, cbow, chunk_rng(seed, epoch, index))
+        examples = fasttext_examples(ids, sentence_ends, start, stop, sampling, subwords, cbow,
+                                     chunk_rng(seed, epoch, index), reach)
         if not len(examples.positions_E):
             continue
         packed = pack_chunk(examples, shape, offset)
@@ -208,6 +225,7 @@ def pack_shape(subwords: SubwordTable, token_weights_V: np.ndarray, window: int,
 
     The expected bag of a kept centre holds E[rows] = Σ_w p_w · rows_w rows (p_w: token_weights_V
     normalised, e.g. counts × keep probabilities); a reduced window averages window + 1 contexts.
+    `window`: the window, or how far a context word can be (`windows.example_reach`).
     """
     rows_V = subwords.counts_V
     expected_rows = float(np.sum(token_weights_V * rows_V) / np.sum(token_weights_V))

@@ -5,16 +5,32 @@ One epoch = the corpus in order (or its sentences in a random order per epoch, `
 in chunks of whole sentences. Each chunk has its own RNG stream (`seed, epoch, chunk`), so any chunk
 can be regenerated: it subsamples, then draws a reduced window per kept centre, in that order.
 data.word2vec_examples and data.fasttext_examples turn a chunk's windows into examples.
+
+Memory does not grow with the window. Context slots past the longest sentence − 1 are always empty
+and are not laid out (`context_reach`), except in the window examples of windows up to 32
+(WINDOW_SLOTS / 2·CHUNK_TOKENS), which keep their 2·window slots (`example_reach`). word2vec lays a
+chunk's windows out a piece of centres at a time (`centre_pieces`: the same examples and draws);
+fastText, whose noise words are drawn for a whole chunk at once, gets fewer tokens per chunk when its
+windows would exceed WINDOW_SLOTS (`fitted_chunk_tokens`: windows past 32 only, which then get other
+chunks, so other draws). A block (one jitted call) holds at most BLOCK_BYTES of examples
+(`block_batches`: speed only).
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
 from jaxembed.data.sampling import AliasTable, reduced_windows, subsample_mask
+from jaxembed.errors import ConfigError
 
 CHUNK_TOKENS = 1 << 16
+WINDOW_SLOTS = 1 << 22
+"""Context slots (centre × offset) laid out at once: word2vec's piece of a chunk's centres (~30 bytes a slot),
+fastText's whole chunk."""
+BLOCK_BYTES = 1 << 26
+"""Bytes of examples one block (one jitted call) may hold: it has fewer micro-batches beyond."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,16 +51,69 @@ def sentence_ids(n: int, sentence_ends: np.ndarray) -> np.ndarray:
     return np.searchsorted(sentence_ends, np.arange(n), side="right")
 
 
-def window_slots(sentence_N: np.ndarray, window_N: np.ndarray, max_window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Context slots of every centre: positions (N, 2W) for offsets −W..−1, 1..W (clipped) and
-    valid (N, 2W): 0 < |offset| <= window_N[centre], inside the array and the same sentence."""
+def longest_sentence(sentence_ends: np.ndarray) -> int:
+    """Tokens in the longest sentence (0 without sentences)."""
+    return int(np.diff(sentence_ends, prepend=0).max(initial=0))
+
+
+def context_reach(window: int, sentence_ends: np.ndarray) -> int:
+    """The farthest offset a context word can have: `window`, but at most the longest sentence − 1, since a
+    window never leaves its sentence (at least 1). Slots farther out are always empty: leaving them out
+    changes no example."""
+    return max(1, min(window, longest_sentence(sentence_ends) - 1))
+
+
+def example_reach(window: int, sentence_ends: np.ndarray, chunk_tokens: int = CHUNK_TOKENS,
+                  budget: int = WINDOW_SLOTS) -> int:
+    """How far the context slots of a window example (CBOW, skip-gram-HS) reach: `window` while a chunk's windows
+    fit `budget` slots, as they always have; past that, `context_reach`: the same examples without the slots
+    that are always empty (a narrower step, whose sums may round differently)."""
+    return window if chunk_tokens * 2 * window <= budget else context_reach(window, sentence_ends)
+
+
+def window_slots(sentence_N: np.ndarray, window_N: np.ndarray, max_window: int,
+                 centres: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+    """Context slots of the centres `centres` (default all N): positions (C, 2W) for offsets −W..−1, 1..W
+    (clipped into 0..N−1) and valid (C, 2W): 0 < |offset| <= window_N[centre], in the centre's sentence.
+    sentence_N: each token's sentence index, non-decreasing."""
     n = sentence_N.shape[0]
+    centre_C = np.arange(n)[centres]
     offsets = np.concatenate([np.arange(-max_window, 0), np.arange(1, max_window + 1)])
-    context_NxO = np.arange(n)[:, None] + offsets[None, :]
-    inside = (context_NxO >= 0) & (context_NxO < n)
-    clipped = np.clip(context_NxO, 0, max(n - 1, 0))
-    valid = inside & (np.abs(offsets)[None, :] <= window_N[:, None]) & (sentence_N[clipped] == sentence_N[:, None])
-    return clipped, valid
+    first_C = np.searchsorted(sentence_N, sentence_N[centre_C], side="left")
+    last_C = np.searchsorted(sentence_N, sentence_N[centre_C], side="right") - 1
+    lowest_C = np.maximum(-window_N[centre_C], first_C - centre_C)
+    highest_C = np.minimum(window_N[centre_C], last_C - centre_C)
+    valid = (offsets[None, :] >= lowest_C[:, None]) & (offsets[None, :] <= highest_C[:, None])
+    return np.clip(centre_C[:, None] + offsets[None, :], 0, max(n - 1, 0)), valid
+
+
+def centre_pieces(centres: int, slots_per_centre: int, piece_slots: int = WINDOW_SLOTS) -> list[slice]:
+    """Consecutive ranges covering `centres` centres, each spanning at most `piece_slots` slots (at least one
+    centre; one empty range when there are none)."""
+    step = max(1, piece_slots // max(slots_per_centre, 1))
+    return [slice(first, min(first + step, centres)) for first in range(0, centres, step)] or [slice(0, 0)]
+
+
+def fitted_chunk_tokens(chunk_tokens: int, slots_per_token: int, sentence_ends: np.ndarray, window: int,
+                        chunk_slots: int = WINDOW_SLOTS) -> int:
+    """Tokens per chunk: `chunk_tokens` while its windows span at most `chunk_slots` slots, else as many as
+    fit. A chunk holds at least one whole sentence: if the longest one's windows alone exceed the budget,
+    `window` is refused (ConfigError)."""
+    if chunk_tokens * slots_per_token <= chunk_slots:
+        return chunk_tokens
+    tokens, longest = chunk_slots // slots_per_token, longest_sentence(sentence_ends)
+    if longest > tokens:
+        raise ConfigError(f"window={window}: the windows of a sentence of {longest:,} tokens span "
+                          f"{longest * slots_per_token:,} context slots, more than the {chunk_slots:,} a chunk may hold; "
+                          f"use window <= {max(1, chunk_slots // longest // 2):,}, or lines of at most "
+                          f"{math.isqrt(chunk_slots // 2):,} tokens")
+    return tokens
+
+
+def block_batches(batches: int, micro_batch_bytes: int, block_bytes: int = BLOCK_BYTES) -> int:
+    """Micro-batches per block: `batches`, fewer when a block would hold more than `block_bytes` (at least one).
+    Speed only: the micro-batches, and so the vectors, stay the same."""
+    return max(1, min(batches, block_bytes // max(micro_batch_bytes, 1)))
 
 
 def chunk_sentence_ids(sentence_ends: np.ndarray, start: int, stop: int, n: int) -> np.ndarray:
@@ -119,15 +188,20 @@ def chunk_rng(seed: int, epoch: int, chunk: int) -> np.random.Generator:
     return np.random.default_rng([seed, epoch, chunk])
 
 
-def chunk_windows(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, sampling: Sampling,
-                  rng: np.random.Generator):
+def chunk_centres(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, sampling: Sampling,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Subsample tokens [start, stop), then draw each kept centre's window (in that RNG order):
-    (kept_N positions in the chunk, kept_ids_N, context slots_NxO into the kept tokens, valid_NxO)."""
+    (kept_N positions in the chunk, kept_ids_N, sentence_N of each kept token, window_N)."""
     chunk_ids = ids[start:stop]
     kept = np.flatnonzero(subsample_mask(chunk_ids, sampling.keep_V, rng))
     sentence = chunk_sentence_ids(sentence_ends, start, stop, stop - start)[kept]
-    windows_N = reduced_windows(len(kept), sampling.window, rng, sampling.shrink_windows)
-    slots, valid = window_slots(sentence, windows_N, sampling.window)
-    return kept, chunk_ids[kept], slots, valid
+    return kept, chunk_ids[kept], sentence, reduced_windows(len(kept), sampling.window, rng, sampling.shrink_windows)
 
 
+def chunk_windows(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, sampling: Sampling,
+                  rng: np.random.Generator, reach: int | None = None):
+    """`chunk_centres` with every kept centre's context slots out to `reach` (default the window):
+    (kept_N positions in the chunk, kept_ids_N, context slots_NxO into the kept tokens, valid_NxO)."""
+    kept, kept_ids, sentence, windows_N = chunk_centres(ids, sentence_ends, start, stop, sampling, rng)
+    slots, valid = window_slots(sentence, windows_N, reach or sampling.window)
+    return kept, kept_ids, slots, valid

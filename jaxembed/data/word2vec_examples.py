@@ -5,9 +5,13 @@ examples come in word2vec.c's order (centre by centre, offsets −b..+b):
 - pairs (skip-gram with negative sampling): one example per (context, centre) pair, hidden row =
   the context word (C = 1), with `negative` noise words per pair as word2vec draws them;
 - windows (CBOW; skip-gram with hierarchical softmax only): one example per centre with at least
-  one context word, hidden rows = its 2·window context slots (masked), `negative` noise words per
-  centre (CBOW's draw). For skip-gram-HS a window holds exactly the pairs of that centre, all
-  predicting the same Huffman path.
+  one context word, hidden rows = its 2·window context slots (masked; past window 32 only out to the
+  longest sentence − 1, `windows.example_reach`), `negative` noise words per centre (CBOW's draw).
+  For skip-gram-HS a window holds exactly the pairs of that centre, all predicting the same Huffman
+  path.
+
+A chunk's examples are made a piece of centres at a time (`example_pieces`), so memory stays bounded
+however large the window; the pieces join into exactly the chunk's examples and draws.
 """
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from jaxembed.data.windows import CHUNK_TOKENS, Sampling, chunk_bounds, chunk_rng, chunk_windows
+from jaxembed.data.windows import (CHUNK_TOKENS, WINDOW_SLOTS, Sampling, block_batches, centre_pieces, chunk_bounds,
+                                   chunk_centres, chunk_rng, context_reach, example_reach, window_slots)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,39 +52,65 @@ class ExampleBlock:
         return (self.hidden_MxPxC, self.hidden_mask_MxPxC, self.outputs_MxP, self.negatives_MxPxK, self.words_done_M)
 
 
-def word2vec_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, sampling: Sampling,
-                      windows: bool, rng: np.random.Generator):
-    """Examples of tokens [start, stop): (hidden_ExC, hidden_mask_ExC, outputs_E, negatives_ExK, positions_E).
+def example_pieces(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, sampling: Sampling, windows: bool,
+                   rng: np.random.Generator, reach: int | None = None,
+                   piece_slots: int = WINDOW_SLOTS) -> Iterator[tuple[np.ndarray, ...]]:
+    """Examples of tokens [start, stop) in pieces of consecutive centres, each laying out at most `piece_slots`
+    context slots out to `reach` (default the window): (hidden_ExC, hidden_mask_ExC, outputs_E, negatives_ExK,
+    positions_E) per piece.
 
-    windows: one example per centre window (else per pair, module docstring); positions_E: index
-    of each example's centre token in the corpus (before subsampling).
+    windows: one example per centre window (else per pair, module docstring); positions_E: index of each
+    example's centre token in the corpus (before subsampling). Each piece draws its noise words in turn from
+    the chunk's stream, so the pieces joined are exactly the chunk's examples made in one piece.
     """
-    kept, kept_ids, slots, valid = chunk_windows(ids, sentence_ends, start, stop, sampling, rng)
-    if windows:
-        centre = np.flatnonzero(valid.any(axis=1))
-        hidden, mask = kept_ids[slots[centre]], valid[centre]
-    else:
-        centre, slot = np.nonzero(valid)
-        hidden, mask = kept_ids[slots[centre, slot]][:, None], np.ones((len(centre), 1), bool)
-    negatives = sampling.noise.sample((len(centre), sampling.negative), rng)
-    return hidden, mask, kept_ids[centre], negatives, (start + kept[centre]).astype(np.int64)
+    reach = reach or sampling.window
+    kept, kept_ids, sentence, windows_N = chunk_centres(ids, sentence_ends, start, stop, sampling, rng)
+    for piece in centre_pieces(len(kept), 2 * reach, piece_slots):
+        slots, valid = window_slots(sentence, windows_N, reach, piece)
+        if windows:
+            local = np.flatnonzero(valid.any(axis=1))
+            hidden, mask = kept_ids[slots[local]], valid[local]
+        else:
+            local, slot = np.nonzero(valid)
+            hidden, mask = kept_ids[slots[local, slot]][:, None], np.ones((len(local), 1), bool)
+        centre = piece.start + local
+        negatives = sampling.noise.sample((len(centre), sampling.negative), rng)
+        yield hidden, mask, kept_ids[centre], negatives, (start + kept[centre]).astype(np.int64)
+
+
+def word2vec_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, stop: int, sampling: Sampling,
+                      windows: bool, rng: np.random.Generator, reach: int | None = None) -> tuple[np.ndarray, ...]:
+    """All examples of tokens [start, stop) at once: `example_pieces` joined."""
+    pieces = example_pieces(ids, sentence_ends, start, stop, sampling, windows, rng, reach)
+    return tuple(map(np.concatenate, zip(*pieces)))
+
+
+def example_bytes(width: int, negative: int) -> int:
+    """Bytes of one example in a block: hidden ids and mask (width each), output, noise words."""
+    return 5 * width + 4 + 4 * negative
 
 
 def example_blocks(ids: np.ndarray, sentence_ends: np.ndarray, sampling: Sampling, *, windows: bool, batch_size: int,
-                   batches: int, seed: int, epoch: int, chunk_tokens: int = CHUNK_TOKENS) -> Iterator[ExampleBlock]:
+                   batches: int, seed: int, epoch: int, chunk_tokens: int = CHUNK_TOKENS,
+                   piece_slots: int = WINDOW_SLOTS) -> Iterator[ExampleBlock]:
     """Yield an epoch of examples (pairs, or `windows`) as `ExampleBlock`s of `batches` micro-batches of
-    `batch_size` examples (the last one padded)."""
+    `batch_size` examples (the last one padded); fewer micro-batches when a block would exceed
+    `windows.BLOCK_BYTES` (very wide windows)."""
+    reach = (example_reach(sampling.window, sentence_ends, chunk_tokens) if windows
+             else context_reach(sampling.window, sentence_ends))
+    batches = block_batches(batches, batch_size * example_bytes(2 * reach if windows else 1, sampling.negative))
     block_size = batch_size * batches
     offset = epoch * len(ids)
     carry: tuple[np.ndarray, ...] | None = None
     for index, (start, stop) in enumerate(chunk_bounds(sentence_ends, chunk_tokens)):
-        parts = word2vec_examples(ids, sentence_ends, start, stop, sampling, windows, chunk_rng(seed, epoch, index))
-        if carry is not None:
-            parts = tuple(np.concatenate([c, p]) for c, p in zip(carry, parts))
-        full = len(parts[0]) // block_size * block_size
-        for s in range(0, full, block_size):
-            yield make_block([a[s:s + block_size] for a in parts], offset, batch_size, batches)
-        carry = tuple(a[full:] for a in parts)
+        for parts in example_pieces(ids, sentence_ends, start, stop, sampling, windows, chunk_rng(seed, epoch, index),
+                                    reach, piece_slots):
+            if carry is not None:
+                parts = tuple(np.concatenate([c, p]) for c, p in zip(carry, parts))
+            full = len(parts[0]) // block_size * block_size
+            for s in range(0, full, block_size):
+                yield make_block([a[s:s + block_size] for a in parts], offset, batch_size, batches)
+            carry = tuple(a[full:] for a in parts)
     if carry is not None and len(carry[0]):
         yield make_block(list(carry), offset, batch_size, batches)
 

@@ -20,7 +20,8 @@ from jaxembed.eval.vocab import eval_index
 from jaxembed.vectors import Vectors
 
 COSMUL_EPSILON = 1e-3
-QUERY_CHUNK = 512
+CHUNK_SCORES = 1 << 20
+"""Scores in each (questions x candidates) array of a chunk of questions: memory stays ~10 such arrays."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,8 +73,9 @@ def evaluate_word_analogies(vectors: Vectors, path: str | os.PathLike, restrict_
     answered = [(s, [index[fold(w)] for w in q]) for s, q in questions if all(fold(w) in index for w in q)]
     unit = vectors.unit[:candidates]
     correct_add, correct_mul = np.zeros(len(answered), bool), np.zeros(len(answered), bool)
-    for start in range(0, len(answered), QUERY_CHUNK):
-        ids = np.array([q for _, q in answered[start:start + QUERY_CHUNK]], dtype=np.int64)
+    questions_per_chunk = max(1, CHUNK_SCORES // max(candidates, 1))
+    for start in range(0, len(answered), questions_per_chunk):
+        ids = np.array([q for _, q in answered[start:start + questions_per_chunk]], dtype=np.int64)
         excluded = np.zeros((len(ids), candidates), bool)
         for k in range(3):
             excluded |= canonical_V[None, :] == canonical_V[ids[:, k]][:, None]

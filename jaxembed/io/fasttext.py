@@ -24,6 +24,7 @@ import numpy as np
 from jaxembed.data.ngrams import SubwordSpec, SubwordTable, subword_table
 from jaxembed.errors import InputFileError
 from jaxembed.io.atomic import atomic_open
+from jaxembed.io.files import file_path, first_non_finite, non_finite_problem
 from jaxembed.vectors import SubwordVectors, decode_word
 
 MAGIC = 793712314
@@ -102,12 +103,16 @@ class BinaryReader:
     def __init__(self, data: mmap.mmap | bytes, path: str):
         self.data, self.path, self.pos = data, path, 0
 
-    def take(self, size: int, what: str) -> bytes:
+    def skip(self, size: int, what: str) -> int:
+        """Move past `size` bytes; where they start."""
         if size < 0 or self.pos + size > len(self.data):
             raise InputFileError(f"{self.path}: truncated fastText model: file ends inside {what} (byte {self.pos})")
-        chunk = self.data[self.pos:self.pos + size]
         self.pos += size
-        return chunk
+        return self.pos - size
+
+    def take(self, size: int, what: str) -> bytes:
+        start = self.skip(size, what)
+        return self.data[start:self.pos]
 
     def unpack(self, fmt: str, what: str) -> tuple:
         return struct.unpack("<" + fmt, self.take(struct.calcsize("<" + fmt), what))
@@ -124,8 +129,8 @@ class BinaryReader:
         rows, cols = self.unpack("qq", f"the {what} matrix shape")
         if rows < 0 or cols < 0:
             raise InputFileError(f"{self.path}: {what} matrix has a negative shape ({rows}, {cols})")
-        raw = self.take(4 * rows * cols, f"the {what} matrix ({rows} x {cols} float32)")
-        return np.frombuffer(raw, dtype="<f4").reshape(rows, cols).astype(np.float32)
+        start = self.skip(4 * rows * cols, f"the {what} matrix ({rows} x {cols} float32)")
+        return np.frombuffer(self.data, dtype="<f4", count=rows * cols, offset=start).reshape(rows, cols).astype(np.float32)
 
 
 def read_header(reader: BinaryReader) -> FastTextArgs:
@@ -170,7 +175,7 @@ def read_dictionary(reader: BinaryReader):
 
 def load_fasttext_model(path: str | os.PathLike) -> FastTextModel:
     """Read an official fastText `.bin` model (format 11 or 12, not quantised)."""
-    path = os.fspath(path)
+    path = file_path(path)
     try:
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
             return parse_model(BinaryReader(data, path))
@@ -196,7 +201,21 @@ def parse_model(reader: BinaryReader) -> FastTextModel:
         raise InputFileError(f"{reader.path}: output matrix has {output_OxD.shape[1]} columns, expected {args.dim}")
     if reader.pos != len(reader.data):
         raise InputFileError(f"{reader.path}: {len(reader.data) - reader.pos} unexpected bytes after the model")
+    check_finite(input_RxD, output_OxD, entries[:nwords], reader.path)
     return FastTextModel(args, entries, counts, types, ntokens, input_RxD, output_OxD)
+
+
+def check_finite(input_RxD: np.ndarray, output_OxD: np.ndarray, words: tuple[bytes, ...], path: str) -> None:
+    """InputFileError naming the row (and its word) of the first NaN or infinite value of either matrix."""
+    for what, matrix in (("input", input_RxD), ("output", output_OxD)):
+        bad = first_non_finite(matrix)
+        if bad is None:
+            continue
+        row, value = bad
+        place = f"row {row} of the {what} matrix"
+        if what == "input":
+            place += f" (word {row + 1}, {decode_word(words[row])!r})" if row < len(words) else f" (n-gram bucket {row - len(words)})"
+        raise InputFileError(f"{path}: {place} has {non_finite_problem(value)}; vectors must be finite")
 
 
 def save_fasttext_model(path: str | os.PathLike, model: FastTextModel) -> None:
@@ -231,7 +250,7 @@ def is_fasttext_model(path: str | os.PathLike) -> bool:
 def load_fasttext(path: str | os.PathLike):
     """fastText vectors from a `.bin` model (answers OOV words from their n-grams) or a `.vec` file
     (word2vec text: vocabulary words only)."""
-    path = os.fspath(path)
+    path = file_path(path)
     if is_fasttext_model(path) or path.endswith(".bin"):
         return load_fasttext_model(path).vectors()
     from jaxembed.io.word2vec import load_word2vec

@@ -2,7 +2,8 @@
 
 word2vec text and binary start with a `<count> <dim>` line (fastText's .vec is word2vec text);
 a fastText `.bin` model starts with fastText's magic number (io.fasttext; read only: it answers OOV
-words too); any other first line means GloVe text.
+words too); any other first line means GloVe text. The text and word2vec formats may be gzip-compressed
+(jaxembed.io.files).
 """
 from __future__ import annotations
 
@@ -10,37 +11,49 @@ import os
 
 from jaxembed.errors import ConfigError
 from jaxembed.io.fasttext import is_fasttext_model, load_fasttext_model
-from jaxembed.io.glove import parse_glove, save_glove
-from jaxembed.io.word2vec import is_header, parse_word2vec, read_vectors_file, save_word2vec
+from jaxembed.io.files import file_path, open_vectors_file
+from jaxembed.io.glove import read_glove, save_glove
+from jaxembed.io.word2vec import is_header, load_word2vec, save_word2vec, vectors_argument
 from jaxembed.vectors import Vectors
 
 FORMATS = ("word2vec", "word2vec-binary", "glove")
 READ_FORMATS = FORMATS + ("fasttext-bin",)
 
 
+def format_argument(format, formats: tuple[str, ...]) -> str | None:
+    """`format` if it is one of `formats` (or None, for detection when reading), else ConfigError."""
+    if format is not None and format not in formats:
+        raise ConfigError(f"format must be one of {', '.join(formats)}, got {format!r}")
+    return format
+
+
 def detect_format(data: bytes) -> str:
-    """"word2vec" (text or binary: parse_word2vec tells them apart) or "glove", from the file's bytes."""
-    return "word2vec" if is_header(data.split(b"\n", 1)[0]) else "glove"
+    """"word2vec" (text or binary: load_word2vec tells them apart) or "glove", from the file's first line
+    (`data`: the start of the file, or all of it)."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise ConfigError(f"data must be bytes (the start of a vectors file), got {type(data).__name__}")
+    return "word2vec" if is_header(bytes(data).split(b"\n", 1)[0]) else "glove"
 
 
 def load_vectors(path: str | os.PathLike, format: str | None = None) -> Vectors:
     """Read vectors in `format` (one of READ_FORMATS; None detects it); errors are InputFileError naming the file."""
-    path = os.fspath(path)
-    if format is not None and format not in READ_FORMATS:
-        raise ConfigError(f"format must be one of {', '.join(READ_FORMATS)}, got {format!r}")
+    path, format = file_path(path), format_argument(format, READ_FORMATS)
     if format == "fasttext-bin" or (format is None and is_fasttext_model(path)):
         return load_fasttext_model(path).vectors()
-    data = read_vectors_file(path)
-    format = format or detect_format(data)
-    if format == "glove":
-        return parse_glove(data, path)
-    return parse_word2vec(data, path, binary={"word2vec": None, "word2vec-binary": True}[format])
+    if format is None or format == "glove":
+        with open_vectors_file(path) as stream:
+            first_line = stream.first_line()
+            if format == "glove" or detect_format(first_line) == "glove":
+                return read_glove(stream, first_line)
+    return load_word2vec(path, binary=True if format == "word2vec-binary" else None)
 
 
 def save_vectors(path: str | os.PathLike, vectors: Vectors, format: str) -> None:
-    """Write vectors atomically in `format`: "word2vec" (text), "word2vec-binary" or "glove" (text)."""
-    if format not in FORMATS:
-        raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
+    """Write vectors atomically in `format`: "word2vec" (text), "word2vec-binary" or "glove" (text);
+    gzip-compressed for a path ending in `.gz`."""
+    path, vectors = file_path(path), vectors_argument(vectors)
+    if format_argument(format, FORMATS) is None:
+        raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got None")
     if format == "glove":
         save_glove(path, vectors)
     else:

@@ -22,7 +22,8 @@ from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
 from jaxembed.data.fasttext_examples import pack_shape, packed_blocks
 from jaxembed.data.ngrams import EOS, SubwordSpec, subword_table
 from jaxembed.data.sampling import keep_probabilities, noise_table
-from jaxembed.data.windows import Sampling, epoch_sentences
+from jaxembed.data.windows import (CHUNK_TOKENS, Sampling, context_reach, epoch_sentences, example_reach,
+                                   fitted_chunk_tokens)
 from jaxembed.io.fasttext import save_fasttext_model, unsupervised_model
 from jaxembed.losses.fasttext import bag_row_updates, fasttext_grads
 from jaxembed.losses.sgns import sgns_labels
@@ -53,8 +54,8 @@ def init_fasttext(seed: int, input_rows: int, vocab_size: int, dim: int) -> Fast
 def row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOptimizer,
                 num_examples: int) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
     """Row gradients of a packed micro-batch (or a device's part of one) from the current tables:
-    every bag row receives ∂L/∂h (fastText's rule). Returns ((input ids_F, grads_FxD), (output ids_QT,
-    grads_QTxD)) in example order — padded slots carry zero gradients — and the loss sum."""
+    every bag row receives ∂L/∂h (fastText's rule). Returns ((input ids_F, grads_FxD, terms_F), (output
+    ids_QT, grads_QTxD)) in example order — padded slots carry zero gradients — and the loss sum."""
     rows_F, row_owner_F, row_mask_F, targets_QxT, pair_owner_Q, pair_mask_Q, _ = batch
     row_weight_F = row_mask_F.astype(jnp.float32)
     weights_QxT = jnp.broadcast_to(pair_mask_Q.astype(jnp.float32)[:, None], targets_QxT.shape)
@@ -62,8 +63,17 @@ def row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOptimizer,
         optimizer.rows(state.input_RxD, rows_F), row_weight_F, row_owner_F, optimizer.rows(state.output_VxD, targets_QxT),
         sgns_labels(targets_QxT.shape[1] - 1), weights_QxT, pair_owner_Q, num_examples)
     drows_FxD = bag_row_updates(dh_ExD, row_weight_F, row_owner_F)
-    return ((RowUpdate(rows_F, drows_FxD), RowUpdate(targets_QxT.reshape(-1), dout_QxTxD.reshape(-1, dout_QxTxD.shape[-1]))),
+    return ((RowUpdate(rows_F, drows_FxD, bag_row_terms(row_mask_F, row_owner_F, pair_mask_Q, pair_owner_Q, num_examples)),
+             RowUpdate(targets_QxT.reshape(-1), dout_QxTxD.reshape(-1, dout_QxTxD.shape[-1]))),
             jnp.sum(loss_Q))
+
+
+def bag_row_terms(row_mask_F, row_owner_F, pair_mask_Q, pair_owner_Q, num_examples: int) -> jax.Array:
+    """(F,) per-pair gradients each bag row's update sums: its example's number of pairs (skip-gram: the
+    centre's context words; CBOW: 1), 0 for padding. fastText updates the bag once per pair, so the
+    count-aware rule counts a bag row as that many updates."""
+    pairs_E = jax.ops.segment_sum(pair_mask_Q.astype(jnp.int32), pair_owner_Q, num_examples)
+    return jnp.where(row_mask_F, pairs_E[row_owner_F], 0)
 
 
 def apply_updates(state: FastTextState, updates: tuple[RowUpdate, RowUpdate], batch: tuple, *, optimizer: RowOptimizer,
@@ -86,7 +96,9 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
     keep_V = keep_probabilities(vocab.counts, config.sample, total_words=corpus.raw_words)
     sampling = Sampling(keep_V, noise_table(vocab.counts, config.noise_power), config.window, config.negative)
     part_batch = max(-(-config.batch_size // devices), 1 if config.cbow else 2 * config.window)
-    shape = pack_shape(subwords, vocab.counts * keep_V, config.window, part_batch, config.cbow)
+    ends = corpus.sentence_ends_S
+    shape = pack_shape(subwords, vocab.counts * keep_V, example_reach(config.window, ends), part_batch, config.cbow)
+    chunk_tokens = fitted_chunk_tokens(CHUNK_TOKENS, 2 * context_reach(config.window, ends), ends, config.window)
     optimizer = sgd_rows(config.max_row_updates or None)
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
 
@@ -96,7 +108,8 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
     def blocks(epoch: int, skip: int):
         epoch_ids, epoch_ends = epoch_sentences(ids, corpus.sentence_ends_S, config.seed, epoch, config.shuffle)
         epoch_blocks = packed_blocks(epoch_ids, epoch_ends, sampling, subwords, cbow=config.cbow, shape=shape,
-                                     batches=config.batches_per_call, seed=config.seed, epoch=epoch, parts=devices)
+                                     batches=config.batches_per_call, seed=config.seed, epoch=epoch, parts=devices,
+                                     chunk_tokens=chunk_tokens)
         for block in itertools.islice(epoch_blocks, skip, None):
             yield Block(block.arrays(), block.num_pairs, int(block.words_done_M[-1]))
 

@@ -49,8 +49,10 @@ def word2vec_schedule(alpha: float, min_alpha: float, total_words: int) -> optax
     """word2vec's learning rate: linear from `alpha` to `min_alpha` over all training words,
 
         lr(n) = alpha − (alpha − min_alpha) · min(n, N) / N,   n = corpus words processed.
+
+    N is passed as a float: as a Python int above 2**31 it would not convert to the schedule's int32.
     """
-    return optax.linear_schedule(init_value=alpha, end_value=min_alpha, transition_steps=max(int(total_words), 1))
+    return optax.linear_schedule(init_value=alpha, end_value=min_alpha, transition_steps=max(float(total_words), 1.0))
 
 
 def in_order_scatter() -> bool:
