@@ -23,11 +23,12 @@ import jax
 
 from jaxembed import rundir
 from jaxembed.checkpoint import Checkpointer, Position, checkpoint_path, remove_checkpoint, start_run
-from jaxembed.config import CHECKPOINT_SECONDS, Config
+from jaxembed.config import CHECKPOINT_SECONDS, Config, RunConfig
 from jaxembed.data.corpus import PreparedCorpus
-from jaxembed.errors import TrainingInterrupted
+from jaxembed.errors import ConfigError, TrainingInterrupted
 from jaxembed.interrupts import handling_interrupts
 from jaxembed.io.atomic import atomic_open
+from jaxembed.io.files import file_path
 from jaxembed.io.word2vec import save_word2vec
 from jaxembed.loop import EpochLoop, calls_in_flight, run_epochs
 from jaxembed.models import plugin
@@ -110,7 +111,7 @@ def fit(corpus: str | os.PathLike, config: Config, progress: bool = True, checkp
     directory is locked against other processes for the run (jaxembed.rundir).
     """
     start_time = time.perf_counter()
-    config = config.resolved()
+    corpus, config = checked_arguments(corpus, config, checkpoint_dir, save_to)
     with rundir.locked(checkpoint_dir) if checkpoint_dir is not None else contextlib.nullcontext(), \
             handling_interrupts() as interrupts:
         mesh = data_mesh(config.devices)
@@ -133,6 +134,16 @@ def fit(corpus: str | os.PathLike, config: Config, progress: bool = True, checkp
                                                checkpoint_dir)
                 raise TrainingInterrupted(f"interrupted by {interrupts.name} while writing the outputs; {where}") from None
     return result
+
+
+def checked_arguments(corpus: Any, config: Any, checkpoint_dir: Any, save_to: Any) -> tuple[str, Config]:
+    """(corpus path, resolved config) of fit's arguments; ConfigError naming any argument of the wrong type."""
+    if not isinstance(config, RunConfig):
+        raise ConfigError(f"config must be a Word2VecConfig, GloveConfig or FastTextConfig, got {type(config).__name__}")
+    for name, path in (("checkpoint_dir", checkpoint_dir), ("save_to", save_to)):
+        if path is not None:
+            file_path(path, name)
+    return file_path(corpus, "corpus"), config.resolved()
 
 
 def keep_finished_training(state: Any, position: Position, config: Config, corpus_record: dict,

@@ -280,3 +280,40 @@ def test_a_run_that_fails_before_training_leaves_no_trace(corpus, tmp_path):
         assert main(["train", "--corpus", os.fspath(tmp_path / "missing.txt"), "--out", os.fspath(out), "--quiet"]) == 2
     assert not new.exists() and os.listdir(existing) == [".jaxembed.lock"]
     assert main(["train", "--corpus", corpus, "--out", os.fspath(existing), "--quiet", *FLAGS["sgns"]]) == 0
+
+
+@pytest.mark.parametrize("command", ["eval", "convert", "similar"])
+@pytest.mark.parametrize("signum", [INT, TERM])
+def test_other_commands_stop_on_a_signal_with_one_line(command, signum, tmp_path, monkeypatch, capsys):
+    import jaxembed.io.formats
+    vectors = tmp_path / "v.txt"
+    vectors.write_bytes(b"2 2\nfoo 1 2\nbar 3 4\n")
+    monkeypatch.setattr(*signalling(jaxembed.io.formats, "load_vectors", (signum,)))
+    argv = {"eval": ["eval", os.fspath(vectors)], "similar": ["similar", os.fspath(vectors), "foo"],
+            "convert": ["convert", os.fspath(vectors), os.fspath(tmp_path / "out.txt"), "--to", "glove"]}[command]
+    assert main(argv) == 130
+    assert capsys.readouterr().err == f"jaxembed {command}: interrupted by {signal.Signals(signum).name}\n"
+    assert not (tmp_path / "out.txt").exists()
+
+
+@pytest.mark.parametrize("link,message", [("loop", "is a symbolic link loop"),
+                                          ("gone.txt", "is a symbolic link to 'gone.txt', which does not exist")])
+def test_a_broken_symbolic_link_is_named_as_one(link, message, tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    os.symlink(link, corpus) if link == "gone.txt" else os.symlink(corpus.name, corpus)
+    assert main(["train", "--corpus", os.fspath(corpus), "--out", os.fspath(tmp_path / "run"), "--quiet"]) == 2
+    assert f"corpus file '{corpus}' {message}" in capsys.readouterr().err
+    assert main(["eval", os.fspath(corpus)]) == 2
+    assert ("Too many levels of symbolic links" if link == "loop" else "No such file or directory") in capsys.readouterr().err
+
+
+def test_fit_names_a_misused_argument(corpus):
+    from jaxembed.config import Word2VecConfig
+    from jaxembed.errors import ConfigError
+    from jaxembed.fit import fit
+    with pytest.raises(ConfigError, match="corpus must be a file path .*got NoneType None"):
+        fit(None, Word2VecConfig())
+    with pytest.raises(ConfigError, match="config must be a Word2VecConfig, GloveConfig or FastTextConfig, got dict"):
+        fit(corpus, {"dim": 8})
+    with pytest.raises(ConfigError, match="checkpoint_dir must be a file path .*got int 3"):
+        fit(corpus, Word2VecConfig(), checkpoint_dir=3)

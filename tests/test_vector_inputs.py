@@ -7,10 +7,12 @@ naming the file, the line and the word; gzip-compressed files are read (as gensi
 for a `.gz` path. The API refuses bad argument types with ConfigError naming the argument.
 """
 import gzip
+import os
 import re
 import struct
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -332,6 +334,7 @@ def peak_rss():
 
 LOAD_PEAK = PEAK_RSS + """
 import sys
+import threading
 import jaxembed
 vectors = jaxembed.load_vectors(sys.argv[1])
 assert vectors.vectors.shape == (int(sys.argv[2]), int(sys.argv[3]))
@@ -340,6 +343,7 @@ print(peak_rss())
 
 WRITE_GROWTH = PEAK_RSS + """
 import sys
+import threading
 import numpy as np
 import jaxembed
 words, dim = int(sys.argv[2]), int(sys.argv[3])
@@ -383,3 +387,36 @@ def test_analogy_chunks_bound_memory_without_changing_results(monkeypatch):
     whole = analogy.evaluate_word_analogies(vectors, GOOGLE_ANALOGIES)
     monkeypatch.setattr(analogy, "CHUNK_SCORES", 1000)
     assert analogy.evaluate_word_analogies(vectors, GOOGLE_ANALOGIES) == whole and whole.answered > 100
+
+
+def piped(data: bytes) -> tuple[str, threading.Thread]:
+    """A /dev/fd path reading `data` from a pipe (as `<(cmd)` gives), fed by a thread."""
+    read_fd, write_fd = os.pipe()
+
+    def feed():
+        with os.fdopen(write_fd, "wb") as f:
+            f.write(data)
+    thread = threading.Thread(target=feed)
+    thread.start()
+    return f"/dev/fd/{read_fd}", thread
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_vectors_from_a_pipe_load_as_from_a_file(compress, tmp_path):
+    data = b"3 2\nfoo 1 2\nbar 3 4.5\nbaz 1 0\n"
+    path, thread = piped(gzip.compress(data) if compress else data)
+    try:
+        from_pipe = load_vectors(path)
+    finally:
+        thread.join()
+        os.close(int(path.rsplit("/", 1)[1]))
+    (tmp_path / "v.txt").write_bytes(data)
+    from_file = load_vectors(tmp_path / "v.txt")
+    assert from_pipe.words == from_file.words and from_pipe.vectors.tobytes() == from_file.vectors.tobytes()
+    path, thread = piped(b"2 2\nfoo 1 nan\nbar 1 1\n")
+    try:
+        with pytest.raises(InputFileError, match=f"^{path}: line 2 \\('foo'\\) has a NaN value"):
+            load_vectors(path)
+    finally:
+        thread.join()
+        os.close(int(path.rsplit("/", 1)[1]))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import errno
 import gzip
 import hashlib
 import io
@@ -83,6 +84,18 @@ class ReadOnce(io.RawIOBase):
             self._spool.write(data)
 
 
+def why_missing(path: str) -> str:
+    """What a path that os.path.exists calls missing is: a symbolic link loop, a link to nothing, or nothing."""
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "is a symbolic link loop"
+    if os.path.islink(path):
+        return f"is a symbolic link to {os.readlink(path)!r}, which does not exist"
+    return "does not exist"
+
+
 @contextlib.contextmanager
 def open_corpus(path: str | os.PathLike, spool: BinaryIO | None = None) -> Iterator[BinaryIO]:
     """Open `path` for binary reading, decompressing gzip (detected by its magic bytes) transparently.
@@ -92,7 +105,7 @@ def open_corpus(path: str | os.PathLike, spool: BinaryIO | None = None) -> Itera
     """
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise InputFileError(f"corpus file {path!r} does not exist")
+        raise InputFileError(f"corpus file {path!r} {why_missing(path)}")
     if os.path.isdir(path):
         raise InputFileError(f"corpus file {path!r} is a directory")
     try:

@@ -16,9 +16,11 @@ import contextlib
 import dataclasses
 import gzip
 import os
+import shutil
+import tempfile
 import zlib
 from collections.abc import Iterator
-from stat import S_ISREG
+from stat import S_ISFIFO, S_ISREG
 
 import numpy as np
 
@@ -130,6 +132,30 @@ def open_vectors_file(path: str) -> Iterator[VectorsStream]:
                 raise InputFileError(f"{path}: the file starts with a UTF-8 byte-order mark (bytes EF BB BF), which no "
                                      "vectors file has (word2vec.c and gensim do not read one either): remove those 3 bytes")
             yield stream
+
+
+@contextlib.contextmanager
+def readable_again(path: str) -> Iterator[str]:
+    """`path`, or for a pipe or FIFO (`<(cmd)`, a piped /dev/stdin), which can be read only once while the readers
+    open a file more than once, a temporary copy of its bytes (removed afterwards; errors still name `path`)."""
+    try:
+        pipe = S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        pipe = False
+    if not pipe:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="jaxembed-vectors-") as directory:
+        copy = os.path.join(directory, "piped")
+        try:
+            with open(path, "rb") as source, open(copy, "wb") as target:
+                shutil.copyfileobj(source, target, READ_BLOCK_BYTES)
+        except OSError as e:
+            raise InputFileError(f"{path}: cannot read vectors file: {e.strerror or e}") from e
+        try:
+            yield copy
+        except InputFileError as e:
+            raise InputFileError(str(e).replace(copy, path)) from e.__cause__
 
 
 @contextlib.contextmanager

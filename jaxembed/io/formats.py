@@ -11,7 +11,7 @@ import os
 
 from jaxembed.errors import ConfigError
 from jaxembed.io.fasttext import is_fasttext_model, load_fasttext_model
-from jaxembed.io.files import file_path, open_vectors_file
+from jaxembed.io.files import file_path, open_vectors_file, readable_again
 from jaxembed.io.glove import read_glove, save_glove
 from jaxembed.io.word2vec import is_header, load_word2vec, save_word2vec, vectors_argument
 from jaxembed.vectors import Vectors
@@ -38,6 +38,12 @@ def detect_format(data: bytes) -> str:
 def load_vectors(path: str | os.PathLike, format: str | None = None) -> Vectors:
     """Read vectors in `format` (one of READ_FORMATS; None detects it); errors are InputFileError naming the file."""
     path, format = file_path(path), format_argument(format, READ_FORMATS)
+    with readable_again(path) as readable:
+        return load_file(readable, format)
+
+
+def load_file(path: str, format: str | None) -> Vectors:
+    """`load_vectors` of a file that can be opened more than once."""
     if format == "fasttext-bin" or (format is None and is_fasttext_model(path)):
         return load_fasttext_model(path).vectors()
     if format is None or format == "glove":
