@@ -202,3 +202,13 @@ def test_glove_loss_matches_definition():
     e = 0.5 - 2.0 + 0.3 - 0.2 - np.log(20.0)
     expected = 0.5 * (20.0 / 100.0) ** 0.75 * e ** 2
     np.testing.assert_allclose(glove_loss(*(jnp.asarray(a, jnp.float32) for a in (w, wc, b, bc, x))), [expected], rtol=1e-5)
+
+
+@pytest.mark.parametrize("slots", [1, 10, 64, 65, 300])
+def test_sum_over_window_equals_the_numpy_sum_for_any_width(slots):
+    """Unrolled up to UNROLLED_SLOTS slots, one einsum beyond (wide windows would otherwise compile for minutes)."""
+    from jaxembed.losses.logistic import sum_over_window
+    rng = np.random.default_rng(slots)
+    g, h = rng.standard_normal((3, slots, 4)).astype(np.float32), rng.standard_normal((3, slots, 5)).astype(np.float32)
+    expected = np.einsum("bct,bcd->btd", g.astype(np.float64), h.astype(np.float64))
+    np.testing.assert_allclose(np.asarray(sum_over_window(jnp.asarray(g), jnp.asarray(h))), expected, rtol=1e-5, atol=1e-5)

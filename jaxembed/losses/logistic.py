@@ -56,10 +56,15 @@ def window_logistic_grads(h_BxCxD: jax.Array, hidden_mask_BxC: jax.Array, out_Bx
     return dh_BxCxD, sum_over_window(g_BxCxT, h_BxCxD), loss_B
 
 
+UNROLLED_SLOTS = 64
+"""The widest window (2 · window slots) whose sum `sum_over_window` unrolls."""
+
+
 def sum_over_window(g_BxCxT: jax.Array, h_BxCxD: jax.Array) -> jax.Array:
-    """(B, T, D) Σ_c g_bct h_bc: one einsum for C = 1, else C broadcast products summed, which XLA
-    fuses into one loop; XLA:CPU runs the einsum's contraction over the window axis (minor in
-    neither operand) as a slow batched dot, a third of the skip-gram-HS step."""
-    if h_BxCxD.shape[1] == 1:
+    """(B, T, D) Σ_c g_bct h_bc: for 1 < C <= UNROLLED_SLOTS, C broadcast products summed, which XLA fuses
+    into one loop (XLA:CPU runs the einsum's contraction over the window axis, minor in neither operand,
+    as a slow batched dot, a third of the skip-gram-HS step); otherwise one einsum, whose program does not
+    grow with C."""
+    if h_BxCxD.shape[1] == 1 or h_BxCxD.shape[1] > UNROLLED_SLOTS:
         return jnp.einsum("bct,bcd->btd", g_BxCxT, h_BxCxD)
     return sum(g_BxCxT[:, c, :, None] * h_BxCxD[:, c, None, :] for c in range(h_BxCxD.shape[1]))
