@@ -117,20 +117,22 @@ def train_into(out: str, run: Any, args: argparse.Namespace) -> Any:
     """Train `run` (rundir.RunRecord) into the locked directory `out`; returns the fit.TrainResult."""
     from jaxembed.checkpoint import checkpoint_path
     from jaxembed.fit import fit
-    from jaxembed.rundir import claim_for_new_run, locked, read_run, remove_temporaries, run_path, write_run
+    from jaxembed.rundir import (RUN_NAME, claim_for_new_run, files_of_a_run, locked, read_run, remove_temporaries,
+                                 run_path, write_run)
     with locked(out):
         if args.resume:
             check_unfinished(read_run(out), out)
         else:
             claim_for_new_run(out, args.overwrite)
+            write_run(out, run)
         remove_temporaries(out)
-        write_run(out, run)
         try:
             result = fit(run.corpus, run.config, progress=not args.quiet, checkpoint_dir=out,
                          checkpoint_every=args.checkpoint_every, resume=os.path.exists(checkpoint_path(out)),
-                         save_to=out, binary=run.binary)
+                         save_to=out, binary=run.binary,
+                         on_saved=lambda: write_run(out, dataclasses.replace(run, finished=True)))
         except JaxembedError:
-            if not args.resume and not os.path.exists(checkpoint_path(out)):
+            if not args.resume and files_of_a_run(out) == [RUN_NAME]:
                 os.remove(run_path(out))  # nothing to resume: the corrected command may start again here
             raise
         except KeyboardInterrupt as e:
@@ -138,7 +140,6 @@ def train_into(out: str, run: Any, args: argparse.Namespace) -> Any:
                 raise
             raise TrainingInterrupted(f"{str(e) or 'interrupted'}; continue with: jaxembed train --resume {out} "
                                       "(from its last checkpoint, or from the start if none was written)") from None
-        write_run(out, dataclasses.replace(run, finished=True))
     return result
 
 
@@ -150,8 +151,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     created = not os.path.exists(out)
     try:
         result = train_into(out, run, args)
-    except JaxembedError:
-        if created:
+    except JaxembedError as e:
+        if created and not isinstance(e, RunDirectoryError):
             remove_if_unused(out)
         raise
     m = result.metrics

@@ -25,7 +25,7 @@ from jaxembed import rundir
 from jaxembed.checkpoint import Checkpointer, Position, checkpoint_path, remove_checkpoint, start_run
 from jaxembed.config import CHECKPOINT_SECONDS, Config, RunConfig
 from jaxembed.data.corpus import PreparedCorpus
-from jaxembed.errors import ConfigError, TrainingInterrupted
+from jaxembed.errors import ConfigError, JaxembedError, OutputFileError, TrainingInterrupted
 from jaxembed.interrupts import handling_interrupts
 from jaxembed.io.atomic import atomic_open
 from jaxembed.io.files import file_path
@@ -100,14 +100,15 @@ def corpus_summary(path: str | os.PathLike, prepared: PreparedCorpus) -> dict:
 
 def fit(corpus: str | os.PathLike, config: Config, progress: bool = True, checkpoint_dir: str | os.PathLike | None = None,
         checkpoint_every: float = CHECKPOINT_SECONDS, resume: bool = False, save_to: str | os.PathLike | None = None,
-        binary: bool = False) -> TrainResult:
+        binary: bool = False, on_saved: Callable[[], None] | None = None) -> TrainResult:
     """Train `config.model` on the corpus file (text8-style or one sentence per line, gzip ok); see the module docstring.
 
     With `save_to`, the outputs are written there (`TrainResult.save`, `binary` as there) before returning,
-    and the checkpoint in `checkpoint_dir` is removed once they are. SIGINT/SIGTERM: while the corpus is
-    read, they stop at once; while training, at the next block, after a checkpoint; from the end of
-    training until the outputs are written, the first one lets the writes finish and a second one stops
-    them, leaving a checkpoint of the finished training from which `resume` writes them. A checkpoint
+    then `on_saved()` is called (`jaxembed train` records the run as finished), then the checkpoint in
+    `checkpoint_dir` is removed. SIGINT/SIGTERM: while the corpus is read, they stop at once; while
+    training, at the next block, after a checkpoint; from the end of training until all that is done,
+    the first one lets it finish and a second one stops it, leaving a checkpoint of the finished training
+    from which `resume` writes the outputs. A failed write leaves that checkpoint too. A checkpoint
     directory is locked against other processes for the run (jaxembed.rundir).
     """
     start_time = time.perf_counter()
@@ -127,12 +128,19 @@ def fit(corpus: str | os.PathLike, config: Config, progress: bool = True, checkp
                 result = trained_result(model, state, position, config, mesh, prepared, corpus, start_time)
                 if save_to is not None:
                     result.save(save_to, binary=binary)
+                    if on_saved is not None:
+                        on_saved()
                     if checkpoint_dir is not None:
                         remove_checkpoint(checkpoint_dir)
-            except KeyboardInterrupt:
-                where = keep_finished_training(state, position, config, {**corpus_record, **model.corpus_record},
-                                               checkpoint_dir)
-                raise TrainingInterrupted(f"interrupted by {interrupts.name} while writing the outputs; {where}") from None
+            except BaseException as e:
+                with interrupts.blocked():
+                    where = keep_finished_training(state, position, config, {**corpus_record, **model.corpus_record},
+                                                   checkpoint_dir)
+                if isinstance(e, KeyboardInterrupt):
+                    raise TrainingInterrupted(f"interrupted by {interrupts.name} while writing the outputs; {where}") from None
+                if isinstance(e, (JaxembedError, OSError)):
+                    raise OutputFileError(f"{e}; {where}") from e
+                raise
     return result
 
 

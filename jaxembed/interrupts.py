@@ -1,10 +1,11 @@
 """SIGINT and SIGTERM, handled alike in every phase of a command.
 
 Outside a `deferring()` block a signal raises KeyboardInterrupt at once. Inside one (training, and
-writing a run's outputs) the first signal only sets a flag that the code checks at safe points (between
-blocks, between files); a second one raises at once. A KeyboardInterrupt raised from a handler can be
-lost when the signal lands in a callback whose exceptions Python ignores (e.g. a garbage-collection
-callback), so the count is kept as well and `check()` raises for a signal whose exception was lost.
+writing a run's outputs) the first signal only sets a flag that training checks between blocks (the
+outputs are then written to the end); a second one raises at once. In a `blocked()` block they are only
+counted. A KeyboardInterrupt raised from a handler can be lost when the signal lands in a callback whose
+exceptions Python ignores (e.g. a garbage-collection callback), so the count is kept as well and `check()`
+raises for a signal whose exception was lost.
 """
 from __future__ import annotations
 
@@ -17,25 +18,35 @@ HANDLED = (signal.SIGINT, signal.SIGTERM)
 
 
 class Interrupts:
-    """The signals received while installed: `count`, the last one's `name`, and whether they are deferred."""
+    """The signals received while installed: `count`, the last one's `name`, and whether they are deferred or
+    blocked (`critical`)."""
 
     def __init__(self):
-        self.count, self.name, self.deferred = 0, "", False
+        self.count, self.name, self.deferred, self.critical = 0, "", False, False
 
     def __call__(self, signum, frame) -> None:
         self.count += 1
         self.name = signal.Signals(signum).name
-        if not self.deferred or self.count > 1:
+        if not self.critical and (not self.deferred or self.count > 1):
             raise KeyboardInterrupt(f"interrupted by {self.name}")
 
     @property
     def requested(self) -> bool:
         return self.count > 0
 
-    def check(self, allowed: int = 0) -> None:
-        """Raise KeyboardInterrupt if more than `allowed` signals arrived (0: any; 1: a second one)."""
-        if self.count > allowed:
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if a signal arrived (one whose exception was lost, when not deferred)."""
+        if self.count:
             raise KeyboardInterrupt(f"interrupted by {self.name}")
+
+    @contextlib.contextmanager
+    def blocked(self) -> Iterator[Interrupts]:
+        """Within the block signals are only counted (the rescue of a finished training is not cut short)."""
+        before, self.critical = self.critical, True
+        try:
+            yield self
+        finally:
+            self.critical = before
 
     @contextlib.contextmanager
     def deferring(self) -> Iterator[Interrupts]:

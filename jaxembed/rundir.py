@@ -59,11 +59,11 @@ def locked(directory: str | os.PathLike) -> Iterator[None]:
                                     "finish or choose another --out") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        _held[key] = 1
         try:
+            _held[key] = 1
             yield
         finally:
-            del _held[key]
+            _held.pop(key, None)
     finally:
         os.close(fd)
 

@@ -317,3 +317,56 @@ def test_fit_names_a_misused_argument(corpus):
         fit(corpus, {"dim": 8})
     with pytest.raises(ConfigError, match="checkpoint_dir must be a file path .*got int 3"):
         fit(corpus, Word2VecConfig(), checkpoint_dir=3)
+
+
+def test_a_failed_output_write_keeps_the_finished_training(corpus, reference, tmp_path, monkeypatch, capsys):
+    from jaxembed.errors import OutputFileError
+    run, real, calls = os.fspath(tmp_path / "run"), jaxembed.fit.save_word2vec, iter(range(10**9))
+
+    def full_disk_on_the_binary_file(path, vectors, binary=False):
+        if next(calls) == 1:
+            raise OutputFileError(f"cannot write {path!r}: No space left on device")
+        return real(path, vectors, binary=binary)
+    with monkeypatch.context() as patch:
+        patch.setattr(jaxembed.fit, "save_word2vec", full_disk_on_the_binary_file)
+        assert main(["train", "--corpus", corpus, "--out", run, "--quiet", "--checkpoint-every", "0", *FLAGS["sgns"]]) == 2
+    assert f"No space left on device; the finished training is saved in {checkpoint_path(run)}" in capsys.readouterr().err
+    assert main(["train", "--resume", run, "--quiet"]) == 0
+    for name, data in reference["sgns"].items():
+        assert open(os.path.join(run, name), "rb").read() == data, name
+
+
+def test_signals_wait_while_the_finished_training_is_rescued(corpus, reference, tmp_path, monkeypatch, capsys):
+    """A third signal, sent while the checkpoint of the finished training is written, does not cut it short."""
+    import jaxembed.checkpoint
+    run = os.fspath(tmp_path / "run")
+    real_save = jaxembed.checkpoint.Checkpointer.save
+
+    def save_under_fire(self, state, position):
+        send((INT,))
+        return real_save(self, state, position)
+    with monkeypatch.context() as patch:
+        patch.setattr(*signalling(jaxembed.fit, "save_word2vec", (TERM, INT)))
+        patch.setattr(jaxembed.checkpoint.Checkpointer, "save", save_under_fire)
+        assert main(["train", "--corpus", corpus, "--out", run, "--quiet", "--checkpoint-every", "0", *FLAGS["sgns"]]) == 130
+    assert "--resume" in capsys.readouterr().err and os.path.exists(checkpoint_path(run))
+    assert main(["train", "--resume", run, "--quiet"]) == 0
+    assert open(os.path.join(run, "vectors.txt"), "rb").read() == reference["sgns"]["vectors.txt"]
+
+
+def test_a_resume_refused_for_its_corpus_keeps_the_saved_corpus(corpus, tmp_path, capsys):
+    run = os.fspath(tmp_path / "run")
+    interrupted_run(corpus, run, FLAGS["sgns"])
+    other = tmp_path / "other.txt"
+    other.write_text(open(corpus).read()[::-1])
+    assert main(["train", "--resume", run, "--corpus", os.fspath(other), "--quiet"]) == 2
+    assert main(["train", "--resume", run, "--quiet"]) == 0
+
+
+def test_a_missing_parent_directory_is_an_output_error(tmp_path):
+    from jaxembed.errors import OutputFileError
+    from jaxembed.io.atomic import atomic_open
+    (tmp_path / "f").write_bytes(b"")
+    with pytest.raises(OutputFileError, match="its directory cannot be made: Not a directory"):
+        with atomic_open(tmp_path / "f" / "a" / "b" / "x.txt"):
+            pass

@@ -49,7 +49,10 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb"):
     directory = os.path.dirname(os.path.abspath(path))
     tmp = None
     try:
-        os.makedirs(directory, exist_ok=True)
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except OSError as e:
+            raise OutputFileError(f"cannot write {path!r}: its directory cannot be made: {e.strerror or e}") from e
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=temporary_prefix(path))
         with os.fdopen(fd, mode) as f:
             yield f

@@ -19,7 +19,7 @@ import numpy as np
 
 from jaxembed.errors import ConfigError, InputFileError
 from jaxembed.io.files import (WORD_MAX_BYTES, Records, RowTable, VectorsStream, checked_vectors, file_path,
-                               max_line_bytes, open_output, open_vectors_file)
+                               max_line_bytes, open_output, open_vectors_file, readable_again)
 from jaxembed.vectors import Vectors, encode_word
 
 TEXT_FORMAT = "%.6g"
@@ -302,6 +302,12 @@ def load_word2vec(path: str | os.PathLike, binary: bool | None = None) -> Vector
     values are ASCII (as text values always are), else the binary one. A duplicate word or a NaN or infinite
     value is an error whichever format reads the file."""
     path, binary = file_path(path), binary_argument(binary, allow_none=True)
+    with readable_again(path) as readable:
+        return read_word2vec_file(readable, binary)
+
+
+def read_word2vec_file(path: str, binary: bool | None) -> Vectors:
+    """`load_word2vec` of a file that can be opened more than once."""
     if binary is not None:
         return checked_vectors(read_word2vec_records(path, binary), path)
     values, dim = first_record_values(path)
