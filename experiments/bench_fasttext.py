@@ -33,7 +33,8 @@ def bench_config(args):
 
 def jaxembed_config(args):
     """bench_config with jaxembed's own batch size (and large-batch cap) when given."""
-    return bench_config(args).replace(batch_size=args.batch_size, max_row_updates=args.max_row_updates)
+    return bench_config(args).replace(batch_size=args.batch_size, max_row_updates=args.max_row_updates,
+                                      device_examples=args.device_examples)
 
 
 def run_jaxembed(args) -> dict:
@@ -120,6 +121,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch-size", type=int, help="jaxembed's micro-batch (default: the model's)")
     parser.add_argument("--max-row-updates", type=float, help="jaxembed's large-batch row cap (default: the model's)")
+    parser.add_argument("--device-examples", type=int, choices=[0, 1],
+                        help="jaxembed makes the examples on the device (default: the model's)")
     parser.add_argument("--tag", default="", help="suffix of the result files' names (bench_fasttext<tag>.json)")
     parser.add_argument("--only", choices=["jaxembed", "fasttext"], help="run one system and print its JSON (internal)")
     args = parser.parse_args()

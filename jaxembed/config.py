@@ -279,14 +279,18 @@ class FastTextConfig(WindowSgdConfig):
                           "it on small machines)")
     noise_power: float = setting(0.5, "noise distribution ∝ count^noise_power")
     max_line_tokens: int = setting(1024, "cut lines after this many tokens + 1")
+    device_examples: bool | None = setting(None, "make the examples on the device from token ids (default on a GPU or "
+                                           "TPU; on a CPU the host is faster; fastText: skip-gram only)")
 
     @property
     def batch_unit(self) -> str:
         return "centre words" if self.cbow else "pairs"
 
     def defaults(self) -> dict[str, Any]:
-        batch_size = self.batch_size if self.batch_size is not None else LARGE_BATCH if on_accelerator() else 64
-        return {"batch_size": batch_size, "max_row_updates": row_update_cap(batch_size)}
+        accelerator = on_accelerator()
+        batch_size = self.batch_size if self.batch_size is not None else LARGE_BATCH if accelerator else 64
+        return {"batch_size": batch_size, "max_row_updates": row_update_cap(batch_size),
+                "device_examples": accelerator and not self.cbow}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
@@ -296,6 +300,8 @@ class FastTextConfig(WindowSgdConfig):
             (v.maxn == 0 or 1 <= v.minn <= v.maxn, f"minn must be in [1, maxn={v.maxn}], got {v.minn}"),
             (v.maxn == 0 or v.bucket >= 1, f"bucket must be >= 1 when maxn > 0, got {v.bucket}"),
             (v.noise_power >= 0, f"noise_power must be >= 0, got {v.noise_power}"),
+            (not (v.device_examples and v.cbow), "device_examples applies to fastText skip-gram (CBOW's bags are made "
+             "on the host)"),
             (v.cbow or v.batch_size >= 2 * v.window,
              f"batch_size (pairs per micro-batch) must be >= 2 * window = {2 * v.window} for skip-gram, got {v.batch_size}"),
             (v.max_line_tokens >= 1, f"max_line_tokens must be >= 1, got {v.max_line_tokens}"),

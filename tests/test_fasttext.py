@@ -273,3 +273,51 @@ def test_step_donates_the_tables():
     new_state, _ = step(state, *block)
     assert state.input_RxD.is_deleted() and state.output_VxD.is_deleted()
     assert not new_state.input_RxD.is_deleted()
+
+
+def test_device_examples_bags_targets_and_noise():
+    """The device generator's micro-batch: each pair's bag is its centre's subword rows, its first target is the
+    context word, no noise word equals it, and owners count within each device's share."""
+    from jaxembed.data.ngrams import SubwordTable
+    words = [b"the", b"cat", b"sat", b"mat", b"</s>"]
+    spec = SubwordSpec(len(words), 3, 4, 50)
+    subwords = subword_table(words, spec)
+    table = fasttext_model.padded_subwords(subwords)
+    for w in range(len(words)):
+        row = table[w][table[w] >= 0]
+        assert row.tolist() == subwords.rows_R[subwords.offsets_V1[w]:subwords.offsets_V1[w + 1]].tolist()
+    sampling = Sampling(np.ones(len(words)), noise_table(np.array([50, 30, 10, 10, 5])), window=2, negative=4)
+    arrays = tuple(map(jnp.asarray, (np.ones(len(words), np.float32), sampling.noise.threshold_V, sampling.noise.alias_V,
+                                     table)))
+    ids = jnp.asarray(np.r_[np.random.default_rng(0).integers(0, 4, 40), -np.ones(24)].astype(np.int32))
+    sentence = jnp.asarray(np.repeat(np.arange(8), 8).astype(np.int32))
+    generator = fasttext_model.device_generator(seed=3, window=2, negative=4, batch_size=32, devices=2)
+    chunk = (ids, sentence, jnp.float32(0), jnp.int32(0), jnp.int32(0), *arrays)
+    examples, count = generator.chunk(*chunk)
+    rows, row_owner, row_mask, targets, pair_owner, pair_mask, _ = generator.batch(examples, jnp.int32(0), *chunk)
+    s, real = table.shape[1], np.asarray(pair_mask)
+    assert int(count) > 32 and real.all() and np.asarray(pair_owner).tolist() == [p % 16 for p in range(32)]
+    centres = np.asarray(examples.outputs_MxP[0])
+    expected_rows = np.where(table[centres] >= 0, table[centres], 0).reshape(-1)
+    assert np.asarray(rows).tolist() == expected_rows.tolist()
+    assert np.asarray(row_mask).tolist() == (table[centres] >= 0).reshape(-1).tolist()
+    assert np.asarray(row_owner).tolist() == np.repeat(np.arange(32) % 16, s).tolist()
+    assert np.asarray(targets[:, 0]).tolist() == np.asarray(examples.hidden_MxPxC[0, :, 0]).tolist()
+    assert not (np.asarray(targets[:, 1:]) == np.asarray(targets[:, :1])).any()
+
+
+def test_device_examples_train_like_the_host_path_deterministically(small_corpus, tmp_path):
+    corpus = tmp_path / "part.txt"
+    with open(small_corpus) as f:
+        corpus.write_text("".join(line for _, line in zip(range(3000), f)))
+    config = FastTextConfig(dim=8, min_count=3, epochs=2, bucket=2000, batch_size=2048, seed=5)
+    host = fit(corpus, config, progress=False)
+    device = fit(corpus, config.replace(device_examples=True), progress=False)
+    again = fit(corpus, config.replace(device_examples=True), progress=False)
+    four = fit(corpus, config.replace(device_examples=True, devices=4), progress=False)
+    assert device.metrics["device_examples"] and device.vectors.vectors.tobytes() == again.vectors.vectors.tobytes()
+    assert device.metrics["examples"] == pytest.approx(host.metrics["examples"], rel=0.01)
+    assert device.metrics["epoch_losses"] == pytest.approx(host.metrics["epoch_losses"], rel=0.02)
+    np.testing.assert_allclose(four.vectors.vectors, device.vectors.vectors, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ConfigError, match="device_examples applies to fastText skip-gram"):
+        FastTextConfig(cbow=True, device_examples=True)

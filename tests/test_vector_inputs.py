@@ -336,9 +336,10 @@ LOAD_PEAK = PEAK_RSS + """
 import sys
 import threading
 import jaxembed
+before = peak_rss()
 vectors = jaxembed.load_vectors(sys.argv[1])
 assert vectors.vectors.shape == (int(sys.argv[2]), int(sys.argv[3]))
-print(peak_rss())
+print(before, peak_rss())
 """
 
 WRITE_GROWTH = PEAK_RSS + """
@@ -360,15 +361,18 @@ def run_python(script: str, *args) -> list[int]:
     return [int(x) for x in done.stdout.split()]
 
 
-def test_loading_a_text_file_peaks_below_three_times_its_size(tmp_path):
+def test_loading_a_text_file_grows_memory_by_less_than_twice_its_size(tmp_path):
+    """Loading adds at most 2x the file to the process's peak (the table is 0.6x of a text file); with the
+    interpreter's own ~70 MB, `jaxembed eval` of a 51 MB file measured 2.8x in all."""
     words, dim = 40_000, 100
     values = np.round(np.random.default_rng(0).normal(scale=0.3, size=(words, dim)), 3).astype(np.float32)
     path = tmp_path / "v.txt"
     save_word2vec(path, Vectors([f"w{i}" for i in range(words)], values))
     size = path.stat().st_size
     assert size > 20 << 20
-    (peak,) = run_python(LOAD_PEAK, path, words, dim)
-    assert peak <= 3 * size, f"peak RSS {peak / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB file"
+    before, peak = run_python(LOAD_PEAK, path, words, dim)
+    assert peak - before <= 2 * size, f"loading raised the peak RSS by {(peak - before) / 2**20:.0f} MiB for a " \
+                                      f"{size / 2**20:.0f} MiB file"
 
 
 @pytest.mark.parametrize("format", ["word2vec", "word2vec-binary"])

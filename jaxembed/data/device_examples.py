@@ -27,7 +27,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxembed.data.windows import Sampling
+from jaxembed.data.windows import Sampling, chunk_sentence_ids, fixed_chunk_bounds
+
+
+DEVICE_CHUNK_TOKENS = 1 << 17
+"""Tokens per chunk, and per jitted call, when the examples are made on the device."""
+
+
+def token_chunks(ids, sentence_ends: np.ndarray, chunk_tokens: int, offset: int):
+    """(ids_T padded with −1, sentence_T, start, stop) per chunk of whole sentences, for the device generator."""
+    for start, stop in fixed_chunk_bounds(sentence_ends, chunk_tokens):
+        ids_T = np.full(chunk_tokens, -1, np.int32)
+        ids_T[:stop - start] = ids[start:stop]
+        sentence_T = chunk_sentence_ids(sentence_ends, start, stop, chunk_tokens).astype(np.int32)
+        yield ids_T, sentence_T, np.float32(offset + start), offset + stop
 
 
 def chunk_key(seed: int, epoch, chunk) -> jax.Array:

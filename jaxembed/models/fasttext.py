@@ -19,8 +19,10 @@ import numpy as np
 
 from jaxembed.config import FastTextConfig
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
+from jaxembed.data.device_examples import (DEVICE_CHUNK_TOKENS, alias_draws, chunk_examples, chunk_key, micro_batch,
+                                           sampling_arrays, token_chunks)
 from jaxembed.data.fasttext_examples import pack_shape, packed_blocks
-from jaxembed.data.ngrams import EOS, SubwordSpec, subword_table
+from jaxembed.data.ngrams import EOS, SubwordSpec, SubwordTable, subword_table
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.windows import (CHUNK_TOKENS, Sampling, context_reach, epoch_sentences, example_reach,
                                    fitted_chunk_tokens)
@@ -29,7 +31,7 @@ from jaxembed.losses.fasttext import bag_row_updates, fasttext_grads
 from jaxembed.losses.sgns import sgns_labels
 from jaxembed.models.base import Block, Model, Outputs, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
-from jaxembed.parallel import EXAMPLES, MICRO_BATCH, RowUpdate
+from jaxembed.parallel import EXAMPLES, MICRO_BATCH, Generator, RowUpdate, sharded_batch_size
 
 LAYOUT = (EXAMPLES,) * 6 + (MICRO_BATCH,)
 """Step inputs: bag rows, row owners, row mask, targets, pair owners, pair mask, corpus words done before
@@ -82,6 +84,58 @@ def apply_updates(state: FastTextState, updates: tuple[RowUpdate, RowUpdate], ba
     return update_tables(state, updates, optimizer, schedule(batch[6]))
 
 
+def padded_subwords(subwords: SubwordTable) -> np.ndarray:
+    """(V, S) int32: each word's input rows (its own row, then its n-grams' buckets), −1 after them; S the most
+    rows any word has."""
+    counts_V = subwords.counts_V
+    table_VxS = np.full((len(counts_V), int(counts_V.max())), -1, np.int32)
+    owner_R = np.repeat(np.arange(len(counts_V)), counts_V)
+    table_VxS[owner_R, np.arange(len(owner_R)) - subwords.offsets_V1[owner_R]] = subwords.rows_R
+    return table_VxS
+
+
+def redrawn_unlike_targets(key: jax.Array, targets_P: jax.Array, noise_PxK: jax.Array, threshold_V: jax.Array,
+                           alias_V: jax.Array) -> jax.Array:
+    """noise_PxK with every draw equal to its pair's target drawn again until it differs (fastText's getNegative)."""
+
+    def clash(carry):
+        return jnp.any(carry[1] == targets_P[:, None])
+
+    def redraw(carry):
+        key, noise_PxK = carry
+        key, draw_key = jax.random.split(key)
+        fresh_PxK = alias_draws(draw_key, noise_PxK.shape, threshold_V, alias_V)
+        return key, jnp.where(noise_PxK == targets_P[:, None], fresh_PxK, noise_PxK)
+
+    return jax.lax.while_loop(clash, redraw, (key, noise_PxK))[1]
+
+
+def device_generator(*, seed: int, window: int, negative: int, batch_size: int, devices: int) -> Generator:
+    """Skip-gram examples made on the device (data.device_examples) from chunks laid out as `token_chunks` ships
+    them, plus (keep_V, threshold_V, alias_V, subwords_VxS): each pair is its own example, whose bag is its centre's
+    subword rows and whose targets are its context word and `negative` noise words. Owners count within each
+    device's share of the micro-batch (⌈P/N⌉ pairs)."""
+    per_device = batch_size // devices
+
+    def chunk(ids_T, sentence_T, start, epoch, index, keep_V, *_):
+        return chunk_examples(ids_T, sentence_T, start, chunk_key(seed, epoch, index), keep_V, window=window,
+                              shrink=True, windows=False, batch_size=batch_size)
+
+    def batch(examples, index, ids_T, sentence_T, start, epoch, chunk_index, keep_V, threshold_V, alias_V, subwords_VxS):
+        contexts_Px1, real_Px1, centres_P, noise_PxK, words_done = micro_batch(examples, index, threshold_V, alias_V,
+                                                                                negative=negative)
+        noise_PxK = redrawn_unlike_targets(jax.random.fold_in(jax.random.fold_in(examples.noise_key, index), 1),
+                                           contexts_Px1[:, 0],
+                                           noise_PxK, threshold_V, alias_V)
+        real_P, bag_PxS = real_Px1[:, 0], subwords_VxS[centres_P]
+        owner_P = jnp.arange(batch_size, dtype=jnp.int32) % per_device
+        return (jnp.maximum(bag_PxS, 0).reshape(-1), jnp.repeat(owner_P, bag_PxS.shape[1]),
+                ((bag_PxS >= 0) & real_P[:, None]).reshape(-1), jnp.concatenate([contexts_Px1, noise_PxK], axis=1),
+                owner_P, real_P, words_done)
+
+    return Generator(chunk, batch, batch_size)
+
+
 def read_corpus(path: str | os.PathLike, config: FastTextConfig) -> PreparedCorpus:
     """fastText's reading: every line ends with the word `</s>`, and is cut after max_line_tokens + 1 tokens."""
     return prepare_corpus(path, config.min_count, config.max_vocab_size, config.max_line_tokens + 1, eos=EOS)
@@ -101,6 +155,8 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
     chunk_tokens = fitted_chunk_tokens(CHUNK_TOKENS, 2 * context_reach(config.window, ends), ends, config.window)
     optimizer = sgd_rows(config.max_row_updates or None)
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
+    device = config.device_examples
+    device_batch = sharded_batch_size(config.batch_size, devices)
 
     def init() -> FastTextState:
         return jax.tree.map(optimizer.init, init_fasttext(config.seed, spec.rows, len(vocab), config.dim))
@@ -113,6 +169,15 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
         for block in itertools.islice(epoch_blocks, skip, None):
             yield Block(block.arrays(), block.num_pairs, int(block.words_done_M[-1]))
 
+    tables = (*map(jnp.asarray, sampling_arrays(sampling)), jnp.asarray(padded_subwords(subwords))) if device else ()
+    chunk_tokens = max(DEVICE_CHUNK_TOKENS, config.max_line_tokens + 1)
+
+    def device_blocks(epoch: int, skip: int):
+        epoch_ids, epoch_ends = epoch_sentences(ids, corpus.sentence_ends_S, config.seed, epoch, config.shuffle)
+        chunks = token_chunks(epoch_ids, epoch_ends, chunk_tokens, epoch * len(ids))
+        for index, (ids_T, sentence_T, start, done) in itertools.islice(enumerate(chunks), skip, None):
+            yield Block((ids_T, sentence_T, start, np.int32(epoch), np.int32(index)) + tables, None, done)
+
     def outputs(state: FastTextState) -> Outputs:
         model = unsupervised_model(vocab.words, vocab.counts, corpus.raw_words, np.asarray(optimizer.params(state.input_RxD)),
                                    np.asarray(optimizer.params(state.output_VxD)), cbow=config.cbow, ws=config.window,
@@ -120,10 +185,14 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
                                    bucket=config.bucket, minn=config.minn, maxn=config.maxn, t=config.sample)
         return Outputs(model.vectors(subwords), {"model.bin": lambda path: save_fasttext_model(path, model)})
 
-    micro_batch = {"devices": devices, "examples": shape.examples, "rows": shape.rows, "pairs": shape.pairs}
-    return Model(init=init, blocks=blocks,
+    packing = {"devices": devices, "examples": shape.examples, "rows": shape.rows, "pairs": shape.pairs}
+    generator = device_generator(seed=config.seed, window=config.window, negative=config.negative,
+                                 batch_size=device_batch, devices=devices)
+    return Model(init=init, blocks=device_blocks if device else blocks,
                  row_updates=functools.partial(row_updates, optimizer=optimizer,
-                                               num_examples=devices * shape.examples),
+                                               num_examples=device_batch if device else devices * shape.examples),
                  apply_updates=functools.partial(apply_updates, optimizer=optimizer, schedule=schedule),
                  layout=LAYOUT, outputs=outputs, unit="word", units_per_epoch=len(ids),
-                 metrics={"input_rows": spec.rows, "micro_batch": micro_batch})
+                 metrics={"input_rows": spec.rows, "device_examples": device,
+                          **({"batch_size": device_batch} if device else {"micro_batch": packing})},
+                 generate=generator if device else None)

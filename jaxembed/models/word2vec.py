@@ -23,10 +23,11 @@ import numpy as np
 
 from jaxembed.config import Word2VecConfig
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
-from jaxembed.data.device_examples import chunk_examples, chunk_key, micro_batch, sampling_arrays
+from jaxembed.data.device_examples import (DEVICE_CHUNK_TOKENS, chunk_examples, chunk_key, micro_batch,
+                                           sampling_arrays, token_chunks)
 from jaxembed.data.huffman import HuffmanTree, build_huffman
 from jaxembed.data.sampling import keep_probabilities, noise_table
-from jaxembed.data.windows import Sampling, chunk_sentence_ids, epoch_sentences, fixed_chunk_bounds
+from jaxembed.data.windows import Sampling, epoch_sentences
 from jaxembed.data.word2vec_examples import example_blocks
 from jaxembed.losses.cbow import cbow_hidden, context_row_updates
 from jaxembed.losses.hsoftmax import hs_targets
@@ -143,10 +144,6 @@ def apply_updates(state: Word2VecState, updates: tuple[RowUpdate, RowUpdate], ba
     return update_tables(state, updates, optimizer, schedule(batch[4]))
 
 
-DEVICE_CHUNK_TOKENS = 1 << 17
-"""Tokens per chunk, and per jitted call, when the examples are made on the device."""
-
-
 def device_generator(*, seed: int, window: int, negative: int, shrink: bool, windows: bool, batch_size: int,
                      count_pairs: bool) -> Generator:
     """The device-side generator (data.device_examples) of chunks laid out as `device_blocks` ships them:
@@ -162,15 +159,6 @@ def device_generator(*, seed: int, window: int, negative: int, shrink: bool, win
         return micro_batch(examples, index, threshold_V, alias_V, negative=negative) + tuple(paths)
 
     return Generator(chunk, batch, batch_size)
-
-
-def token_chunks(ids, sentence_ends: np.ndarray, chunk_tokens: int, offset: int):
-    """(ids_T padded with −1, sentence_T, start, stop) per chunk of whole sentences, for the device generator."""
-    for start, stop in fixed_chunk_bounds(sentence_ends, chunk_tokens):
-        ids_T = np.full(chunk_tokens, -1, np.int32)
-        ids_T[:stop - start] = ids[start:stop]
-        sentence_T = chunk_sentence_ids(sentence_ends, start, stop, chunk_tokens).astype(np.int32)
-        yield ids_T, sentence_T, np.float32(offset + start), offset + stop
 
 
 def read_corpus(path: str | os.PathLike, config: Word2VecConfig) -> PreparedCorpus:
