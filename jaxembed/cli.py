@@ -155,6 +155,10 @@ def cmd_train(args: argparse.Namespace) -> None:
         if created and not isinstance(e, RunDirectoryError):
             remove_if_unused(out)
         raise
+    with handling_interrupts() as interrupts:
+        if interrupts.requested:
+            print(f"jaxembed train: {interrupts.name} arrived after training; the output files were completed",
+                  file=sys.stderr)
     m = result.metrics
     print(f"trained {m['vocab_size']} words x {run.config.dim} in {m['train_seconds']:.1f} s "
           f"({m['words_per_second']:,.0f} words/s, final loss {m['loss']:.4f}); wrote {out}/vectors.txt")

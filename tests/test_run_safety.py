@@ -113,6 +113,8 @@ def test_a_signal_at_any_point_loses_nothing(model, point, signals, corpus, refe
         assert main(["train", "--resume", run, "--quiet"]) == 0
     finished_at_once = len(signals) == 1 and point not in IMMEDIATE
     assert (code == 0) == finished_at_once, err
+    if code == 0:
+        assert f"{signal.Signals(signals[0]).name} arrived after training; the output files were completed" in err
     for name, data in reference[model].items():
         with open(os.path.join(run, name), "rb") as f:
             assert f.read() == data, name
