@@ -45,11 +45,11 @@ further psum or exchange would count it N times (tests/test_parallel.py shows th
 case where an example owns a variable number of rows: each micro-batch joins one packed part per
 device (data.fasttext_examples.group_parts), so every shard holds whole examples.
 
-Examples made on the device (a `Generator`, models.word2vec's `device_examples`): the step takes one
+X: the step takes one
 chunk of token ids, replicated; every device makes the same examples from it with jax.random
 (`generator.chunk`), then a while loop runs the ⌈count / P⌉ micro-batches that hold examples, each
 built by `generator.batch` (noise words drawn then) and split over the devices as above. The step
-returns [loss_sum, examples], the count being known only on the device.
+returns [loss_sum, examples (or pairs)], the count being known only on the device.
 
 Very large tables (fastText's 2M bucket rows) can instead be sharded by rows: `shard_rows` places
 row block d on device d, `gather_sharded_rows` reads the rows of each device's ids (masked local
@@ -178,7 +178,9 @@ def total(x: jax.Array, axis_name: str = AXIS) -> jax.Array:
 class Generator(NamedTuple):
     """Examples made on the device from a chunk of the corpus (data.device_examples):
 
-    chunk(*chunk_arrays) -> (examples, count): the chunk's examples (any pytree) and how many there are;
+    chunk(*chunk_arrays) -> (examples, count, reported): the chunk's examples (any pytree), how many there are
+        (⌈count / batch_size⌉ micro-batches hold them), and the count its loss sum is reported against (the
+        examples, or the pairs when an example holds several);
     batch(examples, i, *chunk_arrays) -> inputs: the whole micro-batch i (`batch_size` examples), laid out
         as the model's layout without its leading M axis.
     """
@@ -196,7 +198,7 @@ def generated_block(generator: Generator, row_updates: RowUpdates, apply_updates
     micro = data_parallel_microbatch(row_updates, apply_updates, axis_name)
 
     def block(state, *chunk):
-        examples, count = generator.chunk(*chunk)
+        examples, count, reported = generator.chunk(*chunk)
 
         def body(carry):
             index, state, loss_sum = carry
@@ -208,7 +210,7 @@ def generated_block(generator: Generator, row_updates: RowUpdates, apply_updates
         batches = (count + generator.batch_size - 1) // generator.batch_size
         _, state, loss_sum = jax.lax.while_loop(lambda carry: carry[0] < batches, body,
                                                 (jnp.int32(0), state, jnp.zeros((), jnp.float32)))
-        return state, jnp.stack([total(loss_sum, axis_name), count.astype(jnp.float32)])
+        return state, jnp.stack([total(loss_sum, axis_name), reported.astype(jnp.float32)])
 
     return block
 

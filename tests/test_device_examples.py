@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 
 from jaxembed.data.device_examples import (alias_draws, chunk_examples, chunk_key, micro_batch, sampling_arrays,
-                                           window_mask)
+                                           token_chunks, window_mask)
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.windows import Sampling
 from jaxembed.data.word2vec_examples import example_blocks
-from jaxembed.models.word2vec import token_chunks
 from jaxembed.theory.pmi import pair_counts
 
 V = 30
@@ -123,3 +122,15 @@ def test_chunks_are_reproducible_and_differ_between_epochs():
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
     assert first[0].shape != other_epoch[0].shape or not np.array_equal(first[0], other_epoch[0])
+
+
+def test_skipgram_windows_run_their_micro_batches_once_and_report_pairs():
+    """Skip-gram on windows: the micro-batches to run come from the windows, the loss is reported per pair (counting
+    pairs there ran the last micro-batch again and again)."""
+    from jaxembed.models.word2vec import device_generator
+    ids = jnp.asarray(np.random.default_rng(2).integers(0, 6, 64).astype(np.int32))
+    sentence = jnp.zeros(64, jnp.int32)
+    generator = device_generator(seed=1, window=3, negative=2, shrink=True, windows=True, batch_size=16, count_pairs=True)
+    examples, count, reported = generator.chunk(ids, sentence, jnp.float32(0), 0, 0, jnp.ones(6, jnp.float32))
+    assert int(count) == 64 and -(-int(count) // 16) == examples.outputs_MxP.shape[0]
+    assert int(reported) == int(np.asarray(examples.hidden_mask_MxPxC).sum()) > int(count)

@@ -276,12 +276,10 @@ def test_step_donates_the_tables():
 
 
 def test_device_examples_bags_targets_and_noise():
-    """The device generator's micro-batch: each pair's bag is its centre's subword rows, its first target is the
-    context word, no noise word equals it, and owners count within each device's share."""
-    from jaxembed.data.ngrams import SubwordTable
+    """The device generator's micro-batch: an example is a centre's window, its bag the centre's subword rows, its
+    pairs its context words then noise words that never equal them; owners count within each device's share."""
     words = [b"the", b"cat", b"sat", b"mat", b"</s>"]
-    spec = SubwordSpec(len(words), 3, 4, 50)
-    subwords = subword_table(words, spec)
+    subwords = subword_table(words, SubwordSpec(len(words), 3, 4, 50))
     table = fasttext_model.padded_subwords(subwords)
     for w in range(len(words)):
         row = table[w][table[w] >= 0]
@@ -291,18 +289,19 @@ def test_device_examples_bags_targets_and_noise():
                                      table)))
     ids = jnp.asarray(np.r_[np.random.default_rng(0).integers(0, 4, 40), -np.ones(24)].astype(np.int32))
     sentence = jnp.asarray(np.repeat(np.arange(8), 8).astype(np.int32))
-    generator = fasttext_model.device_generator(seed=3, window=2, negative=4, batch_size=32, devices=2)
+    generator = fasttext_model.device_generator(seed=3, window=2, negative=4, centres=8, devices=2)
     chunk = (ids, sentence, jnp.float32(0), jnp.int32(0), jnp.int32(0), *arrays)
-    examples, count = generator.chunk(*chunk)
-    rows, row_owner, row_mask, targets, pair_owner, pair_mask, _ = generator.batch(examples, jnp.int32(0), *chunk)
-    s, real = table.shape[1], np.asarray(pair_mask)
-    assert int(count) > 32 and real.all() and np.asarray(pair_owner).tolist() == [p % 16 for p in range(32)]
-    centres = np.asarray(examples.outputs_MxP[0])
-    expected_rows = np.where(table[centres] >= 0, table[centres], 0).reshape(-1)
-    assert np.asarray(rows).tolist() == expected_rows.tolist()
-    assert np.asarray(row_mask).tolist() == (table[centres] >= 0).reshape(-1).tolist()
-    assert np.asarray(row_owner).tolist() == np.repeat(np.arange(32) % 16, s).tolist()
-    assert np.asarray(targets[:, 0]).tolist() == np.asarray(examples.hidden_MxPxC[0, :, 0]).tolist()
+    examples, count, pairs = generator.chunk(*chunk)
+    assert int(count) == 40 and int(pairs) == int(np.asarray(examples.hidden_mask_MxPxC).sum())
+    rows, row_owner, row_mask, targets, pair_owner, pair_mask, _ = generator.batch(examples, jnp.int32(1), *chunk)
+    s, centres = table.shape[1], np.asarray(examples.outputs_MxP[1])
+    contexts, real = np.asarray(examples.hidden_MxPxC[1]), np.asarray(examples.hidden_mask_MxPxC[1])
+    assert np.asarray(rows).tolist() == np.where(table[centres] >= 0, table[centres], 0).reshape(-1).tolist()
+    assert np.asarray(row_mask).tolist() == ((table[centres] >= 0) & real.any(axis=1)[:, None]).reshape(-1).tolist()
+    assert np.asarray(row_owner).tolist() == np.repeat(np.arange(8) % 4, s).tolist()
+    assert np.asarray(pair_owner).tolist() == np.repeat(np.arange(8) % 4, 4).tolist()
+    assert np.asarray(pair_mask).tolist() == real.reshape(-1).tolist() and real.any()
+    assert np.asarray(targets[:, 0]).tolist() == contexts.reshape(-1).tolist()
     assert not (np.asarray(targets[:, 1:]) == np.asarray(targets[:, :1])).any()
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from jaxembed.config import FastTextConfig
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
-from jaxembed.data.device_examples import (DEVICE_CHUNK_TOKENS, alias_draws, chunk_examples, chunk_key, micro_batch,
+from jaxembed.data.device_examples import (DEVICE_CHUNK_TOKENS, alias_draws, chunk_examples, chunk_key,
                                            sampling_arrays, token_chunks)
 from jaxembed.data.fasttext_examples import pack_shape, packed_blocks
 from jaxembed.data.ngrams import EOS, SubwordSpec, SubwordTable, subword_table
@@ -110,30 +110,34 @@ def redrawn_unlike_targets(key: jax.Array, targets_P: jax.Array, noise_PxK: jax.
     return jax.lax.while_loop(clash, redraw, (key, noise_PxK))[1]
 
 
-def device_generator(*, seed: int, window: int, negative: int, batch_size: int, devices: int) -> Generator:
+def device_generator(*, seed: int, window: int, negative: int, centres: int, devices: int) -> Generator:
     """Skip-gram examples made on the device (data.device_examples) from chunks laid out as `token_chunks` ships
-    them, plus (keep_V, threshold_V, alias_V, subwords_VxS): each pair is its own example, whose bag is its centre's
-    subword rows and whose targets are its context word and `negative` noise words. Owners count within each
-    device's share of the micro-batch (⌈P/N⌉ pairs)."""
-    per_device = batch_size // devices
+    them, plus (keep_V, threshold_V, alias_V, subwords_VxS): an example is a centre word's window, as fastText
+    trains it, its bag the centre's subword rows and one pair per context word (target: that word, then
+    `negative` noise words). `centres` examples per micro-batch; owners count within each device's share."""
+    per_device = centres // devices
 
     def chunk(ids_T, sentence_T, start, epoch, index, keep_V, *_):
-        return chunk_examples(ids_T, sentence_T, start, chunk_key(seed, epoch, index), keep_V, window=window,
-                              shrink=True, windows=False, batch_size=batch_size)
+        examples, count = chunk_examples(ids_T, sentence_T, start, chunk_key(seed, epoch, index), keep_V,
+                                         window=window, shrink=True, windows=True, batch_size=centres)
+        return examples, count, jnp.sum(examples.hidden_mask_MxPxC, dtype=jnp.int32)
 
     def batch(examples, index, ids_T, sentence_T, start, epoch, chunk_index, keep_V, threshold_V, alias_V, subwords_VxS):
-        contexts_Px1, real_Px1, centres_P, noise_PxK, words_done = micro_batch(examples, index, threshold_V, alias_V,
-                                                                                negative=negative)
-        noise_PxK = redrawn_unlike_targets(jax.random.fold_in(jax.random.fold_in(examples.noise_key, index), 1),
-                                           contexts_Px1[:, 0],
-                                           noise_PxK, threshold_V, alias_V)
-        real_P, bag_PxS = real_Px1[:, 0], subwords_VxS[centres_P]
-        owner_P = jnp.arange(batch_size, dtype=jnp.int32) % per_device
-        return (jnp.maximum(bag_PxS, 0).reshape(-1), jnp.repeat(owner_P, bag_PxS.shape[1]),
-                ((bag_PxS >= 0) & real_P[:, None]).reshape(-1), jnp.concatenate([contexts_Px1, noise_PxK], axis=1),
-                owner_P, real_P, words_done)
+        take = lambda x: jax.lax.dynamic_index_in_dim(x, index, keepdims=False)
+        contexts_ExC, real_ExC, centres_E = take(examples.hidden_MxPxC), take(examples.hidden_mask_MxPxC), \
+            take(examples.outputs_MxP)
+        draw_key, redraw_key = jax.random.split(jax.random.fold_in(examples.noise_key, index))
+        targets_Q = contexts_ExC.reshape(-1)
+        noise_QxK = redrawn_unlike_targets(redraw_key, targets_Q,
+                                           alias_draws(draw_key, (targets_Q.shape[0], negative), threshold_V, alias_V),
+                                           threshold_V, alias_V)
+        bag_ExS, owner_E = subwords_VxS[centres_E], jnp.arange(centres, dtype=jnp.int32) % per_device
+        return (jnp.maximum(bag_ExS, 0).reshape(-1), jnp.repeat(owner_E, bag_ExS.shape[1]),
+                ((bag_ExS >= 0) & real_ExC.any(axis=1)[:, None]).reshape(-1),
+                jnp.concatenate([targets_Q[:, None], noise_QxK], axis=1), jnp.repeat(owner_E, contexts_ExC.shape[1]),
+                real_ExC.reshape(-1), take(examples.words_done_M))
 
-    return Generator(chunk, batch, batch_size)
+    return Generator(chunk, batch, centres)
 
 
 def read_corpus(path: str | os.PathLike, config: FastTextConfig) -> PreparedCorpus:
@@ -156,7 +160,8 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
     optimizer = sgd_rows(config.max_row_updates or None)
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
     device = config.device_examples
-    device_batch = sharded_batch_size(config.batch_size, devices)
+    # a centre's window holds window + 1 pairs on average (b ~ U{1..window} each side), so about batch_size pairs
+    device_centres = sharded_batch_size(max(1, config.batch_size // (config.window + 1)), devices)
 
     def init() -> FastTextState:
         return jax.tree.map(optimizer.init, init_fasttext(config.seed, spec.rows, len(vocab), config.dim))
@@ -187,12 +192,12 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
 
     packing = {"devices": devices, "examples": shape.examples, "rows": shape.rows, "pairs": shape.pairs}
     generator = device_generator(seed=config.seed, window=config.window, negative=config.negative,
-                                 batch_size=device_batch, devices=devices)
+                                 centres=device_centres, devices=devices)
     return Model(init=init, blocks=device_blocks if device else blocks,
                  row_updates=functools.partial(row_updates, optimizer=optimizer,
-                                               num_examples=device_batch if device else devices * shape.examples),
+                                               num_examples=device_centres if device else devices * shape.examples),
                  apply_updates=functools.partial(apply_updates, optimizer=optimizer, schedule=schedule),
                  layout=LAYOUT, outputs=outputs, unit="word", units_per_epoch=len(ids),
                  metrics={"input_rows": spec.rows, "device_examples": device,
-                          **({"batch_size": device_batch} if device else {"micro_batch": packing})},
+                          **({"micro_batch_centres": device_centres} if device else {"micro_batch": packing})},
                  generate=generator if device else None)

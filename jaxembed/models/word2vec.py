@@ -147,13 +147,13 @@ def apply_updates(state: Word2VecState, updates: tuple[RowUpdate, RowUpdate], ba
 def device_generator(*, seed: int, window: int, negative: int, shrink: bool, windows: bool, batch_size: int,
                      count_pairs: bool) -> Generator:
     """The device-side generator (data.device_examples) of chunks laid out as `device_blocks` ships them:
-    (ids_T, sentence_T, start, epoch, chunk, keep_V, threshold_V, alias_V, *Huffman paths). A chunk's count is
-    its examples, or with `count_pairs` (skip-gram on windows) its pairs."""
+    (ids_T, sentence_T, start, epoch, chunk, keep_V, threshold_V, alias_V, *Huffman paths). A chunk's loss is
+    reported against its examples, or with `count_pairs` (skip-gram on windows) its pairs."""
 
     def chunk(ids_T, sentence_T, start, epoch, index, keep_V, *_):
         examples, count = chunk_examples(ids_T, sentence_T, start, chunk_key(seed, epoch, index), keep_V, window=window,
                                          shrink=shrink, windows=windows, batch_size=batch_size)
-        return examples, jnp.sum(examples.hidden_mask_MxPxC, dtype=jnp.int32) if count_pairs else count
+        return examples, count, jnp.sum(examples.hidden_mask_MxPxC, dtype=jnp.int32) if count_pairs else count
 
     def batch(examples, index, ids_T, sentence_T, start, epoch, chunk_index, keep_V, threshold_V, alias_V, *paths):
         return micro_batch(examples, index, threshold_V, alias_V, negative=negative) + tuple(paths)
