@@ -39,23 +39,23 @@ class Interrupts:
         if self.count:
             raise KeyboardInterrupt(f"interrupted by {self.name}")
 
-    @contextlib.contextmanager
-    def blocked(self) -> Iterator[Interrupts]:
+    def blocked(self) -> contextlib.AbstractContextManager[Interrupts]:
         """Within the block signals are only counted (the rescue of a finished training is not cut short)."""
-        before, self.critical = self.critical, True
-        try:
-            yield self
-        finally:
-            self.critical = before
+        return self.setting("critical")
+
+    def deferring(self) -> contextlib.AbstractContextManager[Interrupts]:
+        """Within the block the first signal only sets the flag; a second one raises at once."""
+        return self.setting("deferred")
 
     @contextlib.contextmanager
-    def deferring(self) -> Iterator[Interrupts]:
-        """Within the block the first signal only sets the flag; a second one raises at once."""
-        before, self.deferred = self.deferred, True
+    def setting(self, flag: str) -> Iterator[Interrupts]:
+        """Within the block the attribute `flag` is True; it is restored after."""
+        before = getattr(self, flag)
+        setattr(self, flag, True)
         try:
             yield self
         finally:
-            self.deferred = before
+            setattr(self, flag, before)
 
 
 _installed: Interrupts | None = None

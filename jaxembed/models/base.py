@@ -25,10 +25,15 @@ step do not change.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import jax
+import numpy as np
+
+from jaxembed.data.device_examples import token_chunks
+from jaxembed.data.windows import epoch_sentences
 
 from jaxembed.optim.sparse import RowOptimizer
 from jaxembed.parallel import ApplyUpdates, Generator, RowUpdate, RowUpdates
@@ -78,3 +83,18 @@ def update_tables(state: Any, updates: tuple[RowUpdate, ...], optimizer: RowOpti
     return jax.tree.unflatten(treedef, [optimizer.update(table, update.ids_N, update.values_NxD, learning_rate,
                                                          update.terms_N)
                                         for table, update in zip(tables, updates, strict=True)])
+
+
+def chunk_blocks(ids, sentence_ends_S, *, seed: int, shuffle: bool, chunk_tokens: int,
+                 tables: tuple) -> Callable[[int, int], Iterator[Block]]:
+    """`Model.blocks` for a model whose examples are made on the device (`generate`): per chunk of the epoch's
+    sentences, (ids_T, sentence_T, start, epoch, chunk, *tables) as `data.device_examples.token_chunks` lays it
+    out; the step counts the examples."""
+
+    def blocks(epoch: int, skip: int) -> Iterator[Block]:
+        epoch_ids, epoch_ends = epoch_sentences(ids, sentence_ends_S, seed, epoch, shuffle)
+        chunks = token_chunks(epoch_ids, epoch_ends, chunk_tokens, epoch * len(ids))
+        for index, (ids_T, sentence_T, start, done) in itertools.islice(enumerate(chunks), skip, None):
+            yield Block((ids_T, sentence_T, start, np.int32(epoch), np.int32(index)) + tables, None, done)
+
+    return blocks

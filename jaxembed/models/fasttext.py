@@ -20,7 +20,7 @@ import numpy as np
 from jaxembed.config import FastTextConfig
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
 from jaxembed.data.device_examples import (DEVICE_CHUNK_TOKENS, alias_draws, chunk_examples, chunk_key,
-                                           sampling_arrays, token_chunks)
+                                           sampling_arrays)
 from jaxembed.data.fasttext_examples import pack_shape, packed_blocks
 from jaxembed.data.ngrams import EOS, SubwordSpec, SubwordTable, subword_table
 from jaxembed.data.sampling import keep_probabilities, noise_table
@@ -29,7 +29,7 @@ from jaxembed.data.windows import (CHUNK_TOKENS, Sampling, context_reach, epoch_
 from jaxembed.io.fasttext import save_fasttext_model, unsupervised_model
 from jaxembed.losses.fasttext import bag_row_updates, fasttext_grads
 from jaxembed.losses.sgns import sgns_labels
-from jaxembed.models.base import Block, Model, Outputs, update_tables
+from jaxembed.models.base import Block, Model, Outputs, chunk_blocks, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
 from jaxembed.parallel import EXAMPLES, MICRO_BATCH, Generator, RowUpdate, sharded_batch_size
 
@@ -177,11 +177,8 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
     tables = (*map(jnp.asarray, sampling_arrays(sampling)), jnp.asarray(padded_subwords(subwords))) if device else ()
     chunk_tokens = max(DEVICE_CHUNK_TOKENS, config.max_line_tokens + 1)
 
-    def device_blocks(epoch: int, skip: int):
-        epoch_ids, epoch_ends = epoch_sentences(ids, corpus.sentence_ends_S, config.seed, epoch, config.shuffle)
-        chunks = token_chunks(epoch_ids, epoch_ends, chunk_tokens, epoch * len(ids))
-        for index, (ids_T, sentence_T, start, done) in itertools.islice(enumerate(chunks), skip, None):
-            yield Block((ids_T, sentence_T, start, np.int32(epoch), np.int32(index)) + tables, None, done)
+    device_blocks = chunk_blocks(ids, corpus.sentence_ends_S, seed=config.seed, shuffle=config.shuffle,
+                                 chunk_tokens=chunk_tokens, tables=tables)
 
     def outputs(state: FastTextState) -> Outputs:
         model = unsupervised_model(vocab.words, vocab.counts, corpus.raw_words, np.asarray(optimizer.params(state.input_RxD)),

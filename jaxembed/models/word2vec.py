@@ -23,8 +23,7 @@ import numpy as np
 
 from jaxembed.config import Word2VecConfig
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
-from jaxembed.data.device_examples import (DEVICE_CHUNK_TOKENS, chunk_examples, chunk_key, micro_batch,
-                                           sampling_arrays, token_chunks)
+from jaxembed.data.device_examples import DEVICE_CHUNK_TOKENS, chunk_examples, chunk_key, micro_batch, sampling_arrays
 from jaxembed.data.huffman import HuffmanTree, build_huffman
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.windows import Sampling, epoch_sentences
@@ -33,7 +32,7 @@ from jaxembed.losses.cbow import cbow_hidden, context_row_updates
 from jaxembed.losses.hsoftmax import hs_targets
 from jaxembed.losses.logistic import logistic_grads, window_logistic_grads
 from jaxembed.losses.sgns import sgns_targets
-from jaxembed.models.base import Block, Model, Outputs, update_tables
+from jaxembed.models.base import Block, Model, Outputs, chunk_blocks, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
 from jaxembed.parallel import EXAMPLES, MICRO_BATCH, SHARED, Generator, RowUpdate, sharded_batch_size
 from jaxembed.vectors import Vectors
@@ -194,11 +193,8 @@ def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model
     tables = tuple(map(jnp.asarray, sampling_arrays(sampling))) if device else ()
     chunk_tokens = max(DEVICE_CHUNK_TOKENS, config.max_sentence_length)
 
-    def device_blocks(epoch: int, skip: int):
-        epoch_ids, epoch_ends = epoch_sentences(ids, corpus.sentence_ends_S, config.seed, epoch, config.shuffle)
-        chunks = token_chunks(epoch_ids, epoch_ends, chunk_tokens, epoch * len(ids))
-        for index, (ids_T, sentence_T, start, done) in itertools.islice(enumerate(chunks), skip, None):
-            yield Block((ids_T, sentence_T, start, np.int32(epoch), np.int32(index)) + tables + paths, None, done)
+    device_blocks = chunk_blocks(ids, corpus.sentence_ends_S, seed=config.seed, shuffle=config.shuffle,
+                                 chunk_tokens=chunk_tokens, tables=tables + paths)
 
     generator = device_generator(seed=config.seed, window=config.window, negative=config.negative,
                                  shrink=config.shrink_windows, windows=config.window_examples, batch_size=batch_size,
