@@ -18,8 +18,11 @@
     stochastic_optimum_steps > 0): on frequent pairs, the best any rank-d SGNS can do. The expected
     objective assumes pairs drawn independently; pdcorpus is a dictionary in alphabetical order, and in file order SGD ends fitted
     to its last part.
-(c) Table 1: % deviation from the optimal objective (ℓ − ℓ*)/ℓ* reached by SGNS training and by SVD,
-    for d in {100, 500, 1000}, next to the paper's figures.
+(c) Levy & Goldberg's Table 1 in the paper's setting where it can be matched: words seen >= 100 times (the
+    whole corpus), fixed window 2, unigram noise; % deviation (ℓ − ℓ*)/ℓ* of SPPMI, of the SVD of SPPMI
+    (W = U√Σ, C = V√Σ) and of the library's SGNS trainer (noise_power 1, no subsampling, sentences shuffled
+    every epoch), d in {100, 500, 1000}, k in {1, 5, 15}; each exact (every cell summed) and estimated as the
+    paper did (10M pairs drawn by prevalence, one noise word each), next to the paper's figures.
 Writes experiments/results/sgns_spmi_<part>.json and .png.
 """
 from __future__ import annotations
@@ -55,10 +58,12 @@ class TheoryConfig:
     stochastic_alpha: float | None = None
     stochastic_shuffle: tuple[bool, ...] = (False, True)
     stochastic_optimum_steps: int = 0
-    table_vocab: int = 2000
-    table_corpus_words: int = 1_000_000
+    table_window: int = 2
+    table_min_count: int = 100
+    table_noise_power: float = 1.0
+    table_samples: int = 10_000_000
     table_dims: tuple[int, ...] = (100, 500, 1000)
-    table_epochs: int = 3
+    table_epochs: int = 1
     table_shuffle: bool = True
 
 
@@ -247,79 +252,126 @@ def plot_stochastic(runs: list[dict], optima: list[dict], counts_P, scores_by_sh
 
 
 TABLE_NEGATIVES = (1, 5, 15)
-
-
-def corpus_prefix(path: str, words: int) -> str:
-    """The first `words` tokens of the corpus as a one-line text file beside the results (made once)."""
-    from jaxembed.data.corpus import iter_token_blocks
-    out = os.path.join(RESULTS_DIR, f"{os.path.basename(path).split('.')[0]}_first{words}.txt")
-    if not os.path.exists(out):
-        tokens: list[bytes] = []
-        for piece, _ in iter_token_blocks(path):
-            tokens.extend(piece[:words - len(tokens)])
-            if len(tokens) >= words:
-                break
-        with open(out + ".tmp", "wb") as f:
-            f.write(b" ".join(tokens) + b"\n")
-        os.replace(out + ".tmp", out)
-    return out
-
-
-def table_part(cfg: TheoryConfig) -> dict:
-    """Levy & Goldberg (2014) Table 1: % deviation from ℓ* of SGNS training and of SVD of shifted PPMI."""
-    from jaxembed.config import Word2VecConfig
-    from jaxembed.fit import fit
-    from jaxembed.theory.pmi import smoothed_noise, svd_embeddings
-    from jaxembed.theory.sgns_objective import deviation_percent, negative_counts, optimal_objective
-    corpus = corpus_prefix(cfg.corpus, cfg.table_corpus_words)
-    prepared, counts = restricted_counts(corpus, cfg.table_vocab, cfg.window)
-    noise = smoothed_noise(prepared.vocab.counts)
-
-    def objective(scores_VxV, k):
-        negatives = negative_counts(counts, k, noise)
-        return float(-np.sum(counts * log_sigmoid(scores_VxV) + negatives * log_sigmoid(-scores_VxV)))
-
-    cells = []
-    for k in TABLE_NEGATIVES:
-        optimum = optimal_objective(counts, k, noise)
-        sppmi = shifted_ppmi(counts, k, noise)
-        cells.append({"k": k, "method": "SPPMI (full rank)", "dim": None,
-                      "deviation_percent": deviation_percent(objective(sppmi, k), optimum)})
-        for dim in cfg.table_dims:
-            w, c = svd_embeddings(sppmi, dim)
-            cells.append({"k": k, "method": "SVD of SPPMI", "dim": dim,
-                          "deviation_percent": deviation_percent(objective(w @ c.T, k), optimum)})
-            config = Word2VecConfig(dim=dim, negative=k, window=cfg.window, sample=0.0, shrink_windows=False, min_count=1,
-                                    max_vocab_size=cfg.table_vocab, epochs=cfg.table_epochs, shuffle=cfg.table_shuffle,
-                                    seed=cfg.seed)
-            state = fit(corpus, config, progress=False).state
-            scores = np.asarray(state.syn0_VxD, np.float64) @ np.asarray(state.syn1_RxD, np.float64).T
-            cells.append({"k": k, "method": "SGNS (jaxembed trainer)", "dim": dim,
-                          "deviation_percent": deviation_percent(objective(scores, k), optimum)})
-            print(f"  k={k} d={dim}: " + ", ".join(f"{c['method']} {c['deviation_percent']:.2f}%" for c in cells[-2:]), flush=True)
-    return {"corpus_words": prepared.raw_words, "vocab": cfg.table_vocab, "pairs": float(counts.sum()),
-            "observed_fraction": float((counts > 0).mean()), "cells": cells, "table": format_table(cells, cfg.table_dims)}
-
-
-def shifted_ppmi(counts_VxV: np.ndarray, k: int, noise_V: np.ndarray) -> np.ndarray:
-    """max(SPMI_k,P_n, 0), with unobserved pairs at 0 (the sparse matrix SVD factorises)."""
-    from jaxembed.theory.pmi import shifted_pmi
-    return np.maximum(np.nan_to_num(shifted_pmi(counts_VxV, k, noise_V), neginf=0.0), 0.0)
+PAPER_TABLE = {  # Levy & Goldberg (2014) Table 1, % deviation: (method, d) -> (k = 1, 5, 15)
+    ("SPPMI", None): (0.00009, 0.00004, 0.00002),
+    ("SVD", 100): (26.1, 95.8, 266.0), ("SVD", 500): (25.2, 95.1, 266.0), ("SVD", 1000): (24.2, 94.9, 265.0),
+    ("SGNS", 100): (31.4, 39.3, 7.80), ("SGNS", 500): (29.4, 36.0, 6.37), ("SGNS", 1000): (7.40, 7.13, 5.97),
+}
 
 
 def log_sigmoid(x: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -x)
 
 
+@dataclasses.dataclass(frozen=True)
+class ObjectiveSample:
+    """The paper's estimate of ℓ: S pairs (w_S, c_S) drawn by their prevalence #(w, c)/|D|, one noise word n_S ~ P_n
+    each; ℓ ≈ (|D|/S) Σ_s [−log σ(x_{w c}) − k log σ(−x_{w n})], unbiased for the exact ℓ."""
+
+    words_S: np.ndarray
+    contexts_S: np.ndarray
+    noise_S: np.ndarray
+    pairs: float
+
+    @classmethod
+    def draw(cls, counts_VxV: np.ndarray, noise_V: np.ndarray, samples: int, seed: int) -> "ObjectiveSample":
+        rng = np.random.default_rng(seed)
+        cells = rng.choice(counts_VxV.size, samples, p=(counts_VxV / counts_VxV.sum()).ravel())
+        words, contexts = np.divmod(cells, counts_VxV.shape[1])
+        return cls(words, contexts, rng.choice(len(noise_V), samples, p=noise_V), float(counts_VxV.sum()))
+
+    def objective(self, scores_VxV: np.ndarray, k: int) -> float:
+        terms = log_sigmoid(scores_VxV[self.words_S, self.contexts_S]) + k * log_sigmoid(-scores_VxV[self.words_S, self.noise_S])
+        return float(-self.pairs * terms.mean())
+
+
+def exact_objective(scores_VxV: np.ndarray, counts_VxV: np.ndarray, k: int, noise_V: np.ndarray) -> float:
+    """ℓ summed over every cell, a row block at a time."""
+    from jaxembed.theory.sgns_objective import negative_counts
+    total, block = 0.0, 512
+    for start in range(0, len(counts_VxV), block):
+        rows = slice(start, start + block)
+        counts, scores = counts_VxV[rows], scores_VxV[rows]
+        negatives = negative_counts(counts, k, noise_V)
+        total -= float(np.sum(counts * log_sigmoid(scores) + negatives * log_sigmoid(-scores)))
+    return total
+
+
+def table_part(cfg: TheoryConfig) -> dict:
+    """Levy & Goldberg (2014) Table 1: % deviation from ℓ* of SPPMI, SVD of SPPMI (W = U√Σ, C = V√Σ) and SGNS
+    training, each exact (every cell summed) and estimated as the paper did (ObjectiveSample)."""
+    from jaxembed.config import Word2VecConfig
+    from jaxembed.fit import fit
+    from jaxembed.models import word2vec
+    from jaxembed.theory.pmi import pair_counts, shifted_pmi
+    from jaxembed.theory.sgns_objective import deviation_percent, optimal_objective
+    base = Word2VecConfig(window=cfg.table_window, sample=0.0, shrink_windows=False, min_count=cfg.table_min_count,
+                          noise_power=cfg.table_noise_power, epochs=cfg.table_epochs, shuffle=cfg.table_shuffle,
+                          seed=cfg.seed)
+    prepared = word2vec.read_corpus(cfg.corpus, base)
+    counts = pair_counts(np.asarray(prepared.ids_N[:len(prepared.ids_N)]), prepared.sentence_ends_S,
+                         len(prepared.vocab), cfg.table_window)
+    noise = prepared.vocab.counts.astype(np.float64) ** cfg.table_noise_power
+    noise /= noise.sum()
+    sample = ObjectiveSample.draw(counts, noise, cfg.table_samples, cfg.seed)
+    observed = counts > 0
+    cells = []
+
+    def add(k, method, dim, scores, optimum, sampled_optimum, **extra):
+        cells.append({"k": k, "method": method, "dim": dim, **extra,
+                      "deviation_percent": deviation_percent(exact_objective(scores, counts, k, noise), optimum),
+                      "sampled_deviation_percent": deviation_percent(sample.objective(scores, k), sampled_optimum)})
+        c = cells[-1]
+        print(f"  k={k} {method} d={dim}: exact {c['deviation_percent']:.3f}%, sampled {c['sampled_deviation_percent']:.3f}% "
+              f"(paper {c['paper_percent']})", flush=True)
+
+    for k in TABLE_NEGATIVES:
+        paper = {key: values[TABLE_NEGATIVES.index(k)] for key, values in PAPER_TABLE.items()}
+        spmi = shifted_pmi(counts, k, noise)
+        optimum, sampled_optimum = optimal_objective(counts, k, noise), sample.objective(spmi, k)
+        sppmi = np.maximum(np.nan_to_num(spmi, neginf=0.0), 0.0)
+        unseen_share = unobserved_share(sppmi, counts, k, noise, optimum, observed)
+        add(k, "SPPMI", None, sppmi, optimum, sampled_optimum, paper_percent=paper["SPPMI", None],
+            unobserved_share=unseen_share)
+        start = time.perf_counter()
+        u, s, vt = np.linalg.svd(sppmi)
+        print(f"  k={k}: SVD of the {len(s)} x {len(s)} SPPMI in {time.perf_counter() - start:.0f} s", flush=True)
+        for dim in cfg.table_dims:
+            add(k, "SVD", dim, (u[:, :dim] * s[:dim]) @ vt[:dim], optimum, sampled_optimum, paper_percent=paper.get(("SVD", dim)))
+        del u, s, vt
+        for dim in cfg.table_dims:
+            result = fit(cfg.corpus, base.replace(dim=dim, negative=k), progress=False)
+            scores = np.asarray(result.state.syn0_VxD, np.float64) @ np.asarray(result.state.syn1_RxD, np.float64).T
+            add(k, "SGNS", dim, scores, optimum, sampled_optimum, paper_percent=paper.get(("SGNS", dim)),
+                train_seconds=result.metrics["train_seconds"])
+    return {"corpus_words": prepared.raw_words, "training_words": int(len(prepared.ids_N)), "vocab": len(prepared.vocab),
+            "pairs": float(counts.sum()), "observed_fraction": float(observed.mean()), "samples": cfg.table_samples,
+            "cells": cells, "table": format_table(cells, cfg.table_dims)}
+
+
+def unobserved_share(sppmi_VxV: np.ndarray, counts_VxV: np.ndarray, k: int, noise_V: np.ndarray, optimum: float,
+                     observed_VxV: np.ndarray) -> float:
+    """The part of SPPMI's excess ℓ − ℓ* due to the pairs never observed (there SPPMI = 0 where the optimum is −∞,
+    adding k #w P_n(c) log 2 each)."""
+    from jaxembed.theory.sgns_objective import negative_counts
+    excess = exact_objective(sppmi_VxV, counts_VxV, k, noise_V) - optimum
+    unseen = float(np.sum(negative_counts(counts_VxV, k, noise_V)[~observed_VxV]) * np.log(2.0))
+    return unseen / excess if excess > 0 else float("nan")
+
+
 def format_table(cells: list[dict], dims: tuple[int, ...]) -> str:
-    """Markdown: one row per method and d, one column per k."""
-    lines = ["| method | d | " + " | ".join(f"k = {k}" for k in TABLE_NEGATIVES) + " |",
-             "|---|---|" + "---|" * len(TABLE_NEGATIVES)]
-    for method in dict.fromkeys(c["method"] for c in cells):
-        for dim in dict.fromkeys(c["dim"] for c in cells if c["method"] == method):
-            values = [next(c["deviation_percent"] for c in cells if (c["method"], c["dim"], c["k"]) == (method, dim, k))
-                      for k in TABLE_NEGATIVES]
-            lines.append(f"| {method} | {dim or 'V'} | " + " | ".join(f"{v:.2f}%" for v in values) + " |")
+    """Markdown in the paper's layout (one row per k), each cell "ours exact / ours sampled (paper)"."""
+    columns = [("SPPMI", None)] + [("SVD", d) for d in dims] + [("SGNS", d) for d in dims]
+    lines = ["| k | " + " | ".join(m if d is None else f"{m} d={d}" for m, d in columns) + " |",
+             "|---|" + "---|" * len(columns)]
+    shown = lambda v: f"{v:.2g}%" if abs(v) < 0.01 else f"{v:.1f}%" if abs(v) >= 100 else f"{v:.2f}%"
+    for k in TABLE_NEGATIVES:
+        row = []
+        for method, dim in columns:
+            c = next(c for c in cells if (c["k"], c["method"], c["dim"]) == (k, method, dim))
+            paper = "" if c["paper_percent"] is None else f" ({shown(c['paper_percent'])})"
+            row.append(f"{shown(c['deviation_percent'])} / {shown(c['sampled_deviation_percent'])}{paper}")
+        lines.append(f"| {k} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 

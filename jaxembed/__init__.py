@@ -1,14 +1,17 @@
-"""jaxembed: static word embeddings (word2vec, GloVe, fastText) as pure JAX functions: train, verify, evaluate, exchange.
+"""jaxembed: static word embeddings (word2vec, GloVe, fastText, and the count-based PPMI and SVD) as pure JAX functions:
+train, verify, evaluate, exchange.
 
 Training: `from jaxembed.fit import fit` (the module keeps its name, so it is not re-exported here).
 """
-from jaxembed.config import FastTextConfig, GloveConfig, Word2VecConfig, load_config
+from jaxembed.config import FastTextConfig, GloveConfig, PpmiConfig, SvdConfig, Word2VecConfig, load_config
 from jaxembed.io.fasttext import load_fasttext
 from jaxembed.io.formats import load_vectors, save_vectors
 from jaxembed.io.glove import load_glove, save_glove
+from jaxembed.io.sparse import load_sparse, save_sparse
 from jaxembed.io.word2vec import load_word2vec, save_word2vec
-from jaxembed.vectors import SubwordVectors, Vectors
+from jaxembed.vectors import SparseVectors, SubwordVectors, Vectors
 
-__all__ = ["FastTextConfig", "GloveConfig", "SubwordVectors", "Vectors", "Word2VecConfig", "load_config", "load_fasttext",
-           "load_glove", "load_vectors", "load_word2vec", "save_glove", "save_vectors", "save_word2vec"]
+__all__ = ["FastTextConfig", "GloveConfig", "PpmiConfig", "SparseVectors", "SubwordVectors", "SvdConfig", "Vectors",
+           "Word2VecConfig", "load_config", "load_fasttext", "load_glove", "load_sparse", "load_vectors", "load_word2vec",
+           "save_glove", "save_sparse", "save_vectors", "save_word2vec"]
 __version__ = "0.1.0"

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from jaxembed.config import (CHECKPOINT_SECONDS, CONFIG_CLASSES, FAMILIES, MODELS, Config, Word2VecConfig, config_fields,
+from jaxembed.config import (CHECKPOINT_SECONDS, CONFIG_CLASSES, COUNT_MODELS, FAMILIES, MODELS, Config, Word2VecConfig, config_fields,
                              load_config, make_config)
 from jaxembed.errors import ConfigError, JaxembedError, RunDirectoryError, TrainingInterrupted
 from jaxembed.interrupts import handling_interrupts
@@ -160,6 +160,11 @@ def cmd_train(args: argparse.Namespace) -> None:
             print(f"jaxembed train: {interrupts.name} arrived after training; the output files were completed",
                   file=sys.stderr)
     m = result.metrics
+    if run.config.model in COUNT_MODELS:
+        shape = f"x {run.config.dim}" if run.config.model == "svd" else f"rows, {m['nonzeros']:,} nonzeros"
+        print(f"computed {m['vocab_size']} words {shape} in {m['train_seconds']:.1f} s; wrote {out}/"
+              f"{'vectors.npz' if run.config.model == 'ppmi' else 'vectors.txt'}")
+        return
     print(f"trained {m['vocab_size']} words x {run.config.dim} in {m['train_seconds']:.1f} s "
           f"({m['words_per_second']:,.0f} words/s, final loss {m['loss']:.4f}); wrote {out}/vectors.txt")
 
@@ -219,10 +224,12 @@ def build_parser(settings: bool = True) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train vectors on a corpus", allow_abbrev=False,
-                           description="Train word2vec (sgns, cbow, sg-hs, cbow-hs), GloVe or fastText vectors.")
+                           description="Train word2vec (sgns, cbow, sg-hs, cbow-hs), GloVe or fastText vectors, or "
+                           "compute the count-based ppmi (sparse rows) and svd models.")
     train.add_argument("--corpus", help="text file (text8-style or one sentence per line), gzip ok")
     train.add_argument("--out", help="output directory for vectors.txt, metrics.json and the checkpoint "
-                       "(fasttext also writes model.bin, loadable by the official fastText)")
+                       "(fasttext also writes model.bin, loadable by the official fastText; ppmi writes its sparse "
+                       "rows as vectors.npz instead of vectors.txt)")
     train.add_argument("--config", help="YAML file of training settings, named as the flags below (flags override it)")
     train.add_argument("--binary", type=switch, nargs="?", const=True, default=None, metavar="0|1",
                        help="also write vectors.bin (word2vec binary)")
@@ -240,7 +247,8 @@ def build_parser(settings: bool = True) -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("eval", help="Google analogies, WordSim-353 and SimLex-999")
-    ev.add_argument("vectors", help="word2vec text or binary, GloVe text or a fastText .bin model (detected)")
+    ev.add_argument("vectors", help="word2vec text or binary, GloVe text, a fastText .bin model or sparse .npz "
+                    "vectors (detected)")
     ev.add_argument("--json", action="store_true", help="print JSON")
     ev.add_argument("--restrict-vocab", type=int, default=300_000, help="use the N most frequent words (default 300000)")
     ev.set_defaults(func=cmd_eval)

@@ -1,5 +1,5 @@
-"""Training settings: the run settings every model shares once (`RunConfig`), one frozen dataclass per model
-family on top of it, one validator, YAML loading, and the metadata the command line builds its flags from.
+"""Training settings: the settings every model shares once (`ModelConfig`; `RunConfig` adds those of the trained
+models), one frozen dataclass per model family on top of it, one validator, YAML loading, and the metadata the command line builds its flags from.
 
 A field left `None` means "the model's default" (word2vec's learning rate is 0.025 for skip-gram and 0.05
 for CBOW, for instance); `resolved()` returns the config with every such field filled in, which is what
@@ -29,8 +29,10 @@ from jaxembed.data.corpus import MAX_SENTENCE_LENGTH
 from jaxembed.errors import ConfigError, InputFileError
 
 WORD2VEC_MODELS = ("sgns", "cbow", "sg-hs", "cbow-hs")
-FAMILIES = {"word2vec": WORD2VEC_MODELS, "glove": ("glove",), "fasttext": ("fasttext",)}
-"""The model families, each trained by one plug-in (jaxembed.models) with one config class, and their models."""
+FAMILIES = {"word2vec": WORD2VEC_MODELS, "glove": ("glove",), "fasttext": ("fasttext",), "ppmi": ("ppmi",), "svd": ("svd",)}
+"""The model families, each with one config class and trained by one plug-in (jaxembed.models), and their models."""
+COUNT_MODELS = ("ppmi", "svd")
+"""The count-based models: computed in closed form from co-occurrence counts, with no training loop."""
 MODELS = tuple(m for models in FAMILIES.values() for m in models)
 CHECKPOINT_SECONDS = 300.0
 """Default seconds between periodic training checkpoints (jaxembed.checkpoint)."""
@@ -67,10 +69,9 @@ def setting(default: Any, help: str, **metadata: Any) -> Any:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class RunConfig:
-    """Settings every model shares: its vocabulary, the vectors' size, the schedule and the devices. Each
-    family's config adds its own settings, its `FAMILY`, and `batch_unit`: what one example of a
-    micro-batch is.
+class ModelConfig:
+    """Settings every model shares: its vocabulary, its window and its seed. Each family's config adds its
+    own settings and its `FAMILY`.
 
     A setting left None means "the model's default"; `resolved()` fills those in. `replace` changes
     the given fields only, so on a resolved config the other resolved values stay as they are.
@@ -78,23 +79,16 @@ class RunConfig:
 
     FAMILY: typing.ClassVar[str]
     model: str
-    dim: int = setting(100, "vector dimension")
     window: int = setting(5, "max distance between a word and a context word")
     min_count: int = setting(5, "drop words rarer than this")
     max_vocab_size: int | None = setting(None, "keep at most this many most frequent words", unset="no limit")
-    epochs: int = setting(5, "passes over the corpus")
-    batch_size: int | None = setting(None, "examples per micro-batch; updates within one are computed from the same "
-                                     "parameters (on a GPU or TPU the defaults are large)")
-    batches_per_call: int = setting(128, "micro-batches per jitted call (speed only: the vectors do not change)")
     seed: int = setting(1, "random seed: training is deterministic given it")
-    devices: int | None = setting(None, "train data-parallel on N devices; the batch size is rounded up to a multiple "
-                                  "of N", unset="all")
 
     def defaults(self) -> dict[str, Any]:
         """The model's defaults of the fields that default to None."""
         return {}
 
-    def resolved(self) -> "RunConfig":
+    def resolved(self) -> "ModelConfig":
         """This config with every None that has a model default filled in."""
         missing = {k: v for k, v in self.defaults().items() if getattr(self, k) is None}
         return dataclasses.replace(self, **missing) if missing else self
@@ -102,14 +96,10 @@ class RunConfig:
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         """(ok, message) per rule, on the resolved values `v`."""
         return [
-            (v.dim >= 1, f"dim must be >= 1, got {v.dim}"),
             (v.window >= 1, f"window must be >= 1, got {v.window}"),
             (v.min_count >= 1, f"min_count must be >= 1, got {v.min_count}"),
             (v.max_vocab_size is None or v.max_vocab_size >= 2,
              f"max_vocab_size must be >= 2 (training needs two words), got {v.max_vocab_size}"),
-            (v.batch_size >= 1, f"batch_size must be >= 1, got {v.batch_size}"),
-            (v.batches_per_call >= 1, f"batches_per_call must be >= 1, got {v.batches_per_call}"),
-            (v.devices is None or v.devices >= 1, f"devices must be >= 1, got {v.devices}"),
         ]
 
     def __post_init__(self):
@@ -125,16 +115,39 @@ class RunConfig:
             if not ok:
                 raise ConfigError(message)
 
-    def replace(self, **overrides: Any) -> "RunConfig":
+    def replace(self, **overrides: Any) -> "ModelConfig":
         """A copy with the given fields changed (None values are ignored)."""
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunConfig(ModelConfig):
+    """Settings every trained model shares: the vectors' size, the schedule and the devices. Each family's
+    config adds `batch_unit`: what one example of a micro-batch is."""
+
+    dim: int = setting(100, "vector dimension")
+    epochs: int = setting(5, "passes over the corpus")
+    batch_size: int | None = setting(None, "examples per micro-batch; updates within one are computed from the same "
+                                     "parameters (on a GPU or TPU the defaults are large)")
+    batches_per_call: int = setting(128, "micro-batches per jitted call (speed only: the vectors do not change)")
+    devices: int | None = setting(None, "train data-parallel on N devices; the batch size is rounded up to a multiple "
+                                  "of N", unset="all")
+
+    def checks(self, v: Any) -> list[tuple[bool, str]]:
+        return [
+            (v.dim >= 1, f"dim must be >= 1, got {v.dim}"),
+            *super().checks(v),
+            (v.batch_size >= 1, f"batch_size must be >= 1, got {v.batch_size}"),
+            (v.batches_per_call >= 1, f"batches_per_call must be >= 1, got {v.batches_per_call}"),
+            (v.devices is None or v.devices >= 1, f"devices must be >= 1, got {v.devices}"),
+        ]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class WindowSgdConfig(RunConfig):
     """Settings of the models trained by SGD on windows of the corpus (word2vec and fastText)."""
 
-    negative: int | None = setting(None, "noise words per example")
+    negative: int | None = setting(None, "noise words per example (count models: the shift log k of PMI)")
     sample: float = setting(1e-3, "subsampling threshold of frequent words (0: off)")
     alpha: float | None = setting(None, "initial learning rate, decaying linearly to min_alpha")
     min_alpha: float = setting(0.0001, "final learning rate")
@@ -143,6 +156,7 @@ class WindowSgdConfig(RunConfig):
                                             "(0: always the sum; from batch_size 1024 up the default is 64, for fastText 32)")
     shuffle: bool = setting(False, "visit the sentences in a new random order every epoch (0: file order, as word2vec, "
                             "gensim and fastText)")
+    noise_power: float = setting(0.75, "noise distribution ∝ count^noise_power (gensim's ns_exponent; 1: unigram)")
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
@@ -151,6 +165,7 @@ class WindowSgdConfig(RunConfig):
             (v.sample >= 0, f"sample must be >= 0, got {v.sample}"),
             (v.alpha > 0, f"alpha must be > 0, got {v.alpha}"),
             (v.max_row_updates >= 0, f"max_row_updates must be >= 0 (0: no cap), got {v.max_row_updates}"),
+            (v.noise_power >= 0, f"noise_power must be >= 0, got {v.noise_power}"),
             (0 <= v.min_alpha <= v.alpha, f"min_alpha must be in [0, alpha={v.alpha}], got {v.min_alpha}"),
         ]
 
@@ -236,7 +251,8 @@ class GloveConfig(RunConfig):
     symmetric: bool = setting(True, "count context words on both sides (0: left only)")
     distance_weighting: bool = setting(True, "weight a pair by 1/distance (0: by 1)")
     memory_mb: float = setting(1024.0, "memory limit of the co-occurrence counting, in MB")
-    output: str = setting("w+c", "write W + W~ (w+c, GloVe's -model 2) or W (w)", choices=("w+c", "w"))
+    output: str = setting("w+c", "write the word vectors W (w), or their sum with the context vectors W + W~ (w+c, "
+                          "GloVe's -model 2)", choices=("w+c", "w"))
 
     @property
     def batch_unit(self) -> str:
@@ -299,7 +315,6 @@ class FastTextConfig(WindowSgdConfig):
             (v.maxn >= 0, f"maxn must be >= 0 (0: no subwords), got {v.maxn}"),
             (v.maxn == 0 or 1 <= v.minn <= v.maxn, f"minn must be in [1, maxn={v.maxn}], got {v.minn}"),
             (v.maxn == 0 or v.bucket >= 1, f"bucket must be >= 1 when maxn > 0, got {v.bucket}"),
-            (v.noise_power >= 0, f"noise_power must be >= 0, got {v.noise_power}"),
             (not (v.device_examples and v.cbow), "device_examples applies to fastText skip-gram (CBOW's bags are made "
              "on the host)"),
             (v.cbow or v.batch_size >= 2 * v.window,
@@ -308,8 +323,67 @@ class FastTextConfig(WindowSgdConfig):
         ]
 
 
-Config = Word2VecConfig | GloveConfig | FastTextConfig
-CONFIG_CLASSES: dict[str, type] = {m: cls for cls in (Word2VecConfig, GloveConfig, FastTextConfig)
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PpmiConfig(ModelConfig):
+    """The explicit count-based representation (Levy, Goldberg & Dagan 2015): each word's row of shifted
+    positive PMI over the context words, kept sparse,
+
+        PPMI_k(w, c) = max(log(#(w, c) / (#w · P_cds(c))) − log k, 0),   P_cds(c) = #c^cds / Σ_c' #c'^cds,
+
+    from co-occurrence counts with word2vec's windowing: a fixed window, or (`shrink_windows`, default)
+    word2vec's reduced window as the expected weight (window − d + 1)/window of a pair at distance d.
+    Subsampling (`sample`, word2vec's keep probability) is "dirty" by default, as word2vec's: tokens are
+    dropped before the windows are taken, so windows reach further; "clean" keeps the windows of the full
+    text and weighs each pair by keep(w) keep(c), its expected count when tokens are dropped afterwards.
+    """
+
+    FAMILY = "ppmi"
+    model: str = setting("ppmi", "architecture and objective", choices=MODELS)
+    negative: int = setting(1, "count models: shift log k of PMI (k = 1: no shift)")
+    cds: float = setting(0.75, "context distribution smoothing: P(c) ∝ #c^cds (1: plain PMI)")
+    sample: float = setting(0.0, "subsampling threshold of frequent words (0: off)")
+    subsampling: str = setting("dirty", "count models: drop subsampled tokens before the windows are taken (dirty, as "
+                               "word2vec) or weigh pairs by their expected count (clean)", choices=("dirty", "clean"))
+    shrink_windows: bool = setting(True, "word2vec's reduced window: each centre's window drawn from U{1..window} "
+                                   "(0: always the full window)")
+    max_sentence_length: int = setting(MAX_SENTENCE_LENGTH, "cut longer lines into sentences of this many words "
+                                       "(gensim's rule)")
+    memory_mb: float = setting(1024.0, "memory limit of the co-occurrence counting, in MB")
+
+    def checks(self, v: Any) -> list[tuple[bool, str]]:
+        return [
+            *super().checks(v),
+            (v.negative >= 1, f"negative (the shift log k) must be >= 1, got {v.negative}"),
+            (v.cds > 0, f"cds must be > 0, got {v.cds}"),
+            (v.sample >= 0, f"sample must be >= 0, got {v.sample}"),
+            (v.max_sentence_length >= 1, f"max_sentence_length must be >= 1, got {v.max_sentence_length}"),
+            (v.memory_mb > 0, f"memory_mb must be > 0, got {v.memory_mb}"),
+        ]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SvdConfig(PpmiConfig):
+    """Truncated SVD of the shifted PPMI matrix M ≈ U_d Σ_d V_dᵀ (Levy, Goldberg & Dagan 2015): word vectors
+    W = U_d Σ_d^eig; with `output` w+c, W + C, C = V_d Σ_d^eig, each row scaled to unit length first (hyperwords'
+    w+c)."""
+
+    FAMILY = "svd"
+    model: str = setting("svd", "architecture and objective", choices=MODELS)
+    dim: int = setting(100, "vector dimension")
+    eig: float = setting(0.5, "svd: eigenvalue weighting p of W = U Σ^p (0: U, 1: U Σ)")
+    output: str = setting("w", "write the word vectors W (w), or their sum with the context vectors (w+c)",
+                          choices=("w", "w+c"))
+
+    def checks(self, v: Any) -> list[tuple[bool, str]]:
+        return [
+            (v.dim >= 1, f"dim must be >= 1, got {v.dim}"),
+            *super().checks(v),
+            (0 <= v.eig <= 1, f"eig must be in [0, 1], got {v.eig}"),
+        ]
+
+
+Config = Word2VecConfig | GloveConfig | FastTextConfig | PpmiConfig | SvdConfig
+CONFIG_CLASSES: dict[str, type] = {m: cls for cls in (Word2VecConfig, GloveConfig, FastTextConfig, PpmiConfig, SvdConfig)
                                    for m in FAMILIES[cls.FAMILY]}
 HINTS = {("glove", "alpha"): "GloVe's learning rate is eta, and its weighting exponent (GloVe C's -alpha) is "
                              "weight_exponent"}
@@ -386,7 +460,7 @@ def checked_setting(field: dataclasses.Field, kind: type, optional: bool, value:
 def config_fields() -> dict[str, dataclasses.Field]:
     """Every setting of every model, by name (the first class to declare it gives its help)."""
     fields: dict[str, dataclasses.Field] = {}
-    for cls in (Word2VecConfig, GloveConfig, FastTextConfig):
+    for cls in (Word2VecConfig, GloveConfig, FastTextConfig, PpmiConfig, SvdConfig):
         for f in dataclasses.fields(cls):
             fields.setdefault(f.name, f)
     return fields

@@ -23,18 +23,19 @@ import jax
 
 from jaxembed import rundir
 from jaxembed.checkpoint import Checkpointer, Position, checkpoint_path, remove_checkpoint, start_run
-from jaxembed.config import CHECKPOINT_SECONDS, Config, RunConfig
+from jaxembed.config import CHECKPOINT_SECONDS, COUNT_MODELS, Config, ModelConfig
 from jaxembed.data.corpus import PreparedCorpus
 from jaxembed.errors import ConfigError, JaxembedError, OutputFileError, TrainingInterrupted
 from jaxembed.interrupts import handling_interrupts
 from jaxembed.io.atomic import atomic_open
 from jaxembed.io.files import file_path
+from jaxembed.io.sparse import save_sparse
 from jaxembed.io.word2vec import save_word2vec
 from jaxembed.loop import EpochLoop, calls_in_flight, run_epochs
 from jaxembed.models import plugin
 from jaxembed.models.base import Model
 from jaxembed.parallel import data_mesh, make_data_parallel_step
-from jaxembed.vectors import Vectors
+from jaxembed.vectors import SparseVectors, Vectors
 
 
 @dataclasses.dataclass
@@ -49,10 +50,14 @@ class TrainResult:
     files: dict[str, Callable[[str], None]]
 
     def save(self, directory: str | os.PathLike, binary: bool = False) -> list[str]:
-        """Write the run's outputs into `directory`, each atomically: vectors.txt (word2vec text), with `binary`
-        vectors.bin (word2vec binary), the model's own files, then metrics.json; returns their paths."""
+        """Write the run's outputs into `directory`, each atomically: vectors.txt (word2vec text; sparse vectors:
+        vectors.npz, io.sparse), with `binary` vectors.bin (word2vec binary), the model's own files, then
+        metrics.json; returns their paths."""
         directory = os.fspath(directory)
-        writers = {"vectors.txt": lambda path: save_word2vec(path, self.vectors)}
+        if isinstance(self.vectors, SparseVectors):
+            writers = {"vectors.npz": lambda path: save_sparse(path, self.vectors)}
+        else:
+            writers = {"vectors.txt": lambda path: save_word2vec(path, self.vectors)}
         if binary:
             writers["vectors.bin"] = lambda path: save_word2vec(path, self.vectors, binary=True)
         writers.update(self.files)
@@ -110,44 +115,93 @@ def fit(corpus: str | os.PathLike, config: Config, progress: bool = True, checkp
     the first one lets it finish and a second one stops it, leaving a checkpoint of the finished training
     from which `resume` writes the outputs. A failed write leaves that checkpoint too. A checkpoint
     directory is locked against other processes for the run (jaxembed.rundir).
+
+    The count models (ppmi, svd) have no training loop: they are computed in closed form (models.count),
+    stop at once on a signal until their outputs are written, and write no checkpoint.
     """
     start_time = time.perf_counter()
-    corpus, config = checked_arguments(corpus, config, checkpoint_dir, save_to)
+    corpus, config = checked_arguments(corpus, config, checkpoint_dir, save_to, binary)
     with rundir.locked(checkpoint_dir) if checkpoint_dir is not None else contextlib.nullcontext(), \
             handling_interrupts() as interrupts:
-        mesh = data_mesh(config.devices)
         family = plugin(config)
         prepared = family.read_corpus(corpus, config)
+        outputs = OutputPlan(save_to, binary, on_saved, checkpoint_dir, interrupts)
+        if config.model in COUNT_MODELS:
+            solution = family.solve(prepared, config)
+            interrupts.check()
+            with interrupts.deferring():
+                return outputs.written(lambda: solved_result(solution, config, prepared, corpus, start_time),
+                                       lambda: "nothing is kept: a new run computes the model again from the corpus")
+        mesh = data_mesh(config.devices)
         model = family.build(prepared, config, mesh.size)
         corpus_record = corpus_summary(corpus, prepared)
         interrupts.check()
         with interrupts.deferring():
             state, position = train_model(model, config, mesh, progress, checkpoint_dir, checkpoint_every, resume,
                                           corpus_record)
-            try:
-                result = trained_result(model, state, position, config, mesh, prepared, corpus, start_time)
-                if save_to is not None:
-                    result.save(save_to, binary=binary)
-                    if on_saved is not None:
-                        on_saved()
-                    if checkpoint_dir is not None:
-                        remove_checkpoint(checkpoint_dir)
-            except BaseException as e:
-                with interrupts.blocked():
-                    where = keep_finished_training(state, position, config, {**corpus_record, **model.corpus_record},
-                                                   checkpoint_dir)
-                if isinstance(e, KeyboardInterrupt):
-                    raise TrainingInterrupted(f"interrupted by {interrupts.name} while writing the outputs; {where}") from None
-                if isinstance(e, (JaxembedError, OSError)):
-                    raise OutputFileError(f"{e}; {where}") from e
-                raise
-    return result
+            return outputs.written(
+                lambda: trained_result(model, state, position, config, mesh, prepared, corpus, start_time),
+                lambda: keep_finished_training(state, position, config, {**corpus_record, **model.corpus_record},
+                                               checkpoint_dir))
 
 
-def checked_arguments(corpus: Any, config: Any, checkpoint_dir: Any, save_to: Any) -> tuple[str, Config]:
+@dataclasses.dataclass(frozen=True)
+class OutputPlan:
+    """Where and how `fit` writes a finished run's outputs (its arguments of the same names)."""
+
+    save_to: str | os.PathLike | None
+    binary: bool
+    on_saved: Callable[[], None] | None
+    checkpoint_dir: str | os.PathLike | None
+    interrupts: Any
+
+    def written(self, result_of_run: Callable[[], TrainResult], keep: Callable[[], str]) -> TrainResult:
+        """The run's result, written to `save_to` (then `on_saved()`, then the checkpoint removed). When that fails
+        or is interrupted, `keep()` saves what it can and says where, for the error raised."""
+        try:
+            result = result_of_run()
+            if self.save_to is not None:
+                result.save(self.save_to, binary=self.binary)
+                if self.on_saved is not None:
+                    self.on_saved()
+                if self.checkpoint_dir is not None:
+                    remove_checkpoint(self.checkpoint_dir)
+            return result
+        except BaseException as e:
+            with self.interrupts.blocked():
+                where = keep()
+            if isinstance(e, KeyboardInterrupt):
+                raise TrainingInterrupted(f"interrupted by {self.interrupts.name} while writing the outputs; {where}") from None
+            if isinstance(e, (JaxembedError, OSError)):
+                raise OutputFileError(f"{e}; {where}") from e
+            raise
+
+
+def solved_result(solution: Any, config: Config, prepared: PreparedCorpus, corpus: str | os.PathLike,
+                  start_time: float) -> TrainResult:
+    """The vectors, metrics and files of a count model (models.count.Solution)."""
+    seconds = time.perf_counter() - start_time
+    metrics = {
+        "model": config.model,
+        "corpus": os.fspath(corpus),
+        "corpus_words": prepared.raw_words,
+        "training_words": int(len(prepared.ids_N)),
+        "vocab_size": len(prepared.vocab),
+        **solution.metrics,
+        "train_seconds": seconds,
+        "words_per_second": prepared.raw_words / seconds,
+        "config": dataclasses.asdict(config),
+    }
+    return TrainResult(solution.outputs.vectors, metrics, solution.state, solution.outputs.files)
+
+
+def checked_arguments(corpus: Any, config: Any, checkpoint_dir: Any, save_to: Any, binary: Any) -> tuple[str, Config]:
     """(corpus path, resolved config) of fit's arguments; ConfigError naming any argument of the wrong type."""
-    if not isinstance(config, RunConfig):
-        raise ConfigError(f"config must be a Word2VecConfig, GloveConfig or FastTextConfig, got {type(config).__name__}")
+    if not isinstance(config, ModelConfig):
+        raise ConfigError(f"config must be a Word2VecConfig, GloveConfig, FastTextConfig, PpmiConfig or SvdConfig, "
+                          f"got {type(config).__name__}")
+    if binary and config.model == "ppmi":
+        raise ConfigError("binary: the ppmi model writes its sparse rows as vectors.npz, not word2vec files")
     for name, path in (("checkpoint_dir", checkpoint_dir), ("save_to", save_to)):
         if path is not None:
             file_path(path, name)

@@ -55,21 +55,26 @@ def vectors_table(words: Sequence[str], vectors) -> np.ndarray:
     return table_VxD
 
 
+def vocabulary(words: Sequence[str]) -> tuple[list[str], dict[str, int]]:
+    """(words as a list, word -> id) of distinct str words; ConfigError naming the argument otherwise."""
+    if isinstance(words, (str, bytes)) or not isinstance(words, Iterable):
+        raise ConfigError(f"words must be a sequence of str, got {type(words).__name__}")
+    words = list(words)
+    if not set(map(type, words)) <= {str}:
+        for i, word in enumerate(words):
+            checked_word(word, f"words[{i}]")
+    index = {w: i for i, w in enumerate(words)}
+    if len(index) != len(words):
+        raise ConfigError(f"words: {next(w for i, w in enumerate(words) if index[w] != i)!r} appears more than once")
+    return words, index
+
+
 class Vectors:
     """Word vectors: `words` (V,) distinct str and `vectors` (V, D) float32, most frequent first when trained here."""
 
     def __init__(self, words: Sequence[str], vectors: np.ndarray):
-        if isinstance(words, (str, bytes)) or not isinstance(words, Iterable):
-            raise ConfigError(f"words must be a sequence of str, got {type(words).__name__}")
-        words = list(words)
-        if not set(map(type, words)) <= {str}:
-            for i, word in enumerate(words):
-                checked_word(word, f"words[{i}]")
-        self.vectors = vectors_table(words, vectors)
-        self.words = words
-        self.index = {w: i for i, w in enumerate(self.words)}
-        if len(self.index) != len(self.words):
-            raise ConfigError(f"words: {next(w for i, w in enumerate(words) if self.index[w] != i)!r} appears more than once")
+        self.words, self.index = vocabulary(words)
+        self.vectors = vectors_table(self.words, vectors)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -92,6 +97,14 @@ class Vectors:
     def unit(self) -> np.ndarray:
         """(V, D) unit-normalised vectors, computed once."""
         return unit_rows(self.vectors)
+
+    def cosines(self, ids_Q: np.ndarray, candidates: int) -> np.ndarray:
+        """(Q, candidates) cosine of each word ids_Q[q] with each of the first `candidates` words."""
+        return self.unit[ids_Q] @ self.unit[:candidates].T
+
+    def pair_cosines(self, a_N: np.ndarray, b_N: np.ndarray) -> np.ndarray:
+        """(N,) cosine of the words a_N[n] and b_N[n]."""
+        return np.einsum("nd,nd->n", self.unit[a_N], self.unit[b_N])
 
     def word_id(self, word: str) -> int:
         try:
@@ -131,6 +144,49 @@ class Vectors:
         """a : b :: c : ?  by 3CosAdd (b − a + c)."""
         a, b, c = checked_word(a, "a"), checked_word(b, "b"), checked_word(c, "c")
         return self.most_similar(positive=[b, c], negative=[a], topn=topn)
+
+
+class SparseVectors(Vectors):
+    """Sparse word vectors: `words` (V,) and `matrix` (V, C) a scipy CSR array, e.g. the ppmi model's rows over its
+    C context words. Queries work as on dense vectors (`vectors[word]` is the dense (C,) row); there is no dense
+    `vectors` table: use `matrix`."""
+
+    def __init__(self, words: Sequence[str], matrix):
+        import scipy.sparse
+        self.words, self.index = vocabulary(words)
+        if not scipy.sparse.issparse(matrix) or matrix.ndim != 2 or matrix.shape[0] != len(words) or matrix.shape[1] < 1:
+            raise ConfigError(f"matrix: need a scipy sparse ({len(words)}, C) array, C >= 1, for {len(words)} words, "
+                              f"got {type(matrix).__name__} of shape {getattr(matrix, 'shape', None)}")
+        self.matrix = scipy.sparse.csr_array(matrix, dtype=np.float32)
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        return self.matrix[[self.word_id(word)]].toarray()[0]
+
+    def __repr__(self) -> str:
+        return f"SparseVectors({len(self)} words, dim {self.dim}, {self.matrix.nnz} nonzeros)"
+
+    @property
+    def dim(self) -> int:
+        return self.matrix.shape[1]
+
+    @functools.cached_property
+    def unit(self):
+        """(V, C) CSR with unit-length rows (zero rows stay zero)."""
+        import scipy.sparse
+        norms = np.sqrt(np.asarray(self.matrix.multiply(self.matrix).sum(axis=1))).ravel()
+        return scipy.sparse.csr_array(scipy.sparse.diags_array(1.0 / np.where(norms > 0, norms, 1.0)) @ self.matrix,
+                                      dtype=np.float32)
+
+    @functools.cached_property
+    def unit_transposed(self):
+        """(C, V) CSR of `unit`ᵀ, for products with many rows."""
+        return self.unit.T.tocsr()
+
+    def cosines(self, ids_Q: np.ndarray, candidates: int) -> np.ndarray:
+        return (self.unit[ids_Q] @ self.unit_transposed).toarray()[:, :candidates]
+
+    def pair_cosines(self, a_N: np.ndarray, b_N: np.ndarray) -> np.ndarray:
+        return np.asarray(self.unit[a_N].multiply(self.unit[b_N]).sum(axis=1)).ravel()
 
 
 def decode_word(word: bytes) -> str:

@@ -111,7 +111,7 @@ def test_null_only_where_optional(tmp_path):
     ("model: fasttext\nbucket: 100000000000\n", "bucket must be <= 1073741824, got 100000000000"),
     ("dim: 4294967296\n", "dim must be <= 2147483647, got 4294967296"),
     ("model: glove\noutput: v\n", "output must be one of w+c, w, got 'v'"),
-    ("model: [sgns]\n", "model must be one of sgns, cbow, sg-hs, cbow-hs, glove, fasttext, got ['sgns']"),
+    ("model: [sgns]\n", "model must be one of sgns, cbow, sg-hs, cbow-hs, glove, fasttext, ppmi, svd, got ['sgns']"),
     ("1: 2\n", "unknown settings [1]"),
 ])
 def test_bad_yaml_setting_names_file_setting_and_value(tmp_path, text, message):

@@ -81,3 +81,29 @@ def test_evaluate_all_reports_coverage(eval_vectors):
     assert set(results) == {"analogy", "wordsim353", "simlex999"}
     assert results["analogy"]["total"] == 19544
     assert results["wordsim353"]["pairs"] + results["wordsim353"]["oov_pairs"] == 353
+
+
+def test_semantic_and_syntactic_split_equals_gensim_sections(eval_vectors):
+    _, sections = gensim_kv(eval_vectors).evaluate_word_analogies(GOOGLE_ANALOGIES)
+    analogy = evaluate_all(eval_vectors)["analogy"]
+    for part, syntactic in (("semantic", False), ("syntactic", True)):
+        chosen = [s for s in sections[:-1] if s["section"].startswith("gram") == syntactic]
+        correct = sum(len(s["correct"]) for s in chosen)
+        answered = sum(len(s["correct"]) + len(s["incorrect"]) for s in chosen)
+        assert analogy[part]["answered"] == answered > 0
+        assert analogy[part]["accuracy"] == pytest.approx(correct / answered, abs=1e-12)
+    assert analogy["semantic"]["answered"] + analogy["syntactic"]["answered"] == analogy["answered"]
+
+
+def test_sparse_vectors_evaluate_as_the_same_dense_vectors(eval_vectors):
+    import scipy.sparse
+    from jaxembed.vectors import SparseVectors
+    sparse = SparseVectors(eval_vectors.words, scipy.sparse.csr_array(np.where(eval_vectors.vectors > 0.5,
+                                                                               eval_vectors.vectors, 0.0)))
+    dense = Vectors(eval_vectors.words, sparse.matrix.toarray())
+    ours, expected = evaluate_all(sparse), evaluate_all(dense)
+    assert ours["analogy"]["answered"] == expected["analogy"]["answered"]
+    for key in ("accuracy", "accuracy_cosmul"):
+        assert ours["analogy"][key] == pytest.approx(expected["analogy"][key], abs=2e-4)
+    for name in ("wordsim353", "simlex999"):
+        assert ours[name]["spearman"] == pytest.approx(expected[name]["spearman"], abs=1e-5)

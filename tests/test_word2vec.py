@@ -181,3 +181,16 @@ def test_micro_batches_per_call_change_speed_not_results(small_corpus, model):
     few = fit(small_corpus, config.replace(batches_per_call=8), progress=False)
     many = fit(small_corpus, config.replace(batches_per_call=64), progress=False)
     assert few.vectors.vectors.tobytes() == many.vectors.vectors.tobytes()
+
+
+@pytest.mark.parametrize("power", [0.75, 1.0, 0.0])
+def test_noise_power_sets_the_noise_distribution(power):
+    """noise_power (gensim's ns_exponent) is the exponent of P_n(w) ∝ count^power: 0.75 by default, 1 the unigram
+    distribution the theory experiments use."""
+    counts = np.array([1000, 300, 40, 5])
+    config = Word2VecConfig(noise_power=power) if power != 0.75 else Word2VecConfig()
+    expected = counts.astype(np.float64) ** power
+    np.testing.assert_allclose(word2vec.corpus_sampling(counts, config).noise.probabilities(), expected / expected.sum(),
+                               atol=1e-8)
+    with pytest.raises(ConfigError, match="noise_power must be >= 0"):
+        Word2VecConfig(noise_power=-1.0)

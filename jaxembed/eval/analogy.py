@@ -38,6 +38,13 @@ class AnalogyResult:
     def coverage(self) -> float:
         return self.answered / max(self.total, 1)
 
+    def split(self, syntactic: bool) -> tuple[float, float, int]:
+        """(3CosAdd accuracy, 3CosMul accuracy, answered) over the syntactic sections of the Google set (named
+        `gram...`) or over the semantic ones (the others), as word2vec's compute-accuracy splits them."""
+        chosen = [counts for name, counts in self.sections.items() if name.startswith("gram") == syntactic]
+        add, mul, answered = (sum(column) for column in zip(*chosen)) if chosen else (0, 0, 0)
+        return add / max(answered, 1), mul / max(answered, 1), answered
+
 
 def read_analogies(path: str | os.PathLike) -> list[tuple[str, list[str]]]:
     """`: section` headers followed by `a b c d` lines -> [(section, [a, b, c, d]), ...]."""
@@ -54,9 +61,12 @@ def read_analogies(path: str | os.PathLike) -> list[tuple[str, list[str]]]:
     return questions
 
 
-def best_candidates(unit_VxD: np.ndarray, ids_Qx3: np.ndarray, excluded_QxV: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(3CosAdd argmax, 3CosMul argmax) for questions with ids (a, b, c); `excluded` candidates masked."""
-    cos_a, cos_b, cos_c = (unit_VxD[ids_Qx3[:, k]] @ unit_VxD.T for k in range(3))
+def best_candidates(vectors: Vectors, ids_Qx3: np.ndarray, excluded_QxV: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(3CosAdd argmax, 3CosMul argmax) over the first V candidates for questions with ids (a, b, c); `excluded`
+    candidates masked. Each distinct word's cosines are computed once."""
+    distinct, position_Qx3 = np.unique(ids_Qx3, return_inverse=True)
+    cosines_UxV = vectors.cosines(distinct, excluded_QxV.shape[1])
+    cos_a, cos_b, cos_c = (cosines_UxV[position_Qx3.reshape(ids_Qx3.shape)[:, k]] for k in range(3))
     cosadd = np.where(excluded_QxV, -np.inf, cos_b - cos_a + cos_c)
     shifted = [(1.0 + c) / 2.0 for c in (cos_a, cos_b, cos_c)]
     cosmul = np.where(excluded_QxV, -np.inf, shifted[1] * shifted[2] / (shifted[0] + COSMUL_EPSILON))
@@ -71,7 +81,6 @@ def evaluate_word_analogies(vectors: Vectors, path: str | os.PathLike, restrict_
     candidates = len(vectors.words[:restrict_vocab])
     canonical_V = np.array([index[fold(w)] for w in vectors.words[:candidates]], dtype=np.int64)
     answered = [(s, [index[fold(w)] for w in q]) for s, q in questions if all(fold(w) in index for w in q)]
-    unit = vectors.unit[:candidates]
     correct_add, correct_mul = np.zeros(len(answered), bool), np.zeros(len(answered), bool)
     questions_per_chunk = max(1, CHUNK_SCORES // max(candidates, 1))
     for start in range(0, len(answered), questions_per_chunk):
@@ -79,7 +88,7 @@ def evaluate_word_analogies(vectors: Vectors, path: str | os.PathLike, restrict_
         excluded = np.zeros((len(ids), candidates), bool)
         for k in range(3):
             excluded |= canonical_V[None, :] == canonical_V[ids[:, k]][:, None]
-        add, mul = best_candidates(unit, ids[:, :3], excluded)
+        add, mul = best_candidates(vectors, ids[:, :3], excluded)
         correct_add[start:start + len(ids)] = add == ids[:, 3]
         correct_mul[start:start + len(ids)] = mul == ids[:, 3]
     sections: dict[str, tuple[int, int, int]] = {}

@@ -20,7 +20,8 @@ SIMLEX999 = os.path.join(DATA_DIR, "simlex999.txt")
 
 
 def evaluate_all(vectors: Vectors, restrict_vocab: int = 300_000) -> dict:
-    """Google analogies (3CosAdd, 3CosMul, coverage), WordSim-353 and SimLex-999 (Spearman, OOV)."""
+    """Google analogies (3CosAdd, 3CosMul, coverage; also over its semantic and syntactic sections), WordSim-353
+    and SimLex-999 (Spearman, OOV)."""
     analogy = evaluate_word_analogies(vectors, GOOGLE_ANALOGIES, restrict_vocab)
     results = {
         "analogy": {
@@ -29,6 +30,8 @@ def evaluate_all(vectors: Vectors, restrict_vocab: int = 300_000) -> dict:
             "answered": analogy.answered,
             "total": analogy.total,
             "coverage": analogy.coverage,
+            **{part: dict(zip(("accuracy", "accuracy_cosmul", "answered"), analogy.split(part == "syntactic")))
+               for part in ("semantic", "syntactic")},
         }
     }
     for name, path in (("wordsim353", WORDSIM353), ("simlex999", SIMLEX999)):
@@ -43,6 +46,9 @@ def format_results(results: dict) -> str:
     a = results["analogy"]
     lines = [f"Google analogies: 3CosAdd {a['accuracy']:.4f}  3CosMul {a['accuracy_cosmul']:.4f}  "
              f"(answered {a['answered']}/{a['total']}, coverage {a['coverage']:.1%})"]
+    for part in ("semantic", "syntactic"):
+        p = a[part]
+        lines.append(f"  {part}: 3CosAdd {p['accuracy']:.4f}  3CosMul {p['accuracy_cosmul']:.4f}  ({p['answered']} answered)")
     for name, label in (("wordsim353", "WordSim-353"), ("simlex999", "SimLex-999")):
         r = results[name]
         lines.append(f"{label}: Spearman {r['spearman']:.4f}  ({r['pairs']} pairs, {r['oov_pairs']} OOV)")

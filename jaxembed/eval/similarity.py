@@ -73,7 +73,6 @@ def evaluate_word_pairs(vectors: Vectors, path: str | os.PathLike, restrict_voca
     known = (ids >= 0).all(axis=1)
     if not known.any():
         return SimilarityResult(float("nan"), float("nan"), 0, len(pairs))
-    unit = vectors.unit
-    model = np.einsum("nd,nd->n", unit[ids[known, 0]], unit[ids[known, 1]])
+    model = vectors.pair_cosines(ids[known, 0], ids[known, 1])
     gold = np.array([s for s, k in zip((p[2] for p in pairs), known) if k])
     return SimilarityResult(spearman(model, gold), pearson(model, gold), int(known.sum()), int((~known).sum()))

@@ -2,7 +2,8 @@
 
 word2vec text and binary start with a `<count> <dim>` line (fastText's .vec is word2vec text);
 a fastText `.bin` model starts with fastText's magic number (io.fasttext; read only: it answers OOV
-words too); any other first line means GloVe text. The text and word2vec formats may be gzip-compressed
+words too); an `.npz` archive holds sparse vectors (io.sparse: the ppmi model's rows); any other first line means GloVe
+text. The text and word2vec formats may be gzip-compressed
 (jaxembed.io.files).
 """
 from __future__ import annotations
@@ -13,11 +14,12 @@ from jaxembed.errors import ConfigError
 from jaxembed.io.fasttext import is_fasttext_model, load_fasttext_model
 from jaxembed.io.files import file_path, open_vectors_file, readable_again
 from jaxembed.io.glove import read_glove, save_glove
+from jaxembed.io.sparse import is_sparse_vectors, load_sparse
 from jaxembed.io.word2vec import is_header, load_word2vec, save_word2vec, vectors_argument
 from jaxembed.vectors import Vectors
 
 FORMATS = ("word2vec", "word2vec-binary", "glove")
-READ_FORMATS = FORMATS + ("fasttext-bin",)
+READ_FORMATS = FORMATS + ("fasttext-bin", "sparse-npz")
 
 
 def format_argument(format, formats: tuple[str, ...]) -> str | None:
@@ -46,6 +48,8 @@ def load_file(path: str, format: str | None) -> Vectors:
     """`load_vectors` of a file that can be opened more than once."""
     if format == "fasttext-bin" or (format is None and is_fasttext_model(path)):
         return load_fasttext_model(path).vectors()
+    if format == "sparse-npz" or (format is None and is_sparse_vectors(path)):
+        return load_sparse(path)
     if format is None or format == "glove":
         with open_vectors_file(path) as stream:
             first_line = stream.first_line()

@@ -20,7 +20,7 @@ import numpy as np
 from jaxembed.errors import ConfigError, InputFileError
 from jaxembed.io.files import (WORD_MAX_BYTES, Records, RowTable, VectorsStream, checked_vectors, file_path,
                                max_line_bytes, open_output, open_vectors_file, readable_again)
-from jaxembed.vectors import Vectors, encode_word
+from jaxembed.vectors import SparseVectors, Vectors, encode_word
 
 TEXT_FORMAT = "%.6g"
 VALUES_PER_WRITE = 1 << 16
@@ -28,9 +28,12 @@ CHUNK_BYTES = 1 << 20
 
 
 def vectors_argument(vectors) -> Vectors:
-    """`vectors` if it is a Vectors, else ConfigError naming the argument."""
+    """`vectors` if it is a dense Vectors, else ConfigError naming the argument."""
     if not isinstance(vectors, Vectors):
         raise ConfigError(f"vectors must be a jaxembed Vectors, got {type(vectors).__name__}")
+    if isinstance(vectors, SparseVectors):
+        raise ConfigError(f"sparse vectors ({len(vectors)} rows of {vectors.dim} columns) are written only as .npz "
+                          "(jaxembed.io.sparse.save_sparse): a dense text or binary file would hold every column")
     return vectors
 
 

@@ -165,12 +165,18 @@ def read_corpus(path: str | os.PathLike, config: Word2VecConfig) -> PreparedCorp
     return prepare_corpus(path, config.min_count, config.max_vocab_size, config.max_sentence_length)
 
 
+def corpus_sampling(counts_V: np.ndarray, config: Word2VecConfig) -> Sampling:
+    """How examples are drawn from a corpus whose vocabulary has these counts: keep probabilities from `sample`,
+    noise ∝ count^noise_power, the config's windows and negatives."""
+    return Sampling(keep_probabilities(counts_V, config.sample), noise_table(counts_V, config.noise_power), config.window,
+                    config.negative, config.shrink_windows)
+
+
 def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model:
     """The model of `config` on `corpus`, its micro-batch split over `devices`."""
     config = config.resolved()
     vocab, ids = corpus.vocab, corpus.ids_N
-    sampling = Sampling(keep_probabilities(vocab.counts, config.sample), noise_table(vocab.counts), config.window,
-                        config.negative, config.shrink_windows)
+    sampling = corpus_sampling(vocab.counts, config)
     paths = huffman_paths(build_huffman(vocab.counts) if config.hs else None)
     optimizer = sgd_rows(config.max_row_updates or None)
     schedule = word2vec_schedule(config.alpha, config.min_alpha, len(ids) * config.epochs)
