@@ -1,4 +1,4 @@
-"""Command line: `jaxembed train | eval | convert | similar | demo`. Bad input exits with status 2 and a message;
+"""Command line: `jaxembed train | eval | convert | similar | phrases | demo`. Bad input exits with status 2 and a message;
 an interrupted training run saves a checkpoint and exits with status 130.
 
 The training flags are generated from the config dataclasses (jaxembed.config): one flag per setting,
@@ -96,7 +96,7 @@ def run_plan(args: argparse.Namespace) -> tuple[Any, str]:
     if not args.resume:
         if not args.corpus or not args.out:
             raise ConfigError("--corpus and --out are required (or --resume DIR to continue a run)")
-        return RunRecord(config_from_args(args).resolved(), os.path.abspath(args.corpus), bool(args.binary)), args.out
+        return RunRecord(config_from_args(args).resolved(), absolute_corpus(args.corpus), bool(args.binary)), args.out
     given = sorted(flag_settings(args)) + (["config"] if args.config else []) + (["overwrite"] if args.overwrite else [])
     if given:
         raise ConfigError(f"--resume continues the run with its saved settings; drop {', '.join(given)}")
@@ -104,8 +104,15 @@ def run_plan(args: argparse.Namespace) -> tuple[Any, str]:
         raise ConfigError(f"--resume writes to the run's own directory {args.resume!r}; drop --out {args.out!r}")
     saved = read_run(args.resume)
     check_unfinished(saved, args.resume)
-    return dataclasses.replace(saved, corpus=os.path.abspath(args.corpus) if args.corpus else saved.corpus,
+    return dataclasses.replace(saved, corpus=absolute_corpus(args.corpus) if args.corpus else saved.corpus,
                                binary=saved.binary if args.binary is None else args.binary), args.resume
+
+
+def absolute_corpus(specs: list[str]) -> str | list[str]:
+    """The files --corpus names (files, directories, glob patterns; data.sources) as absolute paths: one, or a list."""
+    from jaxembed.data.sources import corpus_files
+    corpus = corpus_files(specs)
+    return [os.path.abspath(f) for f in corpus] if isinstance(corpus, tuple) else os.path.abspath(corpus)
 
 
 def check_unfinished(run: Any, directory: str) -> None:
@@ -198,6 +205,19 @@ def cmd_similar(args: argparse.Namespace) -> None:
         print(f"{word}: {neighbours}")
 
 
+def cmd_phrases(args: argparse.Namespace) -> None:
+    from jaxembed.phrases import PhraseConfig, phrase_passes
+    settings = {k: v for k, v in (("min_count", args.min_count), ("threshold", args.threshold), ("scoring", args.scoring),
+                                  ("delimiter", args.delimiter), ("max_vocab_size", args.max_vocab_size)) if v is not None}
+    learned = phrase_passes(args.corpus, args.out, PhraseConfig(**settings), args.passes)
+    for done, phrases in enumerate(learned, start=1):
+        found = phrases.export_phrases()
+        frequent = sorted(found, key=lambda p: -phrases.counts[p.encode("utf-8", "surrogateescape")])[:args.show]
+        print(f"pass {done}: {len(found):,} phrases; most frequent: "
+              + ", ".join(f"{p} ({phrases.counts[p.encode('utf-8', 'surrogateescape')]:,})" for p in frequent))
+    print(f"wrote {args.out}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from jaxembed.eval.benchmarks import evaluate_all, format_results
     from jaxembed.fit import fit
@@ -226,7 +246,9 @@ def build_parser(settings: bool = True) -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train vectors on a corpus", allow_abbrev=False,
                            description="Train word2vec (sgns, cbow, sg-hs, cbow-hs), GloVe or fastText vectors, or "
                            "compute the count-based ppmi (sparse rows) and svd models.")
-    train.add_argument("--corpus", help="text file (text8-style or one sentence per line), gzip ok")
+    train.add_argument("--corpus", nargs="+", metavar="PATH", help="text file (text8-style or one sentence per line), "
+                       "gzip ok; or several files, directories (their files in sorted order) and quoted glob patterns, "
+                       "read one after the other")
     train.add_argument("--out", help="output directory for vectors.txt, metrics.json and the checkpoint "
                        "(fasttext also writes model.bin, loadable by the official fastText; ppmi writes its sparse "
                        "rows as vectors.npz instead of vectors.txt)")
@@ -266,6 +288,21 @@ def build_parser(settings: bool = True) -> argparse.ArgumentParser:
     sim.add_argument("--topn", type=int, default=10)
     sim.set_defaults(func=cmd_similar)
 
+    phr = sub.add_parser("phrases", help="join collocations (new york -> new_york) as word2phrase and gensim's Phrases",
+                         description="Find collocations by word2phrase's score (count(ab) - min_count) * V / "
+                         "(count(a) count(b)) > threshold (V: words and pairs counted, as gensim) or gensim's npmi, "
+                         "and write the corpus with them joined; each further pass joins longer phrases.")
+    phr.add_argument("--corpus", required=True, help="text file (one sentence per line, or one line), gzip or a pipe")
+    phr.add_argument("--out", required=True, help="the phrased corpus (gzip when it ends in .gz)")
+    phr.add_argument("--passes", type=int, default=1, help="passes; each joins longer phrases (default 1)")
+    phr.add_argument("--min-count", type=int, help="ignore words and pairs rarer than this (default 5)")
+    phr.add_argument("--threshold", type=float, help="score a pair must exceed (default 10; npmi: in [-1, 1])")
+    phr.add_argument("--scoring", choices=["default", "npmi"], help="default (word2phrase's) or npmi")
+    phr.add_argument("--delimiter", help="joins the words of a phrase (default _)")
+    phr.add_argument("--max-vocab-size", type=int, help="prune rare entries beyond this many, as gensim (default: no limit)")
+    phr.add_argument("--show", type=int, default=10, help="print this many of each pass's most frequent phrases")
+    phr.set_defaults(func=cmd_phrases)
+
     demo = sub.add_parser("demo", help="train on the bundled WordNet corpus and show results (offline, ~1 min)")
     demo.add_argument("--epochs", type=int, default=5)
     demo.add_argument("--seed", type=int, default=1)
@@ -277,7 +314,7 @@ def build_parser(settings: bool = True) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(settings=not argv or argv[0] not in ("eval", "convert", "similar")).parse_args(argv)
+    args = build_parser(settings=not argv or argv[0] not in ("eval", "convert", "similar", "phrases")).parse_args(argv)
     try:
         with handling_interrupts():
             args.func(args)

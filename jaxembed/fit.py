@@ -23,8 +23,9 @@ import jax
 
 from jaxembed import rundir
 from jaxembed.checkpoint import Checkpointer, Position, checkpoint_path, remove_checkpoint, start_run
-from jaxembed.config import CHECKPOINT_SECONDS, COUNT_MODELS, Config, ModelConfig
-from jaxembed.data.corpus import PreparedCorpus
+from jaxembed.config import CHECKPOINT_SECONDS, COUNT_MODELS, Config, ModelConfig, Word2VecConfig
+from jaxembed.data.corpus import Corpus, PreparedCorpus
+from jaxembed.data.sources import corpus_files, is_sentences, spooled_sentences
 from jaxembed.errors import ConfigError, JaxembedError, OutputFileError, TrainingInterrupted
 from jaxembed.interrupts import handling_interrupts
 from jaxembed.io.atomic import atomic_open
@@ -97,16 +98,31 @@ def train_model(model: Model, config: Config, mesh: jax.sharding.Mesh | None = N
     return run_epochs(loop, state, position, checkpointer, progress)
 
 
-def corpus_summary(path: str | os.PathLike, prepared: PreparedCorpus) -> dict:
+SENTENCES = "<sentences>"
+"""How metrics and checkpoints name a corpus given as sentences from Python."""
+
+
+def corpus_label(corpus: Corpus) -> str | list[str]:
+    """A corpus as metrics.json and checkpoints record it: its absolute path(s), or SENTENCES."""
+    if corpus == SENTENCES:
+        return corpus
+    return [os.path.abspath(f) for f in corpus] if isinstance(corpus, tuple) else os.path.abspath(corpus)
+
+
+def corpus_summary(path: Corpus, prepared: PreparedCorpus) -> dict:
     """What a checkpoint records to recognise its corpus on resume."""
-    return {"path": os.path.abspath(path), "corpus_words": prepared.raw_words, "training_words": len(prepared.ids_N),
+    return {"path": corpus_label(path), "corpus_words": prepared.raw_words, "training_words": len(prepared.ids_N),
             "vocab_size": len(prepared.vocab), "fingerprint": prepared.fingerprint}
 
 
-def fit(corpus: str | os.PathLike, config: Config, progress: bool = True, checkpoint_dir: str | os.PathLike | None = None,
-        checkpoint_every: float = CHECKPOINT_SECONDS, resume: bool = False, save_to: str | os.PathLike | None = None,
-        binary: bool = False, on_saved: Callable[[], None] | None = None) -> TrainResult:
-    """Train `config.model` on the corpus file (text8-style or one sentence per line, gzip ok); see the module docstring.
+def fit(corpus: Any, config: Config | None = None, progress: bool = True,
+        checkpoint_dir: str | os.PathLike | None = None, checkpoint_every: float = CHECKPOINT_SECONDS,
+        resume: bool = False, save_to: str | os.PathLike | None = None, binary: bool = False,
+        on_saved: Callable[[], None] | None = None) -> TrainResult:
+    """Train `config.model` (default: Word2VecConfig(), skip-gram with negative sampling) on the corpus; see the
+    module docstring. The corpus: a text file (text8-style or one sentence per line, gzip ok), several files, a
+    directory, glob patterns, or an iterable of sentences (lists of str tokens, as gensim's `sentences`), read
+    once (data.sources).
 
     With `save_to`, the outputs are written there (`TrainResult.save`, `binary` as there) before returning,
     then `on_saved()` is called (`jaxembed train` records the run as finished), then the checkpoint in
@@ -120,11 +136,14 @@ def fit(corpus: str | os.PathLike, config: Config, progress: bool = True, checkp
     stop at once on a signal until their outputs are written, and write no checkpoint.
     """
     start_time = time.perf_counter()
-    corpus, config = checked_arguments(corpus, config, checkpoint_dir, save_to, binary)
+    config = checked_arguments(config, checkpoint_dir, save_to, binary)
+    files = None if is_sentences(corpus) else corpus_files(corpus)
     with rundir.locked(checkpoint_dir) if checkpoint_dir is not None else contextlib.nullcontext(), \
             handling_interrupts() as interrupts:
         family = plugin(config)
-        prepared = family.read_corpus(corpus, config)
+        with contextlib.nullcontext(files) if files is not None else spooled_sentences(corpus) as source:
+            prepared = family.read_corpus(source, config)
+        corpus = files if files is not None else SENTENCES
         outputs = OutputPlan(save_to, binary, on_saved, checkpoint_dir, interrupts)
         if config.model in COUNT_MODELS:
             solution = family.solve(prepared, config)
@@ -177,13 +196,13 @@ class OutputPlan:
             raise
 
 
-def solved_result(solution: Any, config: Config, prepared: PreparedCorpus, corpus: str | os.PathLike,
+def solved_result(solution: Any, config: Config, prepared: PreparedCorpus, corpus: Corpus,
                   start_time: float) -> TrainResult:
     """The vectors, metrics and files of a count model (models.count.Solution)."""
     seconds = time.perf_counter() - start_time
     metrics = {
         "model": config.model,
-        "corpus": os.fspath(corpus),
+        "corpus": corpus_label(corpus),
         "corpus_words": prepared.raw_words,
         "training_words": int(len(prepared.ids_N)),
         "vocab_size": len(prepared.vocab),
@@ -195,8 +214,9 @@ def solved_result(solution: Any, config: Config, prepared: PreparedCorpus, corpu
     return TrainResult(solution.outputs.vectors, metrics, solution.state, solution.outputs.files)
 
 
-def checked_arguments(corpus: Any, config: Any, checkpoint_dir: Any, save_to: Any, binary: Any) -> tuple[str, Config]:
-    """(corpus path, resolved config) of fit's arguments; ConfigError naming any argument of the wrong type."""
+def checked_arguments(config: Any, checkpoint_dir: Any, save_to: Any, binary: Any) -> Config:
+    """The resolved config of fit's arguments; ConfigError naming any argument of the wrong type."""
+    config = Word2VecConfig() if config is None else config
     if not isinstance(config, ModelConfig):
         raise ConfigError(f"config must be a Word2VecConfig, GloveConfig, FastTextConfig, PpmiConfig or SvdConfig, "
                           f"got {type(config).__name__}")
@@ -205,7 +225,7 @@ def checked_arguments(corpus: Any, config: Any, checkpoint_dir: Any, save_to: An
     for name, path in (("checkpoint_dir", checkpoint_dir), ("save_to", save_to)):
         if path is not None:
             file_path(path, name)
-    return file_path(corpus, "corpus"), config.resolved()
+    return config.resolved()
 
 
 def keep_finished_training(state: Any, position: Position, config: Config, corpus_record: dict,
@@ -219,13 +239,13 @@ def keep_finished_training(state: Any, position: Position, config: Config, corpu
 
 
 def trained_result(model: Model, state: Any, position: Position, config: Config, mesh: jax.sharding.Mesh,
-                   prepared: PreparedCorpus, corpus: str | os.PathLike, start_time: float) -> TrainResult:
+                   prepared: PreparedCorpus, corpus: Corpus, start_time: float) -> TrainResult:
     """The vectors, metrics and files of a finished training."""
     outputs = model.outputs(state)
     seconds = time.perf_counter() - start_time
     metrics = {
         "model": config.model,
-        "corpus": os.fspath(corpus),
+        "corpus": corpus_label(corpus),
         "corpus_words": prepared.raw_words,
         "training_words": int(len(prepared.ids_N)),
         "vocab_size": len(prepared.vocab),

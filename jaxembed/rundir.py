@@ -70,11 +70,11 @@ def locked(directory: str | os.PathLike) -> Iterator[None]:
 
 @dataclasses.dataclass(frozen=True)
 class RunRecord:
-    """What run.json holds: the resolved config, the corpus path, the output options, and whether every
+    """What run.json holds: the resolved config, the corpus (a path, or the paths of its files), the output options, and whether every
     output is written."""
 
     config: Config
-    corpus: str
+    corpus: str | list[str]
     binary: bool = False
     finished: bool = False
 
@@ -102,7 +102,9 @@ def read_run(directory: str | os.PathLike) -> RunRecord:
         if payload.get("version") != RUN_VERSION:
             raise InputFileError(f"{path!r} has format version {payload.get('version')}, this jaxembed reads {RUN_VERSION}")
         config = make_config(payload["config"], source=repr(path))
-        return RunRecord(config, str(payload["corpus"]), bool(payload["binary"]), bool(payload["finished"]))
+        corpus = payload["corpus"]
+        corpus = [str(path) for path in corpus] if isinstance(corpus, list) else str(corpus)
+        return RunRecord(config, corpus, bool(payload["binary"]), bool(payload["finished"]))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         if isinstance(e, (InputFileError, ConfigError)):
             raise

@@ -313,9 +313,10 @@ def test_fit_names_a_misused_argument(corpus):
     from jaxembed.config import Word2VecConfig
     from jaxembed.errors import ConfigError
     from jaxembed.fit import fit
-    with pytest.raises(ConfigError, match="corpus must be a file path .*got NoneType None"):
+    with pytest.raises(ConfigError, match="corpus must be a file path, .*got NoneType None"):
         fit(None, Word2VecConfig())
-    with pytest.raises(ConfigError, match="config must be a Word2VecConfig, GloveConfig or FastTextConfig, got dict"):
+    with pytest.raises(ConfigError, match="config must be a Word2VecConfig, GloveConfig, FastTextConfig, PpmiConfig or "
+                       "SvdConfig, got dict"):
         fit(corpus, {"dim": 8})
     with pytest.raises(ConfigError, match="checkpoint_dir must be a file path .*got int 3"):
         fit(corpus, Word2VecConfig(), checkpoint_dir=3)

@@ -233,27 +233,29 @@ def test_corrupt_gzip_is_refused(tmp_path):
 
 # most_similar never returns its query words; bad arguments are ConfigError naming the argument.
 
-@pytest.mark.parametrize("topn", [4, 5, 50, None])
+@pytest.mark.parametrize("topn", [4, 5, 50])
 def test_query_words_are_never_returned(vectors, topn):
     for positive, negative in [("the", ()), (["the", "of"], ["and"]), ((), "café"), (["the", "the"], ())]:
         result = vectors.most_similar(positive, negative, topn=topn)
         query = {positive} if isinstance(positive, str) else set(positive)
         query |= {negative} if isinstance(negative, str) else set(negative)
         assert not query & {w for w, _ in result}
-        assert len(result) == min(len(vectors) - len(query), topn or len(vectors))
+        assert len(result) == min(len(vectors) - len(query), topn)
         assert all(np.isfinite(score) for _, score in result)
-    assert [w for w, _ in vectors.most_similar("the", topn=2, restrict_vocab=3)] == \
-           [w for w, _ in vectors.most_similar("the", topn=None) if w in vectors.words[:3]][:2]
+    scores = vectors.most_similar("the", topn=None)
+    top = [vectors.words[i] for i in np.argsort(-scores[:3], kind="stable") if vectors.words[i] != "the"][:2]
+    assert [w for w, _ in vectors.most_similar("the", topn=2, restrict_vocab=3)] == top
 
 
-@pytest.mark.parametrize("topn", [1.5, 0, -1, True, "3", [2]])
+@pytest.mark.parametrize("topn", [1.5, True, "3", [2]])
 def test_bad_topn_is_a_config_error(vectors, topn):
-    with pytest.raises(ConfigError, match=re.escape(f"topn must be an int >= 1 or None, got {topn!r}")):
+    with pytest.raises(ConfigError, match=re.escape(f"topn must be an int or None, got {topn!r}")):
         vectors.most_similar("the", topn=topn)
 
 
-def test_numpy_integers_are_counts(vectors):
+def test_numpy_integers_are_counts_and_topn_below_one_is_no_result(vectors):
     assert len(vectors.most_similar("the", topn=np.int64(2))) == 2
+    assert vectors.most_similar("the", topn=0) == [] and vectors.most_similar("the", topn=-1) == []
     with pytest.raises(ConfigError, match="restrict_vocab must be an int >= 1 or None, got 0"):
         vectors.most_similar("the", restrict_vocab=0)
 
@@ -270,9 +272,9 @@ def subword_vectors() -> SubwordVectors:
 def test_words_that_are_not_str_are_config_errors(make):
     vectors = make()
     word = vectors.words[0]
-    queries = {"word": [lambda: vectors[b"the"], lambda: vectors.word_id(b"the"), lambda: vectors.similarity(word, 116)],
+    queries = {"word": [lambda: vectors[b"the"], lambda: vectors.word_id(b"the"), lambda: vectors.similarity(word, 1.16)],
                r"positive\[1\]": [lambda: vectors.most_similar([word, b"of"])],
-               "positive": [lambda: vectors.most_similar(b"the"), lambda: vectors.most_similar(42)],
+               "positive": [lambda: vectors.most_similar(b"the"), lambda: vectors.most_similar(4.2)],
                r"negative\[0\]": [lambda: vectors.most_similar(word, [None])],
                "c": [lambda: vectors.analogy(word, word, b"of")]}
     for name, calls in queries.items():

@@ -13,6 +13,9 @@ text (binary, UTF-16, another compression) and is an error, as is a token longer
 The encoded corpus (4 bytes per in-vocabulary token) lives in an unlinked temporary file
 (`TokenIds`) and is read back slice by slice, so memory does not grow with the corpus.
 
+A corpus is one file, or several (a tuple of paths: `data.sources` makes it from a directory, glob
+patterns or a list) read one after the other as one text, each file's end ending its last line.
+
 The corpus is read twice (count, then encode). An input that can be read only once (a pipe,
 `<(cmd)`, /dev/stdin, a named FIFO: anything but a regular file) is copied to a temporary spool
 file as the first pass reads it, and the second pass reads the spool. The first pass also hashes
@@ -46,6 +49,14 @@ READ_BLOCK_BYTES = 1 << 22
 MAX_TOKEN_BYTES = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 WHITESPACE = (b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")  # what bytes.split() splits on
+
+Corpus = str | tuple[str, ...]
+"""A corpus file's path, or the paths of files read one after the other."""
+
+
+def corpus_name(corpus: Corpus) -> str:
+    """How messages name a corpus: its path, or its files' paths."""
+    return os.fspath(corpus) if not isinstance(corpus, tuple) else " + ".join(corpus)
 
 
 class ReadOnce(io.RawIOBase):
@@ -126,12 +137,26 @@ def open_corpus(path: str | os.PathLike, spool: BinaryIO | None = None) -> Itera
             yield f
 
 
-def read_blocks(path: str, block_bytes: int, spool: BinaryIO | None = None, digest=None) -> Iterator[bytes]:
-    """The raw (decompressed) bytes of the corpus in blocks of `block_bytes`; a NUL byte is an error.
+def read_blocks(path: Corpus, block_bytes: int, spool: BinaryIO | None = None, digest=None) -> Iterator[bytes]:
+    """The raw (decompressed) bytes of the corpus in blocks of `block_bytes`; a NUL byte is an error. A corpus of
+    several files gets a newline after each file that does not end with one.
 
     spool: where to copy the bytes of an input that can be read only once (`open_corpus`); digest: a
     hashlib object updated with every block.
     """
+    for index, file in enumerate(path if isinstance(path, tuple) else (path,)):
+        last = b"\n"
+        if index and isinstance(path, tuple) and digest is not None:
+            digest.update(b"\0")  # files "a b" + "c" and "a" + "b c" differ
+        for block in file_blocks(file, block_bytes, spool, digest):
+            last = block[-1:]
+            yield block
+        if isinstance(path, tuple) and last != b"\n":
+            yield b"\n"
+
+
+def file_blocks(path: str, block_bytes: int, spool: BinaryIO | None, digest) -> Iterator[bytes]:
+    """`read_blocks` of one file."""
     offset = 0
     with open_corpus(path, spool) as f:
         while True:
@@ -180,7 +205,7 @@ def last_whitespace(data: bytes) -> int:
     return max(data.rfind(w) for w in WHITESPACE)
 
 
-def iter_token_blocks(path: str | os.PathLike, block_bytes: int = READ_BLOCK_BYTES,
+def iter_token_blocks(path: Corpus | os.PathLike, block_bytes: int = READ_BLOCK_BYTES,
                       max_token_bytes: int = MAX_TOKEN_BYTES, eos: bytes | None = None, *,
                       spool: BinaryIO | None = None, digest=None) -> Iterator[tuple[list[bytes], np.ndarray]]:
     """Yield `(tokens, line_ends)` per block read: the block's whole tokens in file order and the
@@ -191,14 +216,14 @@ def iter_token_blocks(path: str | os.PathLike, block_bytes: int = READ_BLOCK_BYT
     Joined, the blocks hold the lines of `text.split(b"\\n")` exactly. Memory stays bounded by
     `block_bytes + max_token_bytes` even for a file that is one huge line; a token is never split.
     """
-    path = os.fspath(path)
+    path = path if isinstance(path, tuple) else os.fspath(path)
     carry, offset = b"", 0
     for block in read_blocks(path, block_bytes, spool, digest):
         data = carry + block
         cut = last_whitespace(data) + 1
         carry = data[cut:]
         if len(carry) > max_token_bytes:
-            raise InputFileError(f"corpus file {path!r}: no whitespace in {len(carry):,} bytes from byte "
+            raise InputFileError(f"corpus {corpus_name(path)!r}: no whitespace in {len(carry):,} bytes from byte "
                                  f"{offset + cut:,} (longest token allowed: {max_token_bytes:,} bytes); not a text corpus?")
         offset += cut
         if cut:
@@ -206,7 +231,7 @@ def iter_token_blocks(path: str | os.PathLike, block_bytes: int = READ_BLOCK_BYT
     yield split_lines(valid_utf8(carry), eos, ends_file=True)
 
 
-def count_words(path: str | os.PathLike, eos: bytes | None = None, *, spool: BinaryIO | None = None,
+def count_words(path: Corpus | os.PathLike, eos: bytes | None = None, *, spool: BinaryIO | None = None,
                 digest=None) -> tuple[collections.Counter, int]:
     """Count every token of the corpus: (Counter bytes -> count in first-seen order, total tokens).
     spool, digest: as `read_blocks`."""
@@ -273,7 +298,7 @@ class TokenIds:
         return out
 
 
-def encode_corpus(path: str | os.PathLike, index: dict[bytes, int], max_sentence_length: int = MAX_SENTENCE_LENGTH,
+def encode_corpus(path: Corpus | os.PathLike, index: dict[bytes, int], max_sentence_length: int = MAX_SENTENCE_LENGTH,
                   tmp_dir: str | None = None, block_bytes: int = READ_BLOCK_BYTES,
                   eos: bytes | None = None) -> tuple[TokenIds, np.ndarray]:
     """Map the corpus to vocabulary ids, dropping out-of-vocabulary tokens, in one streaming pass.
@@ -315,9 +340,16 @@ def fingerprint_digest():
     return hashlib.blake2b(digest_size=16)
 
 
-def readable_once(path: str) -> bool:
+def readable_once(path: Corpus) -> bool:
     """Whether `path` exists and is neither a regular file nor a directory: a pipe, a FIFO or a device
-    (/dev/stdin), which the corpus passes cannot simply open again."""
+    (/dev/stdin), which the corpus passes cannot simply open again. A corpus of several files must be regular
+    files (InputFileError otherwise)."""
+    if isinstance(path, tuple):
+        once = [file for file in path if readable_once(file)]
+        if once:
+            raise InputFileError(f"corpus file {once[0]!r} is a pipe or device: a corpus of several files must be "
+                                 "regular files (give a pipe on its own)")
+        return False
     try:
         mode = os.stat(path).st_mode
     except OSError:
@@ -326,7 +358,7 @@ def readable_once(path: str) -> bool:
 
 
 @contextlib.contextmanager
-def second_reading(path: str, tmp_dir: str | None = None) -> Iterator[tuple[BinaryIO | None, str]]:
+def second_reading(path: Corpus, tmp_dir: str | None = None) -> Iterator[tuple[BinaryIO | None, str]]:
     """(spool, path to read again) for a corpus read twice: (None, path), unless `readable_once(path)`:
     then a temporary file in `tmp_dir` (default $TMPDIR) for the first pass to copy the input to, and its
     path. The file is removed on leaving, on errors too."""
@@ -337,7 +369,7 @@ def second_reading(path: str, tmp_dir: str | None = None) -> Iterator[tuple[Bina
         yield spool, spool.name
 
 
-def prepare_corpus(path: str | os.PathLike, min_count: int, max_vocab_size: int | None = None,
+def prepare_corpus(path: Corpus | os.PathLike, min_count: int, max_vocab_size: int | None = None,
                    max_sentence_length: int | None = MAX_SENTENCE_LENGTH, eos: bytes | None = None,
                    tmp_dir: str | None = None) -> PreparedCorpus:
     """Count, build the vocabulary and encode the corpus to ids (two streaming passes; an input that can be
@@ -346,15 +378,15 @@ def prepare_corpus(path: str | os.PathLike, min_count: int, max_vocab_size: int 
     max_sentence_length None: sentences are whole lines (GloVe's rule). eos: a token ending every
     line (fastText's `</s>`), counted and trained like a word.
     """
-    path = os.fspath(path)
+    path = path if isinstance(path, tuple) else os.fspath(path)
     digest = fingerprint_digest()
     with second_reading(path, tmp_dir) as (spool, again):
         counts, raw_words = count_words(path, eos, spool=spool, digest=digest)
         if raw_words == 0:
-            raise InputFileError(f"corpus file {path!r} contains no words")
+            raise InputFileError(f"corpus {corpus_name(path)!r} contains no words")
         vocab = build_vocab(counts, min_count, max_vocab_size)
         if len(vocab) < 2:
-            raise InputFileError(f"corpus file {path!r}: {len(vocab)} distinct word(s) occur at least "
+            raise InputFileError(f"corpus {corpus_name(path)!r}: {len(vocab)} distinct word(s) occur at least "
                                  f"min_count={min_count} times; training needs at least 2")
         ids, ends = encode_corpus(again, vocab.index, max_sentence_length or raw_words + 1, tmp_dir, eos=eos)
     return PreparedCorpus(vocab, ids, ends, raw_words, digest.hexdigest())

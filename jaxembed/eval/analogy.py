@@ -26,13 +26,16 @@ CHUNK_SCORES = 1 << 20
 
 @dataclasses.dataclass(frozen=True)
 class AnalogyResult:
-    """Accuracy over answered questions; `sections` maps section name -> (cosadd correct, cosmul correct, answered)."""
+    """Accuracy over answered questions; `sections` maps section name -> (cosadd correct, cosmul correct, answered);
+    `outcomes`: per question of the file, in order, (section, its four words, 3CosAdd right, 3CosMul right), both
+    None where it was skipped (a word outside the vocabulary)."""
 
     accuracy_cosadd: float
     accuracy_cosmul: float
     answered: int
     total: int
     sections: dict[str, tuple[int, int, int]]
+    outcomes: list[tuple[str, list[str], bool | None, bool | None]] = dataclasses.field(default_factory=list, repr=False)
 
     @property
     def coverage(self) -> float:
@@ -80,7 +83,8 @@ def evaluate_word_analogies(vectors: Vectors, path: str | os.PathLike, restrict_
     fold = str.upper if case_insensitive else (lambda w: w)
     candidates = len(vectors.words[:restrict_vocab])
     canonical_V = np.array([index[fold(w)] for w in vectors.words[:candidates]], dtype=np.int64)
-    answered = [(s, [index[fold(w)] for w in q]) for s, q in questions if all(fold(w) in index for w in q)]
+    known = [all(fold(w) in index for w in q) for _, q in questions]
+    answered = [(s, [index[fold(w)] for w in q]) for (s, q), ok in zip(questions, known) if ok]
     correct_add, correct_mul = np.zeros(len(answered), bool), np.zeros(len(answered), bool)
     questions_per_chunk = max(1, CHUNK_SCORES // max(candidates, 1))
     for start in range(0, len(answered), questions_per_chunk):
@@ -96,4 +100,7 @@ def evaluate_word_analogies(vectors: Vectors, path: str | os.PathLike, restrict_
         a, m, n = sections.get(section, (0, 0, 0))
         sections[section] = (a + int(add_ok), m + int(mul_ok), n + 1)
     n = max(len(answered), 1)
-    return AnalogyResult(float(correct_add.sum() / n), float(correct_mul.sum() / n), len(answered), len(questions), sections)
+    results = iter(zip(correct_add.tolist(), correct_mul.tolist()))
+    outcomes = [(s, q, *(next(results) if ok else (None, None))) for (s, q), ok in zip(questions, known)]
+    return AnalogyResult(float(correct_add.sum() / n), float(correct_mul.sum() / n), len(answered), len(questions), sections,
+                         outcomes)

@@ -27,18 +27,19 @@ class SimilarityResult:
         return self.oov_pairs / max(self.pairs + self.oov_pairs, 1)
 
 
-def read_word_pairs(path: str | os.PathLike) -> list[tuple[str, str, float]]:
-    """Tab-separated `word1 word2 score` lines; `#` comments and blank lines skipped."""
+def read_word_pairs(path: str | os.PathLike, delimiter: str = "\t", encoding: str = "utf-8") -> list[tuple[str, str, float]]:
+    """`word1 word2 score` lines split by `delimiter`; `#` comments and blank lines skipped."""
     pairs = []
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding=encoding) as f:
         for lineno, line in enumerate(f, start=1):
             if not line.strip() or line.startswith("#"):
                 continue
-            parts = line.rstrip("\n").split("\t")
+            parts = line.rstrip("\n").split(delimiter)
             try:
                 pairs.append((parts[0], parts[1], float(parts[2])))
             except (IndexError, ValueError):
-                raise InputFileError(f"{os.fspath(path)}:{lineno}: expected 'word1<TAB>word2<TAB>score', got {line.strip()!r}") from None
+                raise InputFileError(f"{os.fspath(path)}:{lineno}: expected 'word1{delimiter!r}word2{delimiter!r}score', "
+                                     f"got {line.strip()!r}") from None
     return pairs
 
 
@@ -65,14 +66,25 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return pearson(rankdata(a), rankdata(b))
 
 
+def pair_similarities(vectors: Vectors, path: str | os.PathLike, restrict_vocab: int = 300_000,
+                      case_insensitive: bool = True, delimiter: str = "\t", encoding: str = "utf-8",
+                      dummy4unknown: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """(model cosines (N,), gold scores (N,), pairs with an unknown word): over the pairs whose words are in the
+    vocabulary, or over all with `dummy4unknown` (gensim's: the unknown ones at cosine 0)."""
+    pairs = read_word_pairs(path, delimiter, encoding)
+    ids = lookup_ids(vectors, [w for a, b, _ in pairs for w in (a, b)], restrict_vocab, case_insensitive).reshape(-1, 2)
+    known = (ids >= 0).all(axis=1)
+    gold = np.array([p[2] for p in pairs], np.float64)
+    model = np.zeros(len(pairs))
+    model[known] = vectors.pair_cosines(ids[known, 0], ids[known, 1])
+    scored = np.ones(len(pairs), bool) if dummy4unknown else known
+    return model[scored], gold[scored], int((~known).sum())
+
+
 def evaluate_word_pairs(vectors: Vectors, path: str | os.PathLike, restrict_vocab: int = 300_000,
                         case_insensitive: bool = True) -> SimilarityResult:
     """Spearman/Pearson of cosine similarity vs gold scores over in-vocabulary pairs."""
-    pairs = read_word_pairs(path)
-    ids = lookup_ids(vectors, [w for a, b, _ in pairs for w in (a, b)], restrict_vocab, case_insensitive).reshape(-1, 2)
-    known = (ids >= 0).all(axis=1)
-    if not known.any():
-        return SimilarityResult(float("nan"), float("nan"), 0, len(pairs))
-    model = vectors.pair_cosines(ids[known, 0], ids[known, 1])
-    gold = np.array([s for s, k in zip((p[2] for p in pairs), known) if k])
-    return SimilarityResult(spearman(model, gold), pearson(model, gold), int(known.sum()), int((~known).sum()))
+    model, gold, unknown = pair_similarities(vectors, path, restrict_vocab, case_insensitive)
+    if not len(model):
+        return SimilarityResult(float("nan"), float("nan"), 0, unknown)
+    return SimilarityResult(spearman(model, gold), pearson(model, gold), len(model), unknown)
