@@ -192,6 +192,11 @@ class Word2VecConfig(WindowSgdConfig):
                                      "(examples are then centre windows)")
     device_examples: bool | None = setting(None, "make the examples on the device from token ids (default on a GPU or "
                                            "TPU; on a CPU the host is faster)")
+    init_from: str | None = setting(None, "continue from an earlier run's directory (its state.msgpack, see save_state, "
+                                    "else its vectors.txt) or a vectors file: its words stay in the vocabulary and keep "
+                                    "their vectors", unset="a fresh start")
+    save_state: bool = setting(False, "also write state.msgpack (vocabulary counts, input and output rows) for a later "
+                               "run to continue from (init_from)")
 
     @property
     def cbow(self) -> bool:

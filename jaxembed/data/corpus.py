@@ -371,12 +371,13 @@ def second_reading(path: Corpus, tmp_dir: str | None = None) -> Iterator[tuple[B
 
 def prepare_corpus(path: Corpus | os.PathLike, min_count: int, max_vocab_size: int | None = None,
                    max_sentence_length: int | None = MAX_SENTENCE_LENGTH, eos: bytes | None = None,
-                   tmp_dir: str | None = None) -> PreparedCorpus:
+                   tmp_dir: str | None = None, known: collections.Counter | None = None) -> PreparedCorpus:
     """Count, build the vocabulary and encode the corpus to ids (two streaming passes; an input that can be
     read only once is spooled to a temporary file in `tmp_dir` for the second, `second_reading`).
 
     max_sentence_length None: sentences are whole lines (GloVe's rule). eos: a token ending every
-    line (fastText's `</s>`), counted and trained like a word.
+    line (fastText's `</s>`), counted and trained like a word. known: an earlier vocabulary to extend
+    (`build_vocab`).
     """
     path = path if isinstance(path, tuple) else os.fspath(path)
     digest = fingerprint_digest()
@@ -384,7 +385,7 @@ def prepare_corpus(path: Corpus | os.PathLike, min_count: int, max_vocab_size: i
         counts, raw_words = count_words(path, eos, spool=spool, digest=digest)
         if raw_words == 0:
             raise InputFileError(f"corpus {corpus_name(path)!r} contains no words")
-        vocab = build_vocab(counts, min_count, max_vocab_size)
+        vocab = build_vocab(counts, min_count, max_vocab_size, known)
         if len(vocab) < 2:
             raise InputFileError(f"corpus {corpus_name(path)!r}: {len(vocab)} distinct word(s) occur at least "
                                  f"min_count={min_count} times; training needs at least 2")

@@ -18,13 +18,15 @@ def keep_probabilities(counts_V: np.ndarray, sample: float, total_words: int | N
         p_keep(w) = min(1, (sqrt(c_w / (s·T)) + 1) · (s·T) / c_w),   T = Σ_w c_w (word2vec)
 
     or T = `total_words` (fastText: every token of the corpus, in the vocabulary or not).
-    `sample <= 0` disables subsampling (all ones). Returns (V,) float64.
+    `sample <= 0` disables subsampling (all ones); a word counted 0 times (an earlier run's word absent from
+    this corpus) is kept. Returns (V,) float64.
     """
     counts = np.asarray(counts_V, dtype=np.float64)
     if sample <= 0:
         return np.ones_like(counts)
     threshold = sample * (counts.sum() if total_words is None else total_words)
-    return np.minimum(1.0, (np.sqrt(counts / threshold) + 1.0) * threshold / counts)
+    seen = np.maximum(counts, np.finfo(np.float64).tiny)
+    return np.minimum(1.0, (np.sqrt(seen / threshold) + 1.0) * threshold / seen)
 
 
 def subsample_mask(ids_N: np.ndarray, keep_V: np.ndarray, rng: np.random.Generator) -> np.ndarray:

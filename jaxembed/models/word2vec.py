@@ -12,6 +12,7 @@ Large micro-batches use the count-aware row SGD (optim.sparse, `max_row_updates`
 """
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import os
@@ -28,6 +29,8 @@ from jaxembed.data.huffman import HuffmanTree, build_huffman
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.windows import Sampling, epoch_sentences
 from jaxembed.data.word2vec_examples import example_blocks
+from jaxembed.errors import ConfigError
+from jaxembed.io.state import STATE_NAME, EarlierTables, earlier_tables, save_state
 from jaxembed.losses.cbow import cbow_hidden, context_row_updates
 from jaxembed.losses.hsoftmax import hs_targets
 from jaxembed.losses.logistic import logistic_grads, window_logistic_grads
@@ -35,7 +38,7 @@ from jaxembed.losses.sgns import sgns_targets
 from jaxembed.models.base import Block, Model, Outputs, chunk_blocks, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
 from jaxembed.parallel import EXAMPLES, MICRO_BATCH, SHARED, Generator, RowUpdate, sharded_batch_size
-from jaxembed.vectors import Vectors
+from jaxembed.vectors import Vectors, encode_word
 
 @flax.struct.dataclass
 class Word2VecState:
@@ -161,8 +164,26 @@ def device_generator(*, seed: int, window: int, negative: int, shrink: bool, win
 
 
 def read_corpus(path: str | os.PathLike, config: Word2VecConfig) -> PreparedCorpus:
-    """Lines are sentences, cut every `max_sentence_length` words."""
-    return prepare_corpus(path, config.min_count, config.max_vocab_size, config.max_sentence_length)
+    """Lines are sentences, cut every `max_sentence_length` words. With `init_from`, the earlier run's words join the
+    vocabulary (all of them, their counts added to this corpus's; data.vocab.build_vocab)."""
+    known = None
+    if config.init_from:
+        earlier = earlier_tables(config.init_from)
+        known = collections.Counter(dict(zip(map(encode_word, earlier.words), earlier.counts.tolist())))
+    return prepare_corpus(path, config.min_count, config.max_vocab_size, config.max_sentence_length, known=known)
+
+
+def continued_tables(tables: Word2VecState, earlier: EarlierTables, words: list[str], ns_offset: int | None) -> Word2VecState:
+    """`tables` with each word of the earlier run given its earlier input row, and its earlier negative-sampling output
+    row where it was saved and `ns_offset` (where syn1neg starts) is not None. Hierarchical softmax's node rows stay
+    zero: the tree is rebuilt from the merged counts, so its nodes are not the earlier ones."""
+    position = {w: i for i, w in enumerate(earlier.words)}
+    new = np.array([i for i, w in enumerate(words) if w in position], np.int64)
+    old = np.array([position[words[i]] for i in new], np.int64)
+    syn0, syn1 = tables.syn0_VxD.at[new].set(earlier.input_VxD[old]), tables.syn1_RxD
+    if ns_offset is not None and earlier.output_VxD is not None:
+        syn1 = syn1.at[ns_offset + new].set(earlier.output_VxD[old])
+    return Word2VecState(syn0, syn1)
 
 
 def corpus_sampling(counts_V: np.ndarray, config: Word2VecConfig) -> Sampling:
@@ -183,8 +204,15 @@ def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model
     mode = hidden_mode(config)
     batch_size = sharded_batch_size(config.batch_size, devices)
 
+    earlier = earlier_tables(config.init_from) if config.init_from else None
+    if earlier is not None and earlier.dim != config.dim:
+        raise ConfigError(f"init_from {config.init_from!r} holds vectors of dim {earlier.dim}; set dim to {earlier.dim}")
+    ns_offset = len(vocab) - 1 if config.hs else 0
+
     def init() -> Word2VecState:
         tables = init_word2vec(config.seed, len(vocab), config.dim, output_rows(len(vocab), config.hs, config.negative))
+        if earlier is not None:
+            tables = continued_tables(tables, earlier, vocab.strings, ns_offset if config.negative else None)
         return jax.tree.map(optimizer.init, tables)
 
     def host_blocks(epoch: int, skip: int):
@@ -207,12 +235,18 @@ def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model
                                  count_pairs=mode == "each")
 
     def outputs(state: Word2VecState) -> Outputs:
-        return Outputs(Vectors(vocab.strings, np.asarray(optimizer.params(state.syn0_VxD))))
-
-    ns_offset = len(vocab) - 1 if config.hs else 0
+        syn0 = np.asarray(optimizer.params(state.syn0_VxD))
+        files = {}
+        if config.save_state:
+            syn1neg = np.asarray(optimizer.params(state.syn1_RxD))[ns_offset:] if config.negative else None
+            tables = EarlierTables(vocab.strings, vocab.counts, syn0, syn1neg, config.model)
+            files[STATE_NAME] = lambda path: save_state(path, tables)
+        return Outputs(Vectors(vocab.strings, syn0), files)
     return Model(init=init, blocks=device_blocks if device else host_blocks,
                  row_updates=functools.partial(row_updates, optimizer=optimizer, hs=config.hs,
                                                ns_offset=ns_offset, mode=mode),
                  apply_updates=functools.partial(apply_updates, optimizer=optimizer, schedule=schedule),
                  layout=LAYOUT, outputs=outputs, unit="word", units_per_epoch=len(ids),
-                 metrics={"batch_size": batch_size, "device_examples": device}, generate=generator if device else None)
+                 metrics={"batch_size": batch_size, "device_examples": device,
+                          **({"continued_words": len(set(earlier.words) & set(vocab.strings))} if earlier else {})},
+                 generate=generator if device else None)

@@ -1,0 +1,86 @@
+"""Continued training (init_from, save_state): the earlier run's words and rows carried into a run on new text."""
+import collections
+import os
+
+import numpy as np
+import pytest
+
+from jaxembed.config import Word2VecConfig
+from jaxembed.errors import ConfigError, InputFileError
+from jaxembed.fit import fit
+from jaxembed.io.state import STATE_NAME, load_state
+from jaxembed.models import word2vec
+
+FIRST = [" ".join(f"a{(i * 5 + j) % 30}" for j in range(8)) for i in range(300)]
+SECOND = [" ".join(f"{'a' if j % 2 else 'b'}{(i * 3 + j) % 40}" for j in range(8)) for i in range(300)]
+
+
+@pytest.fixture(scope="module")
+def earlier(tmp_path_factory):
+    """An sgns run on FIRST saved with its state, and the text of SECOND."""
+    root = tmp_path_factory.mktemp("continued")
+    (root / "first.txt").write_text("\n".join(FIRST) + "\n")
+    (root / "second.txt").write_text("\n".join(SECOND) + "\n")
+    config = Word2VecConfig(dim=8, epochs=1, min_count=3, save_state=True, seed=2)
+    fit(os.fspath(root / "first.txt"), config, progress=False, save_to=root / "run")
+    return root
+
+
+def continued_model(root, **settings):
+    config = Word2VecConfig(**{"dim": 8, "epochs": 1, "min_count": 3, "seed": 5, **settings})
+    prepared = word2vec.read_corpus(os.fspath(root / "second.txt"), config)
+    model = word2vec.build(prepared, config, 1)
+    return prepared, model, model.init()
+
+
+def test_state_file_holds_the_vocabulary_counts_and_both_tables(earlier):
+    state = load_state(earlier / "run" / STATE_NAME)
+    counts = collections.Counter(" ".join(FIRST).split())
+    assert set(state.words) == {w for w, c in counts.items() if c >= 3}
+    assert [counts[w] for w in state.words] == state.counts.tolist()
+    assert state.input_VxD.shape == state.output_VxD.shape == (len(state.words), 8)
+
+
+def test_known_words_keep_their_rows_and_counts_add_up(earlier):
+    state = load_state(earlier / "run" / STATE_NAME)
+    prepared, model, tables = continued_model(earlier, init_from=os.fspath(earlier / "run"))
+    words = prepared.vocab.strings
+    second = collections.Counter(" ".join(SECOND).split())
+    assert set(state.words) <= set(words)
+    assert set(words) - set(state.words) == {w for w, c in second.items() if c >= 3 and w not in state.words}
+    counts = dict(zip(words, prepared.vocab.counts.tolist()))
+    for word, count in zip(state.words, state.counts.tolist()):
+        assert counts[word] == count + second.get(word, 0)
+    assert list(prepared.vocab.counts) == sorted(prepared.vocab.counts, reverse=True)
+    rows = [words.index(w) for w in state.words]
+    syn0, syn1 = np.asarray(tables.syn0_VxD), np.asarray(tables.syn1_RxD)
+    np.testing.assert_array_equal(syn0[rows], state.input_VxD)
+    np.testing.assert_array_equal(syn1[rows], state.output_VxD)
+    fresh = [i for i, w in enumerate(words) if w not in state.words]
+    assert fresh and np.all(np.abs(syn0[fresh]) <= 0.5 / 8) and not syn1[fresh].any()
+
+
+def test_hierarchical_softmax_nodes_start_again_and_vectors_files_give_input_rows(earlier):
+    state = load_state(earlier / "run" / STATE_NAME)
+    prepared, _, tables = continued_model(earlier, init_from=os.fspath(earlier / "run" / "vectors.txt"), model="sg-hs")
+    words = prepared.vocab.strings
+    np.testing.assert_allclose(np.asarray(tables.syn0_VxD)[[words.index(w) for w in state.words]], state.input_VxD,
+                               atol=1e-6)
+    assert not np.asarray(tables.syn1_RxD).any()
+    second = collections.Counter(" ".join(SECOND).split())
+    assert dict(zip(words, prepared.vocab.counts.tolist())) == {w: second.get(w, 0) for w in words}
+
+
+def test_continued_training_trains_and_bad_sources_are_named(earlier, tmp_path):
+    result = fit(os.fspath(earlier / "second.txt"), Word2VecConfig(dim=8, epochs=1, min_count=3,
+                                                                   init_from=os.fspath(earlier / "run")), progress=False)
+    assert result.metrics["continued_words"] == len(load_state(earlier / "run" / STATE_NAME).words)
+    with pytest.raises(ConfigError, match="holds vectors of dim 8; set dim to 8"):
+        continued_model(earlier, init_from=os.fspath(earlier / "run"), dim=16)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputFileError, match="without state.msgpack or vectors.txt"):
+        continued_model(earlier, init_from=os.fspath(tmp_path / "empty"))
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / STATE_NAME).write_bytes(b"\x81\xa1x\x01")
+    with pytest.raises(InputFileError, match="saved state .* cannot be read"):
+        continued_model(earlier, init_from=os.fspath(tmp_path / "bad"))
