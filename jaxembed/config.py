@@ -157,6 +157,9 @@ class WindowSgdConfig(RunConfig):
     shuffle: bool = setting(False, "visit the sentences in a new random order every epoch (0: file order, as word2vec, "
                             "gensim and fastText)")
     noise_power: float = setting(0.75, "noise distribution ∝ count^noise_power (gensim's ns_exponent; 1: unigram)")
+    init_from: str | None = setting(None, "continue from an earlier run (its folder: state.msgpack, see save_state, else "
+                                    "model.bin, else vectors.txt), a fastText .bin or a vectors file: its words stay in the "
+                                    "vocabulary and keep their rows", unset="a fresh start")
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
@@ -192,9 +195,6 @@ class Word2VecConfig(WindowSgdConfig):
                                      "(examples are then centre windows)")
     device_examples: bool | None = setting(None, "make the examples on the device from token ids (default on a GPU or "
                                            "TPU; on a CPU the host is faster)")
-    init_from: str | None = setting(None, "continue from an earlier run's directory (its state.msgpack, see save_state, "
-                                    "else its vectors.txt) or a vectors file: its words stay in the vocabulary and keep "
-                                    "their vectors", unset="a fresh start")
     save_state: bool = setting(False, "also write state.msgpack (vocabulary counts, input and output rows) for a later "
                                "run to continue from (init_from)")
 
@@ -258,6 +258,11 @@ class GloveConfig(RunConfig):
     memory_mb: float = setting(1024.0, "memory limit of the co-occurrence counting, in MB")
     output: str = setting("w+c", "write the word vectors W (w), or their sum with the context vectors W + W~ (w+c, "
                           "GloVe's -model 2)", choices=("w+c", "w"))
+    init_from: str | None = setting(None, "continue from an earlier run (its folder: state.msgpack, see save_state, else "
+                                    "model.bin, else vectors.txt), a fastText .bin or a vectors file: its words stay in the "
+                                    "vocabulary and keep their rows", unset="a fresh start")
+    save_state: bool = setting(False, "also write state.msgpack (vocabulary counts, input and output rows) for a later "
+                               "run to continue from (init_from)")
 
     @property
     def batch_unit(self) -> str:

@@ -78,9 +78,50 @@ def test_continued_training_trains_and_bad_sources_are_named(earlier, tmp_path):
     with pytest.raises(ConfigError, match="holds vectors of dim 8; set dim to 8"):
         continued_model(earlier, init_from=os.fspath(earlier / "run"), dim=16)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputFileError, match="without state.msgpack or vectors.txt"):
+    with pytest.raises(InputFileError, match="without state.msgpack, model.bin or vectors.txt"):
         continued_model(earlier, init_from=os.fspath(tmp_path / "empty"))
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / STATE_NAME).write_bytes(b"\x81\xa1x\x01")
     with pytest.raises(InputFileError, match="saved state .* cannot be read"):
         continued_model(earlier, init_from=os.fspath(tmp_path / "bad"))
+
+
+def test_fasttext_continues_from_its_model_bin(earlier, tmp_path):
+    from jaxembed.config import FastTextConfig
+    from jaxembed.io.fasttext import load_fasttext_model
+    from jaxembed.models import fasttext
+    first = FastTextConfig(dim=8, epochs=1, min_count=3, bucket=50, minn=2, maxn=3, seed=2)
+    fit(os.fspath(earlier / "first.txt"), first, progress=False, save_to=tmp_path / "ft")
+    model = load_fasttext_model(tmp_path / "ft" / "model.bin")
+    config = first.replace(init_from=os.fspath(tmp_path / "ft"), seed=9)
+    prepared = fasttext.read_corpus(os.fspath(earlier / "second.txt"), config)
+    state = fasttext.build(prepared, config, 1).init()
+    words = prepared.vocab.strings
+    old = [w.decode() for w in model.entries[:model.nwords]]
+    assert set(old) <= set(words)
+    rows = [words.index(w) for w in old]
+    input_RxD, output_VxD = np.asarray(state.input_RxD), np.asarray(state.output_VxD)
+    np.testing.assert_array_equal(input_RxD[rows], model.input_RxD[:model.nwords])
+    np.testing.assert_array_equal(input_RxD[len(words):], model.input_RxD[model.nwords:])
+    np.testing.assert_array_equal(output_VxD[rows], model.output_OxD)
+    with pytest.raises(ConfigError, match="hashes n-grams with bucket 50, minn 2, maxn 3"):
+        fasttext.build(prepared, config.replace(bucket=60), 1)
+
+
+def test_glove_continues_from_its_state_with_biases(earlier, tmp_path):
+    from jaxembed.config import GloveConfig
+    from jaxembed.models import glove
+    first = GloveConfig(dim=6, epochs=2, min_count=3, window=3, save_state=True, seed=2)
+    fit(os.fspath(earlier / "first.txt"), first, progress=False, save_to=tmp_path / "glove")
+    state = load_state(tmp_path / "glove" / STATE_NAME)
+    assert state.model == "glove" and state.input_VxD.shape == state.output_VxD.shape == (len(state.words), 7)
+    config = first.replace(init_from=os.fspath(tmp_path / "glove"), save_state=False, seed=8)
+    prepared = glove.read_corpus(os.fspath(earlier / "second.txt"), config)
+    model = glove.build(prepared, config, 1)
+    words = prepared.vocab.strings
+    params = np.asarray(model.init().table_Rx2E)[:, :7]
+    rows = np.array([words.index(w) for w in state.words])
+    np.testing.assert_array_equal(params[rows], state.input_VxD)
+    np.testing.assert_array_equal(params[len(words) + rows], state.output_VxD)
+    with pytest.raises(ConfigError, match="holds vectors of dim 6; set dim to 6"):
+        glove.build(prepared, config.replace(dim=5), 1)

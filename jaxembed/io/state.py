@@ -1,9 +1,11 @@
-"""What continued training starts from (`--init-from`): a run's saved tables (`--save-state`), or any vectors file.
+"""What continued training starts from (`--init-from`): a run's saved tables (`--save-state`), a fastText model,
+or any vectors file.
 
 DIR/state.msgpack (flax.serialization msgpack) holds {"version": 1, "model": str, "words": [str], "counts": (V,)
 int64, "input_VxD": (V, D) float32, "output_VxD": (V, D) float32, absent without negative sampling}: the
 vocabulary with its corpus counts, the input vectors (word2vec's syn0) and the negative-sampling output rows
-(syn1neg), row v for words[v]. A vectors file gives the input vectors only, with counts unknown (0).
+(syn1neg), row v for words[v]. A fastText `.bin` (jaxembed's model.bin or the official tool's) holds the same
+for fastText, plus its n-gram bucket rows. A vectors file gives the input vectors only, with counts unknown (0).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from jaxembed.errors import InputFileError
 from jaxembed.io.atomic import atomic_open
+from jaxembed.io.fasttext import is_fasttext_model, load_fasttext_model
 from jaxembed.io.formats import load_vectors
 from jaxembed.vectors import SparseVectors
 
@@ -33,6 +36,9 @@ class EarlierTables:
     input_VxD: np.ndarray
     output_VxD: np.ndarray | None
     model: str | None = None
+    buckets_BxD: np.ndarray | None = None
+    subwords: tuple[int, int, int] | None = None
+    """fastText models: the n-gram bucket rows, and (bucket, minn, maxn) that hash n-grams into them."""
 
     @property
     def dim(self) -> int:
@@ -69,17 +75,32 @@ def load_state(path: str | os.PathLike) -> EarlierTables:
         raise InputFileError(f"saved state {path!r} cannot be read: {e}") from e
 
 
+def fasttext_tables(path: str) -> EarlierTables:
+    """The words, counts, word rows, output rows and bucket rows of a fastText `.bin` (unsupervised)."""
+    model = load_fasttext_model(path)
+    words = model.nwords
+    if model.output_OxD.shape[0] != words:
+        raise InputFileError(f"init_from {path!r} is a supervised fastText model ({model.output_OxD.shape[0]} output "
+                             f"rows for {words} words): continued training needs an unsupervised one")
+    return EarlierTables([w.decode("utf-8", "surrogateescape") for w in model.entries[:words]], model.counts[:words],
+                         model.input_RxD[:words], model.output_OxD, "fasttext", model.input_RxD[words:],
+                         (model.args.bucket, model.args.minn, model.args.maxn))
+
+
 def earlier_tables(source: str | os.PathLike) -> EarlierTables:
-    """The tables at `source`: a run directory (its state.msgpack, else its vectors.txt) or a vectors file in any
-    format jaxembed reads (io.formats)."""
+    """The tables at `source`: a run directory (its state.msgpack, else its model.bin, else its vectors.txt), a
+    fastText `.bin`, or a vectors file in any format jaxembed reads (io.formats)."""
     source = os.fspath(source)
     if os.path.isdir(source):
-        state, vectors = os.path.join(source, STATE_NAME), os.path.join(source, "vectors.txt")
-        if os.path.isfile(state):
-            return load_state(state)
-        if not os.path.isfile(vectors):
-            raise InputFileError(f"init_from {source!r} is a directory without {STATE_NAME} or vectors.txt")
-        source = vectors
+        found = [os.path.join(source, name) for name in (STATE_NAME, "model.bin", "vectors.txt")
+                 if os.path.isfile(os.path.join(source, name))]
+        if not found:
+            raise InputFileError(f"init_from {source!r} is a directory without {STATE_NAME}, model.bin or vectors.txt")
+        source = found[0]
+    if source.endswith(STATE_NAME):
+        return load_state(source)
+    if is_fasttext_model(source):
+        return fasttext_tables(source)
     loaded = load_vectors(source)
     if isinstance(loaded, SparseVectors):
         raise InputFileError(f"init_from {source!r} holds sparse vectors (the ppmi model's); dense vectors are needed")

@@ -8,6 +8,7 @@ into the donated tables, so the 2M-row bucket table is never copied or densely u
 """
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import os
@@ -26,12 +27,15 @@ from jaxembed.data.ngrams import EOS, SubwordSpec, SubwordTable, subword_table
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.windows import (CHUNK_TOKENS, Sampling, context_reach, epoch_sentences, example_reach,
                                    fitted_chunk_tokens)
+from jaxembed.errors import ConfigError
 from jaxembed.io.fasttext import save_fasttext_model, unsupervised_model
+from jaxembed.io.state import EarlierTables, earlier_tables
 from jaxembed.losses.fasttext import bag_row_updates, fasttext_grads
 from jaxembed.losses.sgns import sgns_labels
 from jaxembed.models.base import Block, Model, Outputs, chunk_blocks, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
 from jaxembed.parallel import EXAMPLES, MICRO_BATCH, Generator, RowUpdate, sharded_batch_size
+from jaxembed.vectors import encode_word
 
 LAYOUT = (EXAMPLES,) * 6 + (MICRO_BATCH,)
 """Step inputs: bag rows, row owners, row mask, targets, pair owners, pair mask, corpus words done before
@@ -141,8 +145,42 @@ def device_generator(*, seed: int, window: int, negative: int, centres: int, dev
 
 
 def read_corpus(path: str | os.PathLike, config: FastTextConfig) -> PreparedCorpus:
-    """fastText's reading: every line ends with the word `</s>`, and is cut after max_line_tokens + 1 tokens."""
-    return prepare_corpus(path, config.min_count, config.max_vocab_size, config.max_line_tokens + 1, eos=EOS)
+    """fastText's reading: every line ends with the word `</s>`, and is cut after max_line_tokens + 1 tokens. With
+    `init_from`, the earlier model's words join the vocabulary (data.vocab.build_vocab)."""
+    known = None
+    if config.init_from:
+        earlier = earlier_tables(config.init_from)
+        known = collections.Counter(dict(zip(map(encode_word, earlier.words), earlier.counts.tolist())))
+    return prepare_corpus(path, config.min_count, config.max_vocab_size, config.max_line_tokens + 1, eos=EOS,
+                          known=known)
+
+
+def continued_tables(state: FastTextState, earlier: EarlierTables, words: list[str]) -> FastTextState:
+    """`state` with each earlier word's input and output rows (when saved), and the earlier n-gram bucket rows (when
+    saved; their hashing is checked to match in `build`), in place of the fresh ones."""
+    position = {w: i for i, w in enumerate(earlier.words)}
+    new = np.array([i for i, w in enumerate(words) if w in position], np.int64)
+    old = np.array([position[words[i]] for i in new], np.int64)
+    input_RxD, output_VxD = state.input_RxD.at[new].set(earlier.input_VxD[old]), state.output_VxD
+    if earlier.buckets_BxD is not None and len(earlier.buckets_BxD):
+        input_RxD = input_RxD.at[len(words):].set(earlier.buckets_BxD)
+    if earlier.output_VxD is not None:
+        output_VxD = output_VxD.at[new].set(earlier.output_VxD[old])
+    return FastTextState(input_RxD, output_VxD)
+
+
+def earlier_model(config: FastTextConfig) -> EarlierTables | None:
+    """The tables `init_from` names, checked to fit the config (dim; a model's n-gram hashing)."""
+    if not config.init_from:
+        return None
+    earlier = earlier_tables(config.init_from)
+    if earlier.dim != config.dim:
+        raise ConfigError(f"init_from {config.init_from!r} holds vectors of dim {earlier.dim}; set dim to {earlier.dim}")
+    if earlier.subwords is not None and earlier.subwords != (config.bucket, config.minn, config.maxn):
+        bucket, minn, maxn = earlier.subwords
+        raise ConfigError(f"init_from {config.init_from!r} hashes n-grams with bucket {bucket}, minn {minn}, maxn {maxn}; "
+                          "set the same to continue from its n-gram rows")
+    return earlier
 
 
 def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model:
@@ -163,8 +201,13 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
     # a centre's window holds window + 1 pairs on average (b ~ U{1..window} each side), so about batch_size pairs
     device_centres = sharded_batch_size(max(1, config.batch_size // (config.window + 1)), devices)
 
+    earlier = earlier_model(config)
+
     def init() -> FastTextState:
-        return jax.tree.map(optimizer.init, init_fasttext(config.seed, spec.rows, len(vocab), config.dim))
+        state = init_fasttext(config.seed, spec.rows, len(vocab), config.dim)
+        if earlier is not None:
+            state = continued_tables(state, earlier, vocab.strings)
+        return jax.tree.map(optimizer.init, state)
 
     def blocks(epoch: int, skip: int):
         epoch_ids, epoch_ends = epoch_sentences(ids, corpus.sentence_ends_S, config.seed, epoch, config.shuffle)

@@ -12,6 +12,7 @@ and the nonzeros are reshuffled every epoch from the seed (C shuffles the file o
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import os
@@ -25,11 +26,13 @@ import numpy as np
 from jaxembed.config import GloveConfig
 from jaxembed.data.cooccur import Cooccurrences, count_cooccurrences
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
+from jaxembed.errors import ConfigError
+from jaxembed.io.state import STATE_NAME, EarlierTables, earlier_tables, save_state
 from jaxembed.losses.glove import glove_grads
 from jaxembed.models.base import Block, Model, Outputs, update_tables
 from jaxembed.optim.sparse import RowOptimizer, adagrad_rows
 from jaxembed.parallel import EXAMPLES, RowUpdate, sharded_batch_size
-from jaxembed.vectors import Vectors
+from jaxembed.vectors import Vectors, encode_word
 
 LAYOUT = (EXAMPLES, EXAMPLES, EXAMPLES)
 """Step inputs: rows, cols and counts x of B nonzeros (x = 0: padding)."""
@@ -91,8 +94,39 @@ def glove_vectors(params_RxE: np.ndarray, vocab_size: int, output: str) -> np.nd
 
 
 def read_corpus(path: str | os.PathLike, config: GloveConfig) -> PreparedCorpus:
-    """Lines are sentences, never cut (GloVe's rule)."""
-    return prepare_corpus(path, config.min_count, config.max_vocab_size, max_sentence_length=None)
+    """Lines are sentences, never cut (GloVe's rule). With `init_from`, the earlier run's words join the vocabulary
+    (data.vocab.build_vocab)."""
+    known = None
+    if config.init_from:
+        earlier = earlier_tables(config.init_from)
+        known = collections.Counter(dict(zip(map(encode_word, earlier.words), earlier.counts.tolist())))
+    return prepare_corpus(path, config.min_count, config.max_vocab_size, max_sentence_length=None, known=known)
+
+
+def earlier_glove(config: GloveConfig) -> EarlierTables | None:
+    """The tables `init_from` names: a GloVe run's state ([vector, bias] rows of W and W~), or other vectors (D
+    columns), checked against dim."""
+    if not config.init_from:
+        return None
+    earlier = earlier_tables(config.init_from)
+    columns = config.dim + 1 if earlier.model == "glove" else config.dim
+    if earlier.input_VxD.shape[1] != columns:
+        dim = earlier.input_VxD.shape[1] - (earlier.model == "glove")
+        raise ConfigError(f"init_from {config.init_from!r} holds vectors of dim {dim}; set dim to {dim}")
+    return earlier
+
+
+def continued_params(params_RxE: jax.Array, earlier: EarlierTables, words: list[str]) -> jax.Array:
+    """(2V, D+1) `params_RxE` with each earlier word's row of W (and of W~, biases too, when it is a GloVe state);
+    vectors from elsewhere set W's vector part, their biases and W~ staying fresh."""
+    position = {w: i for i, w in enumerate(earlier.words)}
+    new = np.array([i for i, w in enumerate(words) if w in position], np.int64)
+    old = np.array([position[words[i]] for i in new], np.int64)
+    columns = earlier.input_VxD.shape[1]
+    params_RxE = params_RxE.at[new, :columns].set(earlier.input_VxD[old])
+    if earlier.output_VxD is not None:
+        params_RxE = params_RxE.at[len(words) + new].set(earlier.output_VxD[old])
+    return params_RxE
 
 
 def build(corpus: PreparedCorpus, config: GloveConfig, devices: int) -> Model:
@@ -100,12 +134,14 @@ def build(corpus: PreparedCorpus, config: GloveConfig, devices: int) -> Model:
     start = time.perf_counter()
     cooc = count_cooccurrences(corpus.ids_N, corpus.sentence_ends_S, len(corpus.vocab), config.window,
                                config.symmetric, config.distance_weighting, config.memory_mb)
-    model = counts_model(cooc, config, devices, corpus.vocab.strings)
+    model = counts_model(cooc, config, devices, corpus.vocab.strings, corpus.vocab.counts)
     return dataclasses.replace(model, metrics={**model.metrics, "cooccurrence_seconds": time.perf_counter() - start})
 
 
-def counts_model(cooc: Cooccurrences, config: GloveConfig, devices: int, words: list[str] | None = None) -> Model:
-    """The model fitted to given counts (`words`: the vocabulary's strings, default "0", "1", ...)."""
+def counts_model(cooc: Cooccurrences, config: GloveConfig, devices: int, words: list[str] | None = None,
+                 counts: np.ndarray | None = None) -> Model:
+    """The model fitted to given counts (`words`: the vocabulary's strings, default "0", "1", ...; `counts`: their
+    corpus counts, for save_state)."""
     config = config.resolved()
     vocab_size = cooc.vocab_size
     optimizer = adagrad_rows(initial_accumulator_value=1.0)
@@ -118,14 +154,29 @@ def counts_model(cooc: Cooccurrences, config: GloveConfig, devices: int, words: 
             done = epoch * len(cooc) + min((index + 1) * block_size, len(cooc))
             yield Block(block, int(np.count_nonzero(block[2])), done)
 
+    names = words or [str(i) for i in range(vocab_size)]
+
     def outputs(state: GloveState) -> Outputs:
-        vectors = glove_vectors(np.asarray(optimizer.params(state.table_Rx2E)), vocab_size, config.output)
-        return Outputs(Vectors(words or [str(i) for i in range(vocab_size)], vectors))
+        params = np.asarray(optimizer.params(state.table_Rx2E))
+        files = {}
+        if config.save_state:
+            tables = EarlierTables(names, np.asarray(counts if counts is not None else np.zeros(vocab_size), np.int64),
+                                   params[:vocab_size], params[vocab_size:], "glove")
+            files[STATE_NAME] = lambda path: save_state(path, tables)
+        return Outputs(Vectors(names, glove_vectors(params, vocab_size, config.output)), files)
+
+    earlier = earlier_glove(config)
+
+    def init() -> GloveState:
+        params = init_params(config.seed, vocab_size, config.dim)
+        if earlier is not None:
+            params = continued_params(params, earlier, names)
+        return GloveState(optimizer.init(params))
 
     gradients = functools.partial(row_updates, optimizer=optimizer, vocab_size=vocab_size, x_max=config.x_max,
                                   weight_exponent=config.weight_exponent, eta=config.eta, bias_eta=config.bias_eta,
                                   grad_clip=config.grad_clip)
-    return Model(init=lambda: GloveState(optimizer.init(init_params(config.seed, vocab_size, config.dim))),
+    return Model(init=init,
                  blocks=blocks, row_updates=gradients, apply_updates=functools.partial(apply_updates, optimizer=optimizer),
                  layout=LAYOUT, outputs=outputs, unit="pair", units_per_epoch=len(cooc),
                  corpus_record={"nonzeros": len(cooc)}, metrics={"nonzeros": len(cooc), "batch_size": batch_size})
