@@ -162,3 +162,23 @@ def test_gensim_arguments_jaxembed_refuses_name_themselves(pair):
         ours.most_similar([ours.words[0], 2.5])
     with pytest.raises(ConfigError, match="vector must be a \\(12,\\) array"):
         ours.similar_by_vector(np.zeros(3))
+
+
+def test_subword_vectors_answer_as_gensims_fasttext_vectors():
+    """An official fastText model read by jaxembed and by gensim's load_facebook_vectors: the same answers for
+    vocabulary and out-of-vocabulary words."""
+    import os
+    import gensim
+    from gensim.models.fasttext import load_facebook_vectors
+    from jaxembed.io.fasttext import load_fasttext
+    path = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data", "lee_fasttext_new.bin")
+    ours, kv = load_fasttext(path), load_facebook_vectors(path)
+    for word in ("government", "governmentt"):
+        np.testing.assert_allclose(ours.get_vector(word), kv.get_vector(word), atol=1e-6)
+        np.testing.assert_allclose(ours.get_vector(word, norm=True), kv.get_vector(word, norm=True), atol=1e-6)
+    same_ranking(ours.most_similar("governmentt", topn=5), kv.most_similar("governmentt", topn=5), atol=1e-5)
+    same_ranking(ours.most_similar(positive=["government", "labor"], negative=["sydney"], topn=5),
+                 kv.most_similar(positive=["government", "labor"], negative=["sydney"], topn=5), atol=1e-5)
+    assert ours.similarity("governmentt", "labor") == pytest.approx(kv.similarity("governmentt", "labor"), abs=1e-5)
+    assert ours.doesnt_match(["government", "labor", "party", "sydney"]) == kv.doesnt_match(
+        ["government", "labor", "party", "sydney"])
