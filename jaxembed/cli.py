@@ -96,7 +96,10 @@ def run_plan(args: argparse.Namespace) -> tuple[Any, str]:
     if not args.resume:
         if not args.corpus or not args.out:
             raise ConfigError("--corpus and --out are required (or --resume DIR to continue a run)")
-        return RunRecord(config_from_args(args).resolved(), absolute_corpus(args.corpus), bool(args.binary)), args.out
+        config = config_from_args(args).resolved()
+        if getattr(config, "init_from", None):  # run.json keeps it, for --resume from anywhere
+            config = config.replace(init_from=os.path.abspath(config.init_from))
+        return RunRecord(config, absolute_corpus(args.corpus), bool(args.binary)), args.out
     given = sorted(flag_settings(args)) + (["config"] if args.config else []) + (["overwrite"] if args.overwrite else [])
     if given:
         raise ConfigError(f"--resume continues the run with its saved settings; drop {', '.join(given)}")

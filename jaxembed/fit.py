@@ -26,7 +26,7 @@ from jaxembed.checkpoint import Checkpointer, Position, checkpoint_path, remove_
 from jaxembed.config import CHECKPOINT_SECONDS, COUNT_MODELS, Config, ModelConfig, Word2VecConfig
 from jaxembed.data.corpus import Corpus, PreparedCorpus
 from jaxembed.data.sources import corpus_files, is_sentences, spooled_sentences
-from jaxembed.errors import ConfigError, JaxembedError, OutputFileError, TrainingInterrupted
+from jaxembed.errors import ConfigError, InputFileError, JaxembedError, OutputFileError, TrainingInterrupted
 from jaxembed.interrupts import handling_interrupts
 from jaxembed.io.atomic import atomic_open
 from jaxembed.io.files import file_path
@@ -142,7 +142,12 @@ def fit(corpus: Any, config: Config | None = None, progress: bool = True,
             handling_interrupts() as interrupts:
         family = plugin(config)
         with contextlib.nullcontext(files) if files is not None else spooled_sentences(corpus) as source:
-            prepared = family.read_corpus(source, config)
+            try:
+                prepared = family.read_corpus(source, config)
+            except InputFileError as e:  # name the sentences, not their temporary file
+                if files is not None:
+                    raise
+                raise InputFileError(str(e).replace(f"corpus {source!r}", "the corpus of sentences")) from None
         corpus = files if files is not None else SENTENCES
         outputs = OutputPlan(save_to, binary, on_saved, checkpoint_dir, interrupts)
         if config.model in COUNT_MODELS:

@@ -196,6 +196,14 @@ class Vectors:
     def has_index_for(self, key) -> bool:
         return is_key(key) and self.get_index(key, -1) >= 0
 
+    def has_vector(self, key) -> bool:
+        """Whether `self[key]` answers (SubwordVectors: any word with an n-gram too)."""
+        try:
+            self.key_vector(key)
+        except (UnknownWordError, ConfigError):
+            return False
+        return True
+
     def get_vector(self, key, norm: bool = False) -> np.ndarray:
         """(D,) a key's vector (unit length with `norm`), read-only."""
         vector = self.key_vector(key)
@@ -299,6 +307,8 @@ class Vectors:
         positive, negative = query_terms(positive, "positive"), query_terms(negative, "negative")
         if not positive:
             raise ConfigError("most_similar_cosmul needs at least one positive word")
+        if any(isinstance(t, tuple) for t in positive + negative):
+            raise ConfigError("most_similar_cosmul takes words and vectors, not (word, weight) pairs")
         candidates = self.unit[:restrict_vocab]
         shifted = lambda term: (1.0 + np.asarray(candidates @ (self.get_vector(term, norm=True) if is_key(term) else term))) / 2
         scores = np.prod([shifted(t) for t in positive], axis=0) / (np.prod([shifted(t) for t in negative], axis=0)
@@ -306,8 +316,8 @@ class Vectors:
         return scores if topn is None else self.best(scores, topn, self.query_rows(positive + negative))
 
     def rank_by_centrality(self, words, use_norm: bool = True) -> list[tuple[float, str]]:
-        """(cos(v, unit mean), word) of the words in the vocabulary, most central first (gensim's)."""
-        used = [w for w in words if w in self]
+        """(cos(v, unit mean), word) of the words that have a vector, most central first (gensim's)."""
+        used = [w for w in words if self.has_vector(w)]
         if not used:
             raise ConfigError("words: none of them is in the vocabulary")
         rows_NxD = np.vstack([self.get_vector(w, norm=use_norm) for w in used]).astype(np.float32)
@@ -315,7 +325,7 @@ class Vectors:
         return sorted(zip((float(d) for d in rows_NxD @ mean_D), used), reverse=True)
 
     def doesnt_match(self, words) -> str:
-        """The word farthest from the mean of the others' unit vectors (gensim's)."""
+        """The word farthest from the mean of all the words' unit vectors (gensim's)."""
         return self.rank_by_centrality(words)[-1][1]
 
     @staticmethod
@@ -391,7 +401,8 @@ class Vectors:
         model, gold, unknown = pair_similarities(self, pairs, restrict_vocab, case_insensitive, delimiter, encoding,
                                                  dummy4unknown)
         if len(model) < 2:
-            raise ConfigError(f"pairs: fewer than 2 pairs of {os.fspath(pairs)!r} have both words in the vocabulary")
+            raise ConfigError(f"pairs: {os.fspath(pairs)!r} has fewer than 2 pairs to score (pairs with a word outside "
+                              "the vocabulary are left out unless dummy4unknown)")
         ratio = 100.0 * unknown / (len(model) if dummy4unknown else len(model) + unknown)
         return scipy.stats.pearsonr(gold, model), scipy.stats.spearmanr(gold, model), ratio
 
@@ -412,7 +423,8 @@ class Vectors:
                              unicode_errors: str = "strict", limit: int | None = None, datatype=np.float32,
                              no_header: bool = False) -> "Vectors":
         """word2vec text or binary vectors (`no_header`: text without the count line, as GloVe writes), the first
-        `limit` of them. Undecodable bytes in a word are kept (as surrogates) whatever `unicode_errors` says."""
+        `limit` of them (the file is read whole). Undecodable bytes in a word are kept (as surrogates) whatever
+        `unicode_errors` says."""
         from jaxembed.io.glove import load_glove
         from jaxembed.io.word2vec import load_word2vec
         if fvocab is not None or encoding.lower().replace("-", "") != "utf8" or np.dtype(datatype) != np.float32:

@@ -125,3 +125,24 @@ def test_glove_continues_from_its_state_with_biases(earlier, tmp_path):
     np.testing.assert_array_equal(params[len(words) + rows], state.output_VxD)
     with pytest.raises(ConfigError, match="holds vectors of dim 6; set dim to 6"):
         glove.build(prepared, config.replace(dim=5), 1)
+
+
+def test_other_families_give_their_word_vectors_only(earlier, tmp_path):
+    from jaxembed.config import GloveConfig
+    from jaxembed.io.state import earlier_tables
+    glove_run = tmp_path / "glove"
+    fit(os.fspath(earlier / "first.txt"), GloveConfig(dim=8, epochs=1, min_count=3, window=3, save_state=True),
+        progress=False, save_to=glove_run)
+    state = load_state(glove_run / STATE_NAME)
+    as_word2vec = earlier_tables(glove_run, "word2vec")
+    np.testing.assert_array_equal(as_word2vec.input_VxD, state.input_VxD[:, :-1])
+    assert as_word2vec.output_VxD is None and earlier_tables(glove_run, "glove").output_VxD is not None
+    prepared, _, tables = continued_model(earlier, init_from=os.fspath(glove_run))
+    assert not np.asarray(tables.syn1_RxD).any()
+    from jaxembed.models import glove
+    config = GloveConfig(dim=8, epochs=1, min_count=3, init_from=os.fspath(earlier / "run"))
+    params = np.asarray(glove.build(glove.read_corpus(os.fspath(earlier / "second.txt"), config), config, 1)
+                        .init().table_Rx2E)
+    sgns = load_state(earlier / "run" / STATE_NAME)
+    words = glove.read_corpus(os.fspath(earlier / "second.txt"), config).vocab.strings
+    np.testing.assert_array_equal(params[[words.index(w) for w in sgns.words], :8], sgns.input_VxD)

@@ -99,3 +99,10 @@ def test_command_line_takes_files_and_patterns_and_records_them(parts, capsys):
     recorded = json.loads((out / "run.json").read_text())["corpus"]
     assert recorded == [os.fspath(parts / "parts" / f"p{i}.txt") for i in range(3)]
     assert json.loads((out / "metrics.json").read_text())["corpus"] == recorded
+
+
+def test_sentences_errors_name_the_sentences_and_ascii_whitespace_only_splits():
+    with pytest.raises(InputFileError, match="^the corpus of sentences contains no words"):
+        fit([], Word2VecConfig(min_count=1), progress=False)
+    result = fit([["café\xa0bar", "x"]] * 10, Word2VecConfig(min_count=1, epochs=1, dim=4), progress=False)
+    assert "café\xa0bar" in result.vectors

@@ -9,7 +9,7 @@ matches, sorted; a list stands for its items' files in its order. One file stays
 
 Sentences from Python are read once, in one pass, into a text file of one sentence per line (the trainers then
 read it as any corpus, with the ids spooled to disk), so memory does not grow with them and a generator works as
-well as a list; a token must be a str without whitespace, a sentence a list or tuple of tokens.
+well as a list; a token must be a non-empty str without ASCII whitespace, a sentence a list or tuple of tokens.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import contextlib
 import glob
 import numbers
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 
@@ -24,6 +25,8 @@ from jaxembed.data.corpus import Corpus
 from jaxembed.errors import ConfigError, InputFileError
 
 GLOB_CHARACTERS = frozenset("*?[")
+ASCII_SPACE = re.compile("[ \t\n\r\x0b\x0c]")
+"""What the corpus reader splits tokens on (data.corpus.WHITESPACE)."""
 WRITE_SENTENCES = 10_000
 """Sentences joined per write."""
 
@@ -73,8 +76,8 @@ def sentence_line(sentence, index: int) -> str:
         raise ConfigError(f"sentence {index} must be a list of tokens (str), got {type(sentence).__name__} "
                           f"{sentence!r:.80}")
     line = " ".join(sentence) if all(isinstance(token, str) for token in sentence) else None
-    if line is None or len(line.split()) != len(sentence):
-        bad = next((t for t in sentence if not isinstance(t, str) or not t or len(t.split()) != 1), None)
+    if line is None or len(line.encode("utf-8", "surrogateescape").split()) != len(sentence):
+        bad = next((t for t in sentence if not isinstance(t, str) or not t or ASCII_SPACE.search(t)), None)
         what = "is not a str" if not isinstance(bad, str) else "is empty" if not bad else "contains whitespace"
         raise ConfigError(f"sentence {index}: token {bad!r:.80} {what}; tokens are non-empty str without whitespace")
     return line

@@ -6,8 +6,8 @@
     data      (nnz,) float32 values, row by row
     indices   (nnz,) int32 column of each value, increasing within a row
     indptr    (V + 1,) int64: row r's values are data[indptr[r]:indptr[r + 1]]
-    words     (V,) unicode: the word of each row
-    contexts  (C,) unicode: the context word of each column (the ppmi model: the same vocabulary)
+    words     uint8: the words of the rows in order, UTF-8, each followed by a newline
+    contexts  uint8: the context words of the columns, the same way (the ppmi model: the same vocabulary)
 
 Written uncompressed with numpy (no pickled objects), atomically.
 """
@@ -50,7 +50,18 @@ def save_sparse(path: str | os.PathLike, vectors: SparseVectors, contexts: list[
     with atomic_open(path, "wb") as f:
         np.savez(f, format=np.array("csr"), shape=np.array(matrix.shape, np.int64), data=matrix.data.astype(np.float32),
                  indices=matrix.indices.astype(np.int32), indptr=matrix.indptr.astype(np.int64),
-                 words=np.array(vectors.words, dtype=str), contexts=np.array(contexts, dtype=str))
+                 words=word_bytes(vectors.words), contexts=word_bytes(contexts))
+
+
+def word_bytes(words: list[str]) -> np.ndarray:
+    """Words as one uint8 array: UTF-8, each followed by a newline (tokens never hold one)."""
+    return np.frombuffer("".join(w + "\n" for w in words).encode("utf-8", "surrogateescape"), np.uint8)
+
+
+def byte_words(array: np.ndarray) -> list[str]:
+    """The words of `word_bytes`."""
+    text = array.tobytes().decode("utf-8", "surrogateescape")
+    return text.split("\n")[:-1] if text else []
 
 
 def load_sparse(path: str | os.PathLike) -> SparseVectors:
@@ -65,10 +76,11 @@ def load_sparse(path: str | os.PathLike) -> SparseVectors:
         shape = tuple(int(n) for n in arrays["shape"])
         matrix = scipy.sparse.csr_array((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
         matrix.check_format(full_check=True)
-        if str(arrays["format"]) != "csr" or len(arrays["words"]) != shape[0] or len(arrays["contexts"]) != shape[1]:
-            raise ValueError(f"format {str(arrays['format'])!r}, {len(arrays['words'])} words and "
-                             f"{len(arrays['contexts'])} contexts for a {shape[0]} x {shape[1]} matrix")
-        return SparseVectors([str(w) for w in arrays["words"]], matrix)
+        words, contexts = byte_words(arrays["words"]), byte_words(arrays["contexts"])
+        if str(arrays["format"]) != "csr" or len(words) != shape[0] or len(contexts) != shape[1]:
+            raise ValueError(f"format {str(arrays['format'])!r}, {len(words)} words and {len(contexts)} contexts for a "
+                             f"{shape[0]} x {shape[1]} matrix")
+        return SparseVectors(words, matrix)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, ConfigError) as e:
         if isinstance(e, InputFileError):
             raise

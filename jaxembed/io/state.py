@@ -16,6 +16,7 @@ import flax.serialization
 import msgpack
 import numpy as np
 
+from jaxembed.config import FAMILIES
 from jaxembed.errors import InputFileError
 from jaxembed.io.atomic import atomic_open
 from jaxembed.io.fasttext import is_fasttext_model, load_fasttext_model
@@ -39,10 +40,25 @@ class EarlierTables:
     buckets_BxD: np.ndarray | None = None
     subwords: tuple[int, int, int] | None = None
     """fastText models: the n-gram bucket rows, and (bucket, minn, maxn) that hash n-grams into them."""
+    word_vectors_VxD: np.ndarray | None = None
+    """fastText models: the word vectors as fastText computes them (the mean of the word's and its n-grams' rows)."""
 
     @property
     def dim(self) -> int:
         return self.input_VxD.shape[1]
+
+    @property
+    def family(self) -> str | None:
+        """The model family that wrote these tables (None: a vectors file)."""
+        return next((family for family, models in FAMILIES.items() if self.model in models), None)
+
+    def for_family(self, family: str) -> "EarlierTables":
+        """The tables as a model of `family` continues from them: all of them from its own family; from another,
+        the word vectors alone (GloVe's W without its bias, fastText's word vectors)."""
+        if self.family == family:
+            return self
+        vectors = self.word_vectors_VxD if self.word_vectors_VxD is not None else self.input_VxD
+        return EarlierTables(self.words, self.counts, vectors[:, :-1] if self.family == "glove" else vectors, None)
 
 
 def save_state(path: str | os.PathLike, tables: EarlierTables) -> None:
@@ -69,7 +85,7 @@ def load_state(path: str | os.PathLike) -> EarlierTables:
                 output_VxD is not None and output_VxD.shape != input_VxD.shape):
             raise ValueError(f"{len(words)} words, counts {counts.shape}, tables {input_VxD.shape} and "
                              f"{None if output_VxD is None else output_VxD.shape}")
-        return EarlierTables(words, counts, input_VxD, output_VxD, str(payload.get("model")) or None)
+        return EarlierTables(words, counts, input_VxD, output_VxD, payload.get("model") or None)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, msgpack.exceptions.ExtraData,
             msgpack.exceptions.FormatError, msgpack.exceptions.StackError) as e:
         raise InputFileError(f"saved state {path!r} cannot be read: {e}") from e
@@ -84,13 +100,18 @@ def fasttext_tables(path: str) -> EarlierTables:
                              f"rows for {words} words): continued training needs an unsupervised one")
     return EarlierTables([w.decode("utf-8", "surrogateescape") for w in model.entries[:words]], model.counts[:words],
                          model.input_RxD[:words], model.output_OxD, "fasttext", model.input_RxD[words:],
-                         (model.args.bucket, model.args.minn, model.args.maxn))
+                         (model.args.bucket, model.args.minn, model.args.maxn), model.vectors().vectors)
 
 
-def earlier_tables(source: str | os.PathLike) -> EarlierTables:
-    """The tables at `source`: a run directory (its state.msgpack, else its model.bin, else its vectors.txt), a
-    fastText `.bin`, or a vectors file in any format jaxembed reads (io.formats)."""
-    source = os.fspath(source)
+def earlier_tables(source: str | os.PathLike, family: str) -> EarlierTables:
+    """The tables at `source` as a model of `family` continues from them (`EarlierTables.for_family`): a run
+    directory (its state.msgpack, else its model.bin, else its vectors.txt), a fastText `.bin`, or a vectors file in
+    any format jaxembed reads (io.formats)."""
+    return read_tables(os.fspath(source)).for_family(family)
+
+
+def read_tables(source: str) -> EarlierTables:
+    """The tables at `source` as written (`earlier_tables`)."""
     if os.path.isdir(source):
         found = [os.path.join(source, name) for name in (STATE_NAME, "model.bin", "vectors.txt")
                  if os.path.isfile(os.path.join(source, name))]

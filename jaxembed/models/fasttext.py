@@ -149,7 +149,7 @@ def read_corpus(path: str | os.PathLike, config: FastTextConfig) -> PreparedCorp
     `init_from`, the earlier model's words join the vocabulary (data.vocab.build_vocab)."""
     known = None
     if config.init_from:
-        earlier = earlier_tables(config.init_from)
+        earlier = earlier_tables(config.init_from, "fasttext")
         known = collections.Counter(dict(zip(map(encode_word, earlier.words), earlier.counts.tolist())))
     return prepare_corpus(path, config.min_count, config.max_vocab_size, config.max_line_tokens + 1, eos=EOS,
                           known=known)
@@ -173,7 +173,7 @@ def earlier_model(config: FastTextConfig) -> EarlierTables | None:
     """The tables `init_from` names, checked to fit the config (dim; a model's n-gram hashing)."""
     if not config.init_from:
         return None
-    earlier = earlier_tables(config.init_from)
+    earlier = earlier_tables(config.init_from, "fasttext")
     if earlier.dim != config.dim:
         raise ConfigError(f"init_from {config.init_from!r} holds vectors of dim {earlier.dim}; set dim to {earlier.dim}")
     if earlier.subwords is not None and earlier.subwords != (config.bucket, config.minn, config.maxn):

@@ -98,20 +98,20 @@ def read_corpus(path: str | os.PathLike, config: GloveConfig) -> PreparedCorpus:
     (data.vocab.build_vocab)."""
     known = None
     if config.init_from:
-        earlier = earlier_tables(config.init_from)
+        earlier = earlier_tables(config.init_from, "glove")
         known = collections.Counter(dict(zip(map(encode_word, earlier.words), earlier.counts.tolist())))
     return prepare_corpus(path, config.min_count, config.max_vocab_size, max_sentence_length=None, known=known)
 
 
 def earlier_glove(config: GloveConfig) -> EarlierTables | None:
-    """The tables `init_from` names: a GloVe run's state ([vector, bias] rows of W and W~), or other vectors (D
-    columns), checked against dim."""
+    """The tables `init_from` names: a GloVe run's state ([vector, bias] rows of W and W~), or another run's word
+    vectors (D columns), checked against dim."""
     if not config.init_from:
         return None
-    earlier = earlier_tables(config.init_from)
-    columns = config.dim + 1 if earlier.model == "glove" else config.dim
+    earlier = earlier_tables(config.init_from, "glove")
+    columns = config.dim + 1 if earlier.family == "glove" else config.dim
     if earlier.input_VxD.shape[1] != columns:
-        dim = earlier.input_VxD.shape[1] - (earlier.model == "glove")
+        dim = earlier.input_VxD.shape[1] - (earlier.family == "glove")
         raise ConfigError(f"init_from {config.init_from!r} holds vectors of dim {dim}; set dim to {dim}")
     return earlier
 

@@ -168,7 +168,7 @@ def read_corpus(path: str | os.PathLike, config: Word2VecConfig) -> PreparedCorp
     vocabulary (all of them, their counts added to this corpus's; data.vocab.build_vocab)."""
     known = None
     if config.init_from:
-        earlier = earlier_tables(config.init_from)
+        earlier = earlier_tables(config.init_from, "word2vec")
         known = collections.Counter(dict(zip(map(encode_word, earlier.words), earlier.counts.tolist())))
     return prepare_corpus(path, config.min_count, config.max_vocab_size, config.max_sentence_length, known=known)
 
@@ -204,7 +204,7 @@ def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model
     mode = hidden_mode(config)
     batch_size = sharded_batch_size(config.batch_size, devices)
 
-    earlier = earlier_tables(config.init_from) if config.init_from else None
+    earlier = earlier_tables(config.init_from, "word2vec") if config.init_from else None
     if earlier is not None and earlier.dim != config.dim:
         raise ConfigError(f"init_from {config.init_from!r} holds vectors of dim {earlier.dim}; set dim to {earlier.dim}")
     ns_offset = len(vocab) - 1 if config.hs else 0
