@@ -20,7 +20,8 @@ BINARY_VECTORS = b"2 2\nfoo " + b"\x00\x00\x80\x3f" * 2 + b"\nbar " + b"\x00\x00
 # (case, files {name: bytes}, argv with {d} = the case's directory, fragment the message must contain)
 CASES = [
     ("corpus file missing", {}, "train --corpus {d}/missing.txt --out {d}/run", "does not exist"),
-    ("corpus path is a directory", {"sub/x": b""}, "train --corpus {d}/sub --out {d}/run", "is a directory"),
+    ("corpus directory of empty files", {"sub/x": b""}, "train --corpus {d}/sub --out {d}/run",
+     "/sub/x' contains no words"),
     ("corpus file empty", {"empty.txt": b""}, "train --corpus {d}/empty.txt --out {d}/run", "contains no words"),
     ("corpus of whitespace only", {"blank.txt": b" \n\t\n"}, "train --corpus {d}/blank.txt --out {d}/run", "contains no words"),
     ("no word reaches min_count", {"rare.txt": b"a b c d\n"}, "train --corpus {d}/rare.txt --out {d}/run",
@@ -177,6 +178,23 @@ CASES = [
     ("query word not in the vocabulary", {"v.txt": VALID_VECTORS}, "similar {d}/v.txt foo nope",
      "word 'nope' is not in the vocabulary (2 words)"),
     ("--topn 0", {"v.txt": VALID_VECTORS}, "similar {d}/v.txt foo --topn 0", "--topn must be >= 1, got 0"),
+    ("corpus pattern matching nothing", {}, "train --corpus {d}/*.txt --out {d}/run", "matches no files"),
+    ("corpus directory without files", {"parts/.hidden": b"x\n"}, "train --corpus {d}/parts --out {d}/run",
+     "/parts' holds no files"),
+    ("ppmi with a dimension", {"c.txt": GOOD_CORPUS}, "train --model ppmi --corpus {d}/c.txt --out {d}/run --dim 50",
+     "settings ['dim'] do not apply to model 'ppmi'"),
+    ("svd dimension beyond the vocabulary", {"c.txt": GOOD_CORPUS},
+     "train --model svd --corpus {d}/c.txt --out {d}/run --min-count 1 --dim 50", "dim must be < 8 for svd"),
+    ("sparse vectors written as text", {"c.txt": GOOD_CORPUS},
+     "train --model ppmi --corpus {d}/c.txt --out {d}/run --min-count 1 --binary",
+     "the ppmi model writes its sparse rows as vectors.npz"),
+    ("continuing from nothing", {"c.txt": GOOD_CORPUS, "old/.keep": b""},
+     "train --corpus {d}/c.txt --out {d}/run --min-count 1 --init-from {d}/old",
+     "without state.msgpack, model.bin or vectors.txt"),
+    ("continuing at another dimension", {"c.txt": GOOD_CORPUS, "v.txt": VALID_VECTORS},
+     "train --corpus {d}/c.txt --out {d}/run --min-count 1 --init-from {d}/v.txt", "holds vectors of dim 3; set dim to 3"),
+    ("npmi threshold outside [-1, 1]", {"c.txt": GOOD_CORPUS}, "phrases --corpus {d}/c.txt --out {d}/p.txt --scoring npmi",
+     "threshold"),
 ]
 
 
