@@ -19,6 +19,9 @@ and the `Model` it builds holds everything the driver calls:
     unit, units_per_epoch                     what the progress bar counts
     corpus_record, metrics                    what a checkpoint checks on resume, and what metrics.json adds
 
+A closed-form plug-in (models.count: ppmi, svd) gives `read_corpus` and `solve(corpus, config) -> Solution`
+(its outputs, state and metrics) instead of `build`; the driver then runs no epoch loop.
+
 A new model is one plug-in module and its tests; the driver, the loop, checkpoints and the data-parallel
 step do not change.
 """
