@@ -106,3 +106,20 @@ def test_sentences_errors_name_the_sentences_and_ascii_whitespace_only_splits():
         fit([], Word2VecConfig(min_count=1), progress=False)
     result = fit([["café\xa0bar", "x"]] * 10, Word2VecConfig(min_count=1, epochs=1, dim=4), progress=False)
     assert "café\xa0bar" in result.vectors
+
+
+def test_train_word2vec_takes_gensims_names():
+    from gensim.test.utils import common_texts
+    from jaxembed import train_fasttext, train_word2vec
+    result = train_word2vec(common_texts, vector_size=6, min_count=1, sg=0, hs=1, negative=0, ns_exponent=1.0,
+                            workers=4, epochs=1)
+    config = result.metrics["config"]
+    assert (config["model"], config["dim"], config["hs"], config["negative"], config["noise_power"]) == \
+        ("cbow", 6, True, 0, 1.0)
+    assert train_word2vec(common_texts, Word2VecConfig(dim=4), min_count=1, epochs=1).vectors.dim == 4
+    fasttext = train_fasttext(common_texts, min_count=1, min_n=2, max_n=3, bucket=100, vector_size=4, epochs=1)
+    assert (fasttext.metrics["config"]["minn"], fasttext.metrics["config"]["maxn"]) == (2, 3)
+    with pytest.raises(ConfigError, match="unknown settings \\['vector_sizes'\\]"):
+        train_word2vec(common_texts, vector_sizes=3)
+    with pytest.raises(ConfigError, match="dim is given twice"):
+        train_word2vec(common_texts, dim=3, vector_size=3)
