@@ -12,7 +12,6 @@ from jaxembed.io.glove import load_glove, save_glove
 from jaxembed.io.sparse import load_sparse, save_sparse
 from jaxembed.io.word2vec import load_word2vec, save_word2vec
 from jaxembed.phrases import PhraseConfig, learn_phrases, phrase_passes
-from jaxembed.trainers import train_fasttext, train_glove, train_word2vec
 from jaxembed.vectors import SparseVectors, SubwordVectors, Vectors
 
 __all__ = ["FastTextConfig", "GloveConfig", "PhraseConfig", "PpmiConfig", "SparseVectors", "SubwordVectors",
@@ -20,3 +19,13 @@ __all__ = ["FastTextConfig", "GloveConfig", "PhraseConfig", "PpmiConfig", "Spars
            "load_sparse", "load_vectors", "load_word2vec", "phrase_passes", "save_glove", "save_sparse",
            "save_vectors", "save_word2vec", "train_fasttext", "train_glove", "train_word2vec"]
 __version__ = "0.1.0"
+TRAINERS = ("train_fasttext", "train_glove", "train_word2vec")
+
+
+def __getattr__(name: str):
+    """The trainers, imported on first use: they need jax, which `import jaxembed` alone (and the commands that
+    only read vectors) does not load."""
+    if name in TRAINERS:
+        from jaxembed import trainers
+        return getattr(trainers, name)
+    raise AttributeError(f"module 'jaxembed' has no attribute {name!r}")
