@@ -1,0 +1,86 @@
+"""Where a CPU epoch goes: the host's example blocks against the jitted step, per word2vec model.
+
+    python experiments/profile_cpu.py --corpus ../shared/data/pdcorpus.txt.gz --models sgns sg-hs   # about 8 min
+
+For each model at its defaults, one epoch is run three ways on the machine it runs on:
+- host: the epoch's blocks made and dropped (the numpy producer alone);
+- step: the jitted step on the first `--replay` blocks, made beforehand and replayed until the epoch's
+  number of blocks (the XLA step alone, with no producer beside it);
+- both: made and stepped in turn, each step waited for (the sum, without overlap);
+and `fit`'s own epoch time (producer and dispatch overlapped, as training runs). Writes
+experiments/results/profile_cpu.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import jax
+
+from paths import PDCORPUS, RESULTS_DIR
+
+
+def cpu_name() -> str:
+    with open("/proc/cpuinfo") as f:
+        return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.processor())
+
+
+def profile(corpus: str, model_name: str, replay: int) -> dict:
+    from jaxembed.config import Word2VecConfig
+    from jaxembed.fit import fit, make_step
+    from jaxembed.models import word2vec
+    from jaxembed.parallel import data_mesh
+    config = Word2VecConfig(model=model_name, epochs=1).resolved()
+    prepared = word2vec.read_corpus(corpus, config)
+    model = word2vec.build(prepared, config, 1)
+    step = make_step(model, data_mesh(1))
+    start = time.perf_counter()
+    blocks = 0
+    for _ in model.blocks(0, 0):
+        blocks += 1
+    host = time.perf_counter() - start
+    kept = []
+    for block in model.blocks(0, 0):
+        kept.append(block.arrays)
+        if len(kept) == replay:
+            break
+    state = model.init()
+    state, loss = step(state, *kept[0])  # compile
+    jax.block_until_ready(loss)
+    start = time.perf_counter()
+    for index in range(blocks):
+        state, loss = step(state, *kept[index % len(kept)])
+    jax.block_until_ready(loss)
+    step_seconds = time.perf_counter() - start
+    state, both = model.init(), 0.0
+    start = time.perf_counter()
+    for block in model.blocks(0, 0):
+        state, loss = step(state, *block.arrays)
+        jax.block_until_ready(loss)
+    both = time.perf_counter() - start
+    overlapped = fit(corpus, config, progress=False).metrics["epoch_seconds"][0]
+    result = {"model": model_name, "blocks": blocks, "host_seconds": host, "step_seconds": step_seconds,
+              "serial_seconds": both, "fit_epoch_seconds": overlapped, "pairs_or_windows_per_block":
+              config.batch_size * config.batches_per_call}
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default=PDCORPUS)
+    parser.add_argument("--models", nargs="+", default=["sgns", "sg-hs"])
+    parser.add_argument("--replay", type=int, default=40)
+    args = parser.parse_args()
+    runs = [profile(args.corpus, m, args.replay) for m in args.models]
+    out = {"cpu": cpu_name(), "cores": os.cpu_count(), "jax": jax.__version__, "runs": runs}
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    with open(os.path.join(RESULTS_DIR, "profile_cpu.json"), "w") as f:
+        json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
