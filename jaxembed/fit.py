@@ -201,16 +201,18 @@ class OutputPlan:
             raise
 
 
+def corpus_metrics(config: Config, prepared: PreparedCorpus, corpus: Corpus) -> dict:
+    """The first entries of every model's metrics.json: the model and what it read."""
+    return {"model": config.model, "corpus": corpus_label(corpus), "corpus_words": prepared.raw_words,
+            "training_words": int(len(prepared.ids_N)), "vocab_size": len(prepared.vocab)}
+
+
 def solved_result(solution: Any, config: Config, prepared: PreparedCorpus, corpus: Corpus,
                   start_time: float) -> TrainResult:
     """The vectors, metrics and files of a count model (models.count.Solution)."""
     seconds = time.perf_counter() - start_time
     metrics = {
-        "model": config.model,
-        "corpus": corpus_label(corpus),
-        "corpus_words": prepared.raw_words,
-        "training_words": int(len(prepared.ids_N)),
-        "vocab_size": len(prepared.vocab),
+        **corpus_metrics(config, prepared, corpus),
         **solution.metrics,
         "train_seconds": seconds,
         "words_per_second": prepared.raw_words / seconds,
@@ -249,11 +251,7 @@ def trained_result(model: Model, state: Any, position: Position, config: Config,
     outputs = model.outputs(state)
     seconds = time.perf_counter() - start_time
     metrics = {
-        "model": config.model,
-        "corpus": corpus_label(corpus),
-        "corpus_words": prepared.raw_words,
-        "training_words": int(len(prepared.ids_N)),
-        "vocab_size": len(prepared.vocab),
+        **corpus_metrics(config, prepared, corpus),
         "epochs": config.epochs,
         **model.metrics,
         "examples": position.total_examples,

@@ -9,6 +9,7 @@ for fastText, plus its n-gram bucket rows. A vectors file gives the input vector
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import os
 
@@ -21,7 +22,7 @@ from jaxembed.errors import InputFileError
 from jaxembed.io.atomic import atomic_open
 from jaxembed.io.fasttext import is_fasttext_model, load_fasttext_model
 from jaxembed.io.formats import load_vectors
-from jaxembed.vectors import SparseVectors
+from jaxembed.vectors import SparseVectors, encode_word
 
 STATE_NAME = "state.msgpack"
 STATE_VERSION = 1
@@ -51,6 +52,16 @@ class EarlierTables:
     def family(self) -> str | None:
         """The model family that wrote these tables (None: a vectors file)."""
         return next((family for family, models in FAMILIES.items() if self.model in models), None)
+
+    def known_counts(self) -> collections.Counter:
+        """word (bytes) -> count: the earlier vocabulary a continued run extends (data.vocab.build_vocab)."""
+        return collections.Counter(dict(zip(map(encode_word, self.words), self.counts.tolist())))
+
+    def shared_rows(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows in `words`, rows here) of the words both vocabularies hold, (N,) int64 each."""
+        position = {w: i for i, w in enumerate(self.words)}
+        new = np.array([i for i, w in enumerate(words) if w in position], np.int64)
+        return new, np.array([position[words[i]] for i in new], np.int64)
 
     def for_family(self, family: str) -> "EarlierTables":
         """The tables as a model of `family` continues from them: all of them from its own family; from another,

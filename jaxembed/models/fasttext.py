@@ -8,7 +8,6 @@ into the donated tables, so the 2M-row bucket table is never copied or densely u
 """
 from __future__ import annotations
 
-import collections
 import functools
 import itertools
 import os
@@ -35,7 +34,6 @@ from jaxembed.losses.sgns import sgns_labels
 from jaxembed.models.base import Block, Model, Outputs, chunk_blocks, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
 from jaxembed.parallel import EXAMPLES, MICRO_BATCH, Generator, RowUpdate, sharded_batch_size
-from jaxembed.vectors import encode_word
 
 LAYOUT = (EXAMPLES,) * 6 + (MICRO_BATCH,)
 """Step inputs: bag rows, row owners, row mask, targets, pair owners, pair mask, corpus words done before
@@ -147,10 +145,7 @@ def device_generator(*, seed: int, window: int, negative: int, centres: int, dev
 def read_corpus(path: str | os.PathLike, config: FastTextConfig) -> PreparedCorpus:
     """fastText's reading: every line ends with the word `</s>`, and is cut after max_line_tokens + 1 tokens. With
     `init_from`, the earlier model's words join the vocabulary (data.vocab.build_vocab)."""
-    known = None
-    if config.init_from:
-        earlier = earlier_tables(config.init_from, "fasttext")
-        known = collections.Counter(dict(zip(map(encode_word, earlier.words), earlier.counts.tolist())))
+    known = earlier_tables(config.init_from, "fasttext").known_counts() if config.init_from else None
     return prepare_corpus(path, config.min_count, config.max_vocab_size, config.max_line_tokens + 1, eos=EOS,
                           known=known)
 
@@ -158,9 +153,7 @@ def read_corpus(path: str | os.PathLike, config: FastTextConfig) -> PreparedCorp
 def continued_tables(state: FastTextState, earlier: EarlierTables, words: list[str]) -> FastTextState:
     """`state` with each earlier word's input and output rows (when saved), and the earlier n-gram bucket rows (when
     saved; their hashing is checked to match in `build`), in place of the fresh ones."""
-    position = {w: i for i, w in enumerate(earlier.words)}
-    new = np.array([i for i, w in enumerate(words) if w in position], np.int64)
-    old = np.array([position[words[i]] for i in new], np.int64)
+    new, old = earlier.shared_rows(words)
     input_RxD, output_VxD = state.input_RxD.at[new].set(earlier.input_VxD[old]), state.output_VxD
     if earlier.buckets_BxD is not None and len(earlier.buckets_BxD):
         input_RxD = input_RxD.at[len(words):].set(earlier.buckets_BxD)

@@ -12,7 +12,6 @@ and the nonzeros are reshuffled every epoch from the seed (C shuffles the file o
 """
 from __future__ import annotations
 
-import collections
 import dataclasses
 import functools
 import os
@@ -32,7 +31,7 @@ from jaxembed.losses.glove import glove_grads
 from jaxembed.models.base import Block, Model, Outputs, update_tables
 from jaxembed.optim.sparse import RowOptimizer, adagrad_rows
 from jaxembed.parallel import EXAMPLES, RowUpdate, sharded_batch_size
-from jaxembed.vectors import Vectors, encode_word
+from jaxembed.vectors import Vectors
 
 LAYOUT = (EXAMPLES, EXAMPLES, EXAMPLES)
 """Step inputs: rows, cols and counts x of B nonzeros (x = 0: padding)."""
@@ -96,10 +95,7 @@ def glove_vectors(params_RxE: np.ndarray, vocab_size: int, output: str) -> np.nd
 def read_corpus(path: str | os.PathLike, config: GloveConfig) -> PreparedCorpus:
     """Lines are sentences, never cut (GloVe's rule). With `init_from`, the earlier run's words join the vocabulary
     (data.vocab.build_vocab)."""
-    known = None
-    if config.init_from:
-        earlier = earlier_tables(config.init_from, "glove")
-        known = collections.Counter(dict(zip(map(encode_word, earlier.words), earlier.counts.tolist())))
+    known = earlier_tables(config.init_from, "glove").known_counts() if config.init_from else None
     return prepare_corpus(path, config.min_count, config.max_vocab_size, max_sentence_length=None, known=known)
 
 
@@ -119,9 +115,7 @@ def earlier_glove(config: GloveConfig) -> EarlierTables | None:
 def continued_params(params_RxE: jax.Array, earlier: EarlierTables, words: list[str]) -> jax.Array:
     """(2V, D+1) `params_RxE` with each earlier word's row of W (and of W~, biases too, when it is a GloVe state);
     vectors from elsewhere set W's vector part, their biases and W~ staying fresh."""
-    position = {w: i for i, w in enumerate(earlier.words)}
-    new = np.array([i for i, w in enumerate(words) if w in position], np.int64)
-    old = np.array([position[words[i]] for i in new], np.int64)
+    new, old = earlier.shared_rows(words)
     columns = earlier.input_VxD.shape[1]
     params_RxE = params_RxE.at[new, :columns].set(earlier.input_VxD[old])
     if earlier.output_VxD is not None:

@@ -12,7 +12,6 @@ Large micro-batches use the count-aware row SGD (optim.sparse, `max_row_updates`
 """
 from __future__ import annotations
 
-import collections
 import functools
 import itertools
 import os
@@ -38,7 +37,7 @@ from jaxembed.losses.sgns import sgns_targets
 from jaxembed.models.base import Block, Model, Outputs, chunk_blocks, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
 from jaxembed.parallel import EXAMPLES, MICRO_BATCH, SHARED, Generator, RowUpdate, sharded_batch_size
-from jaxembed.vectors import Vectors, encode_word
+from jaxembed.vectors import Vectors
 
 @flax.struct.dataclass
 class Word2VecState:
@@ -166,10 +165,7 @@ def device_generator(*, seed: int, window: int, negative: int, shrink: bool, win
 def read_corpus(path: str | os.PathLike, config: Word2VecConfig) -> PreparedCorpus:
     """Lines are sentences, cut every `max_sentence_length` words. With `init_from`, the earlier run's words join the
     vocabulary (all of them, their counts added to this corpus's; data.vocab.build_vocab)."""
-    known = None
-    if config.init_from:
-        earlier = earlier_tables(config.init_from, "word2vec")
-        known = collections.Counter(dict(zip(map(encode_word, earlier.words), earlier.counts.tolist())))
+    known = earlier_tables(config.init_from, "word2vec").known_counts() if config.init_from else None
     return prepare_corpus(path, config.min_count, config.max_vocab_size, config.max_sentence_length, known=known)
 
 
@@ -177,9 +173,7 @@ def continued_tables(tables: Word2VecState, earlier: EarlierTables, words: list[
     """`tables` with each word of the earlier run given its earlier input row, and its earlier negative-sampling output
     row where it was saved and `ns_offset` (where syn1neg starts) is not None. Hierarchical softmax's node rows stay
     zero: the tree is rebuilt from the merged counts, so its nodes are not the earlier ones."""
-    position = {w: i for i, w in enumerate(earlier.words)}
-    new = np.array([i for i, w in enumerate(words) if w in position], np.int64)
-    old = np.array([position[words[i]] for i in new], np.int64)
+    new, old = earlier.shared_rows(words)
     syn0, syn1 = tables.syn0_VxD.at[new].set(earlier.input_VxD[old]), tables.syn1_RxD
     if ns_offset is not None and earlier.output_VxD is not None:
         syn1 = syn1.at[ns_offset + new].set(earlier.output_VxD[old])
