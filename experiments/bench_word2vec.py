@@ -31,7 +31,8 @@ def bench_config(args, jaxembed: bool = False):
     switch = lambda value: None if value is None else bool(value)
     own = dict(batch_size=args.batch_size, max_row_updates=args.max_row_updates,
                shared_negatives=switch(args.shared_negatives), device_examples=switch(args.device_examples),
-               epochs=args.jaxembed_epochs) if jaxembed else {}
+               epochs=args.jaxembed_epochs, replicas=args.replicas, merge_every=args.merge_every,
+               batches_per_call=args.batches_per_call) if jaxembed else {}
     config = Word2VecConfig(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
                             sample=args.sample, min_count=args.min_count, epochs=args.epochs, seed=args.seed)
     return config.replace(**own).resolved()
@@ -47,7 +48,8 @@ def run_jaxembed(args) -> dict:
     save_word2vec(path, result.vectors)
     m = result.metrics
     return {"system": "jaxembed", "wall_seconds": m["train_seconds"], "words_per_second": m["words_per_second"],
-            "corpus_words": m["corpus_words"], "epochs": config.epochs, "batch_size": m["batch_size"], "vectors": path, "eval": evaluate_all(result.vectors),
+            "corpus_words": m["corpus_words"], "epochs": config.epochs, "batch_size": m["batch_size"], "replicas": config.replicas,
+            "replica_devices": m.get("replica_devices", 1), "merge_every": config.merge_every, "vectors": path, "eval": evaluate_all(result.vectors),
             "loss": m["loss"]}
 
 
@@ -178,6 +180,9 @@ def main() -> None:
     parser.add_argument("--max-row-updates", type=float, help="jaxembed's large-batch row cap (default: the model's)")
     parser.add_argument("--shared-negatives", type=int, choices=[0, 1], help="jaxembed: share a centre's noise words")
     parser.add_argument("--device-examples", type=int, choices=[0, 1], help="jaxembed: make examples on the device")
+    parser.add_argument("--replicas", type=int, help="jaxembed's replicas, one per core (default: the model's)")
+    parser.add_argument("--merge-every", type=int, help="jaxembed: blocks per replica between merges (default: the model's)")
+    parser.add_argument("--batches-per-call", type=int, help="jaxembed: micro-batches per block (default: 128)")
     parser.add_argument("--jaxembed-epochs", type=int, help="jaxembed's epochs (default: --epochs, gensim's)")
     parser.add_argument("--tag", default="", help="suffix of the result files' names (bench_<model><tag>.json)")
     parser.add_argument("--only", choices=["jaxembed", "gensim"], help="run one system and print its JSON (internal)")

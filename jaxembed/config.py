@@ -44,6 +44,14 @@ MAX_ROW_UPDATES = 64.0
 """Default cap of the count-aware update (optim.sparse.sgd_rows) from LARGE_BATCH_FROM examples per micro-batch
 up (measured in experiments/README.md); below, plain SGD sums every update as word2vec does."""
 LARGE_BATCH_FROM = 1024
+CPU_REPLICAS = 2
+"""Default replicas of skip-gram on a CPU (jaxembed.replicas; CBOW keeps 1: its analogy accuracy fell by 7% with
+2, experiments/README.md): a fixed number, not the machine's core count, so that a seed gives the same vectors on
+every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core laptop busy, and `replicas` uses more cores."""
+MERGE_EVERY = 64
+HS_MERGE_EVERY = 16
+"""Blocks per replica between merges: hierarchical softmax merges more often, as every word's path shares the
+Huffman tree's top nodes (at 64 its analogy accuracy fell by 10%; experiments/README.md)."""
 INT32_RANGE = (-2**31, 2**31 - 1)
 INT_RANGES = {"seed": (0, 2**32 - 1), "epochs": (1, 10**6), "bucket": (0, 2**30)}
 """The allowed range of an integer setting: INT32_RANGE unless listed here (device arrays and fastText's model.bin
@@ -58,9 +66,30 @@ def row_update_cap(batch_size: int) -> float:
 
 
 def on_accelerator() -> bool:
-    """Whether jax's default backend is a GPU or TPU (the defaults then favour large batches)."""
+    """Whether jax's default backend is a GPU or TPU (the defaults then favour large batches). The first call starts
+    jax, with a CPU device per core for the replicas (`reserve_cpu_devices`)."""
     import jax
+    reserve_cpu_devices()
     return jax.default_backend() != "cpu"
+
+
+def replicas_apply() -> bool:
+    """Whether jaxembed.replicas can carry the run: one process on a CPU (several processes train data-parallel)."""
+    import jax
+    return not on_accelerator() and jax.process_count() == 1
+
+
+def reserve_cpu_devices() -> None:
+    """Ask jax for one CPU device per core (at least CPU_REPLICAS), for jaxembed.replicas. jax grants it only
+    before its backends start; afterwards the replicas share the devices there are. Called before any jax use
+    by `on_accelerator`, `fit` and the command line."""
+    import jax
+    count = max(CPU_REPLICAS, os.cpu_count() or 1)
+    if jax.config.jax_num_cpu_devices < count:
+        try:
+            jax.config.update("jax_num_cpu_devices", count)
+        except RuntimeError:
+            pass
 
 
 def setting(default: Any, help: str, **metadata: Any) -> Any:
@@ -129,9 +158,18 @@ class RunConfig(ModelConfig):
     epochs: int = setting(5, "passes over the corpus")
     batch_size: int | None = setting(None, "examples per micro-batch; updates within one are computed from the same "
                                      "parameters (on a GPU or TPU the defaults are large)")
-    batches_per_call: int = setting(128, "micro-batches per jitted call (speed only: the vectors do not change)")
+    batches_per_call: int = setting(128, "micro-batches per jitted call (speed only with replicas 1: the vectors do not "
+                                    "change; replicas take a call each)")
     devices: int | None = setting(None, "train data-parallel on N devices; the batch size is rounded up to a multiple "
-                                  "of N", unset="all")
+                                  "of N", unset="all GPUs or TPUs, one CPU")
+    replicas: int | None = setting(None, "CPU: train this many copies of the tables at once, each on its own core and "
+                                   "its own blocks, their updates summed every merge_every blocks (the threads of "
+                                   "word2vec and gensim, made deterministic)", unset="2 for skip-gram on a CPU, else 1")
+    merge_every: int | None = setting(None, "replicas: blocks each replica trains between two merges of their "
+                                      "updates", unset="16 with hierarchical softmax, else 64")
+
+    def defaults(self) -> dict[str, Any]:
+        return {"replicas": 1, "merge_every": MERGE_EVERY}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
@@ -140,6 +178,12 @@ class RunConfig(ModelConfig):
             (v.batch_size >= 1, f"batch_size must be >= 1, got {v.batch_size}"),
             (v.batches_per_call >= 1, f"batches_per_call must be >= 1, got {v.batches_per_call}"),
             (v.devices is None or v.devices >= 1, f"devices must be >= 1, got {v.devices}"),
+            (v.replicas >= 1, f"replicas must be >= 1, got {v.replicas}"),
+            (v.merge_every >= 1, f"merge_every must be >= 1, got {v.merge_every}"),
+            (v.replicas == 1 or v.devices in (None, 1),
+             f"replicas ({v.replicas}) and devices ({v.devices}) are two ways to use several processors: set one of them"),
+            (v.replicas == 1 or not getattr(v, "device_examples", False),
+             f"replicas ({v.replicas}) train on examples made by the host: turn device_examples off, or set replicas 1"),
         ]
 
 
@@ -220,8 +264,11 @@ class Word2VecConfig(WindowSgdConfig):
         accelerator = on_accelerator()
         batch_size = self.batch_size if self.batch_size is not None else (
             LARGE_BATCH if accelerator else 16 if skipgram_windows else 64)
+        device_examples = accelerator if self.device_examples is None else self.device_examples
         return {"hs": hs, "negative": negative, "alpha": 0.05 if self.cbow else 0.025, "batch_size": batch_size,
-                "max_row_updates": row_update_cap(batch_size), "device_examples": accelerator}
+                "max_row_updates": row_update_cap(batch_size), "device_examples": accelerator,
+                "replicas": CPU_REPLICAS if replicas_apply() and not (self.cbow or device_examples)
+                and self.devices in (None, 1) else 1, "merge_every": HS_MERGE_EVERY if hs else MERGE_EVERY}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
@@ -247,7 +294,8 @@ class GloveConfig(RunConfig):
     model: str = setting("glove", "architecture and objective", choices=MODELS)
     window: int = setting(10, "max distance between a word and a context word")
     epochs: int = setting(25, "passes over the corpus")
-    batches_per_call: int = setting(64, "micro-batches per jitted call (speed only: the vectors do not change)")
+    batches_per_call: int = setting(64, "micro-batches per jitted call (speed only with replicas 1: the vectors do not "
+                                    "change; replicas take a call each)")
     x_max: float = setting(100.0, "count at which the weighting f(x) = min(1, (x/x_max)^weight_exponent) reaches 1")
     weight_exponent: float = setting(0.75, "exponent of the weighting f(x) (GloVe C's -alpha)")
     eta: float = setting(0.05, "Adagrad learning rate")
@@ -269,7 +317,7 @@ class GloveConfig(RunConfig):
         return "nonzeros"
 
     def defaults(self) -> dict[str, Any]:
-        return {"batch_size": 4 * LARGE_BATCH if on_accelerator() else 1024}
+        return {**super().defaults(), "batch_size": 4 * LARGE_BATCH if on_accelerator() else 1024}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
@@ -315,7 +363,7 @@ class FastTextConfig(WindowSgdConfig):
     def defaults(self) -> dict[str, Any]:
         accelerator = on_accelerator()
         batch_size = self.batch_size if self.batch_size is not None else LARGE_BATCH if accelerator else 64
-        return {"batch_size": batch_size, "max_row_updates": row_update_cap(batch_size),
+        return {**super().defaults(), "batch_size": batch_size, "max_row_updates": row_update_cap(batch_size),
                 "device_examples": accelerator and not self.cbow}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import time
@@ -21,9 +22,9 @@ from typing import Any
 
 import jax
 
-from jaxembed import rundir
+from jaxembed import replicas, rundir
 from jaxembed.checkpoint import Checkpointer, Position, checkpoint_path, remove_checkpoint, start_run
-from jaxembed.config import CHECKPOINT_SECONDS, COUNT_MODELS, Config, ModelConfig, Word2VecConfig
+from jaxembed.config import CHECKPOINT_SECONDS, COUNT_MODELS, Config, ModelConfig, Word2VecConfig, reserve_cpu_devices
 from jaxembed.data.corpus import Corpus, PreparedCorpus
 from jaxembed.data.sources import corpus_files, is_sentences, spooled_sentences
 from jaxembed.errors import ConfigError, InputFileError, JaxembedError, OutputFileError, TrainingInterrupted
@@ -78,7 +79,10 @@ def write_json(path: str, data: dict) -> None:
 
 
 def make_step(model: Model, mesh: jax.sharding.Mesh):
-    """The model's jitted data-parallel step over `mesh`: `(state, *block.arrays) -> (state, loss_sum)`."""
+    """The model's jitted step over `mesh`: `(state, *block.arrays) -> (state, loss_sum)`, data-parallel, or one
+    round of the replicas on a replica mesh (jaxembed.replicas)."""
+    if replicas.REPLICA in mesh.axis_names:
+        return replicas.make_replica_step(model.row_updates, model.apply_updates, mesh, model.layout)
     return make_data_parallel_step(model.row_updates, model.apply_updates, mesh, model.layout, generate=model.generate)
 
 
@@ -87,15 +91,26 @@ def train_model(model: Model, config: Config, mesh: jax.sharding.Mesh | None = N
                 resume: bool = False, corpus_record: dict | None = None) -> tuple[Any, Position]:
     """Train a built model for `config.epochs` (from its checkpoint when resuming): (final state, position).
     `mesh`: the devices the model was built for (default: `config.devices` of them); `corpus_record`: what
-    the checkpoint records to recognise the corpus, besides the model's own record."""
+    the checkpoint records to recognise the corpus, besides the model's own record. With `config.replicas` > 1
+    the replicas train on the CPU devices (jaxembed.replicas), and the state returned is their merged state."""
     config = config.resolved()
+    record = {**(corpus_record or {}), **model.corpus_record}
+    loop = functools.partial(EpochLoop, epochs=config.epochs, units_per_epoch=model.units_per_epoch, unit=model.unit,
+                             desc=config.model)
+    if config.replicas > 1:
+        if model.generate is not None:
+            raise ConfigError("replicas train on examples made by the host: set device_examples off, or replicas 1")
+        devices = replicas.replica_mesh(config.replicas)
+        state, position, checkpointer = start_run(replicas.stacked(model.init(), config.replicas), config, record,
+                                                  checkpoint_dir, checkpoint_every, resume)
+        rounds = loop(step=make_step(model, devices), blocks=replicas.rounds(model.blocks, config.replicas, model.layout),
+                      merge=replicas.make_merge(devices), merge_every=config.merge_every)
+        state, position = run_epochs(rounds, replicas.placed(state, devices), position, checkpointer, progress)
+        return state.anchor, position
     mesh = mesh or data_mesh(config.devices)
-    state, position, checkpointer = start_run(model.init(), config, {**(corpus_record or {}), **model.corpus_record},
-                                              checkpoint_dir, checkpoint_every, resume)
-    loop = EpochLoop(step=make_step(model, mesh), blocks=model.blocks, epochs=config.epochs,
-                     units_per_epoch=model.units_per_epoch, unit=model.unit, desc=config.model,
-                     calls_in_flight=calls_in_flight(mesh))
-    return run_epochs(loop, state, position, checkpointer, progress)
+    state, position, checkpointer = start_run(model.init(), config, record, checkpoint_dir, checkpoint_every, resume)
+    blocks = loop(step=make_step(model, mesh), blocks=model.blocks, calls_in_flight=calls_in_flight(mesh))
+    return run_epochs(blocks, state, position, checkpointer, progress)
 
 
 SENTENCES = "<sentences>"
@@ -136,6 +151,7 @@ def fit(corpus: Any, config: Config | None = None, progress: bool = True,
     stop at once on a signal until their outputs are written, and write no checkpoint.
     """
     start_time = time.perf_counter()
+    reserve_cpu_devices()
     config = checked_arguments(config, checkpoint_dir, save_to, binary)
     files = None if is_sentences(corpus) else corpus_files(corpus)
     with rundir.locked(checkpoint_dir) if checkpoint_dir is not None else contextlib.nullcontext(), \
@@ -240,6 +256,8 @@ def keep_finished_training(state: Any, position: Position, config: Config, corpu
     """Checkpoint a run whose training finished but whose outputs are not all written; says where, for messages."""
     if checkpoint_dir is None:
         return "no checkpoint written"
+    if config.replicas > 1:  # as training saves it: every replica, each equal to the merged state at the end
+        state = replicas.stacked(state, config.replicas)
     Checkpointer(checkpoint_dir, 0, config, corpus_record).save(state, position)
     return (f"the finished training is saved in {checkpoint_path(checkpoint_dir)}; write the outputs with: "
             f"jaxembed train --resume {os.fspath(checkpoint_dir)}")
@@ -263,5 +281,6 @@ def trained_result(model: Model, state: Any, position: Position, config: Config,
         "config": dataclasses.asdict(config),
         "backend": jax.default_backend(),
         "devices": mesh.size,
+        **({"replica_devices": replicas.replica_mesh(config.replicas).size} if config.replicas > 1 else {}),
     }
     return TrainResult(outputs.vectors, metrics, state, outputs.files)

@@ -43,7 +43,8 @@ class EpochLoop:
     step(state, *block.arrays) -> (state, loss_sum): the jitted call; blocks(epoch, skip): the epoch's
     blocks after the first `skip` (models.base.Block: each says how many examples its loss covers and
     where the run is after it, in `unit`s, of `units_per_epoch` per epoch); calls_in_flight: how many
-    calls may stay queued before the loop waits.
+    calls may stay queued before the loop waits. merge(state) -> state, when given, runs after every
+    `merge_every` blocks of an epoch and after its last one (jaxembed.replicas), before any checkpoint there.
     """
 
     step: Callable[..., tuple[Any, Any]]
@@ -53,6 +54,8 @@ class EpochLoop:
     unit: str
     desc: str
     calls_in_flight: int = MAX_CALLS_IN_FLIGHT
+    merge: Callable[[Any], Any] | None = None
+    merge_every: int = 1
 
 
 class LossReader:
@@ -78,7 +81,7 @@ class LossReader:
         if count is None:  # the step counted its examples: [loss_sum, examples]
             loss_sum, count = np.asarray(loss_sum).tolist()
             count = int(count)
-        value = float(loss_sum)
+        value = sum(map(float, loss_sum)) if isinstance(loss_sum, tuple) else float(loss_sum)  # replicas: one each
         if not math.isfinite(value):
             raise TrainingDiverged(f"training diverged: the loss of epoch {epoch + 1}, block {block + 1} is {value} "
                                    f"(learning rate too high?); {kept_checkpoint(self.checkpointer)}")
@@ -105,6 +108,8 @@ def run_epochs(loop: EpochLoop, state: Any, position: Position, checkpointer: Ch
                 state, loss_sum = loop.step(state, *block.arrays)
                 losses.push(loss_sum, block.examples, epoch, index)
                 position.block = index + 1
+                if loop.merge is not None and position.block % loop.merge_every == 0:
+                    state = loop.merge(state)
                 if block.done > done:
                     bar.update(block.done - done)
                     done = block.done
@@ -114,6 +119,8 @@ def run_epochs(loop: EpochLoop, state: Any, position: Position, checkpointer: Ch
                 if interrupts.requested or (checkpointer and checkpointer.due()):
                     losses.drain()
                     stop_or_save(state, position, checkpointer, interrupts)
+            if loop.merge is not None and position.block % loop.merge_every:
+                state = loop.merge(state)
             losses.drain()
             position.finish_epoch(time.perf_counter() - epoch_start)
             bar.update(position.epoch * loop.units_per_epoch - done)

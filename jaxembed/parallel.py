@@ -92,9 +92,11 @@ class RowUpdate(NamedTuple):
 
 
 def device_count(devices: int | None) -> int:
-    """The number of devices to use: `devices`, or all of them when None (ConfigError if out of range)."""
+    """The number of devices to use: `devices`, or when None all of them, but one CPU in a single process (its
+    cores serve jaxembed.replicas instead); ConfigError if out of range."""
     available = jax.device_count()
-    n = available if devices is None else devices
+    one_cpu = jax.default_backend() == "cpu" and jax.process_count() == 1
+    n = (1 if one_cpu else available) if devices is None else devices
     if not 1 <= n <= available:
         raise ConfigError(f"devices must be between 1 and the {available} available {jax.default_backend()} "
                           f"device(s), got {devices}")

@@ -288,7 +288,7 @@ def test_cli_rejects_device_counts_out_of_range(small_corpus, tmp_path, capsys, 
 def test_trainer_on_four_devices_reproduces_one_device(small_corpus, model, large_batch):
     """The whole trainer, 4 devices vs 1 on the same blocks: same vectors and loss up to float rounding; with
     large batches, the examples made on the device and the count-aware update."""
-    config = Word2VecConfig(model=model, dim=16, epochs=1, min_count=3, seed=5, batch_size=64)
+    config = Word2VecConfig(model=model, dim=16, epochs=1, min_count=3, seed=5, batch_size=64, replicas=1)
     if large_batch:
         config = config.replace(batch_size=1024, max_row_updates=8, device_examples=True)
     one = fit(small_corpus, config.replace(devices=1), progress=False)

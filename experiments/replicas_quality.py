@@ -1,0 +1,60 @@
+"""Replicas (jaxembed.replicas) against one copy: quality and whole-run speed of word2vec on pdcorpus.
+
+    python experiments/replicas_quality.py --corpus ../shared/data/pdcorpus.txt.gz                     # ~25 min
+    python experiments/replicas_quality.py --runs sgns:1 sgns:2:64 sg-hs:2:16 cbow:2:8                 # chosen rows
+
+Each run is `model:replicas[:merge_every]`, trained at word2vec's defaults (dim 100, window 5, 5 epochs, seed 1)
+and scored by `jaxembed eval`'s benchmarks. Runs go one after the other, so the words/s are comparable within one
+invocation on an idle machine. Writes experiments/results/replicas_quality.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+
+from paths import PDCORPUS, RESULTS_DIR
+
+DEFAULT_RUNS = ["sgns:1", "sgns:2:64", "sgns:2:128", "sg-hs:1", "sg-hs:2:16", "sg-hs:2:64", "cbow:1", "cbow:2:8",
+                "cbow:2:32"]
+
+
+def cpu_name() -> str:
+    with open("/proc/cpuinfo") as f:
+        return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.processor())
+
+
+def run(corpus: str, spec: str, seed: int) -> dict:
+    from jaxembed.config import Word2VecConfig
+    from jaxembed.eval.benchmarks import evaluate_all
+    from jaxembed.fit import fit
+    model, count, *every = spec.split(":")
+    config = Word2VecConfig(model=model, replicas=int(count), seed=seed,
+                            **({"merge_every": int(every[0])} if every else {}))
+    result = fit(corpus, config, progress=False)
+    scores = evaluate_all(result.vectors)
+    row = {"run": spec, "model": model, "replicas": int(count), "merge_every": result.metrics["config"]["merge_every"],
+           "replica_devices": result.metrics.get("replica_devices", 1), "seed": seed,
+           "words_per_second": result.metrics["words_per_second"], "train_seconds": result.metrics["train_seconds"],
+           "analogy": scores["analogy"]["accuracy"], "wordsim353": scores["wordsim353"]["spearman"],
+           "simlex999": scores["simlex999"]["spearman"]}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default=PDCORPUS)
+    parser.add_argument("--runs", nargs="+", default=DEFAULT_RUNS, help="model:replicas[:merge_every] per run")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rows = [run(args.corpus, spec, args.seed) for spec in args.runs]
+    out = {"cpu": cpu_name(), "cores": os.cpu_count(), "corpus": os.path.abspath(args.corpus), "runs": rows}
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    with open(os.path.join(RESULTS_DIR, "replicas_quality.json"), "w") as f:
+        json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Replicas (jaxembed.replicas): each trains its blocks with the model's one-device step, and merges add their changes.
+
+The oracle is the rule itself run by hand: two copies of the state stepped by the single-device step on alternate
+blocks of the same epoch, their changes added to the anchor in numpy every `merge_every` rounds and at the epoch's end.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxembed import replicas
+from jaxembed.config import FastTextConfig, Word2VecConfig
+from jaxembed.errors import ConfigError
+from jaxembed.fit import fit, train_model
+from jaxembed.models import fasttext, word2vec
+from jaxembed.parallel import data_mesh, make_data_parallel_step
+
+
+def merged_by_hand(anchor, copies):
+    """T + Σ_r (X_r − T), leaf by leaf, in float32 as the rule states."""
+    return jax.tree.map(lambda t, *xs: np.asarray(t) + sum(np.asarray(x) - np.asarray(t) for x in xs), anchor, *copies)
+
+
+def emulated(plugin, corpus, config):
+    """The final state of `config.replicas` replicas trained on one device, one block at a time."""
+    model = plugin.build(plugin.read_corpus(corpus, config), config, 1)
+    step = make_data_parallel_step(model.row_updates, model.apply_updates, data_mesh(1), model.layout)
+    anchor = jax.tree.map(np.asarray, model.init())
+    count, every = config.replicas, config.merge_every
+    for epoch in range(config.epochs):
+        copies = [anchor] * count
+        blocks = list(model.blocks(epoch, 0))
+        rounds = -(-len(blocks) // count)
+        for index, block in enumerate(blocks):
+            r = index % count
+            state, _ = step(jax.tree.map(jnp.asarray, copies[r]), *block.arrays)
+            copies[r] = jax.tree.map(np.asarray, state)
+            finished = index // count + 1
+            if r == count - 1 or index == len(blocks) - 1:
+                if finished % every == 0 or finished == rounds:
+                    anchor = merged_by_hand(anchor, copies)
+                    copies = [anchor] * count
+    return anchor
+
+
+@pytest.mark.parametrize("model", ["sgns", "sg-hs", "cbow"])
+def test_replicas_train_as_their_rule_says(small_corpus, model):
+    config = Word2VecConfig(model=model, dim=8, epochs=2, min_count=3, seed=3, replicas=2, merge_every=3,
+                            batches_per_call=16).resolved()
+    trained = fit(small_corpus, config, progress=False)
+    expected = emulated(word2vec, small_corpus, config)
+    assert trained.vectors.vectors.tobytes() == np.asarray(expected.syn0_VxD).tobytes()
+
+
+def test_fasttext_replicas_train_as_their_rule_says(small_corpus):
+    config = FastTextConfig(dim=8, epochs=1, min_count=3, seed=3, bucket=5000, replicas=2, merge_every=2,
+                            batches_per_call=8).resolved()
+    model = fasttext.build(fasttext.read_corpus(small_corpus, config), config, 1)
+    state, _ = train_model(model, config)
+    expected = emulated(fasttext, small_corpus, config)
+    for got, want in zip(jax.tree.leaves(state), jax.tree.leaves(expected)):
+        assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
+
+
+def test_two_replicas_give_the_same_bytes_on_one_device_or_two(small_corpus, monkeypatch):
+    config = Word2VecConfig(dim=8, epochs=1, min_count=3, seed=4, replicas=2, merge_every=2)
+    assert replicas.replica_mesh(2).size == 2  # the test process has 4 CPU devices and >= 2 cores
+    two = fit(small_corpus, config, progress=False).vectors.vectors
+    monkeypatch.setattr(replicas.os, "cpu_count", lambda: 1)
+    assert replicas.replica_mesh(2).size == 1
+    one = fit(small_corpus, config, progress=False).vectors.vectors
+    assert one.tobytes() == two.tobytes()
+
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_merge_adds_every_replicas_change_to_the_anchor(count):
+    mesh = replicas.replica_mesh(count)
+    rng = np.random.default_rng(0)
+    anchor = {"a": rng.normal(size=(5, 3)).astype(np.float32), "b": rng.normal(size=(7,)).astype(np.float32)}
+    copies = [jax.tree.map(lambda x: x + rng.normal(size=x.shape).astype(np.float32), anchor) for _ in range(count)]
+    state = replicas.placed(replicas.ReplicaState(tuple(copies), anchor), mesh)
+    merged = replicas.make_merge(mesh)(state)
+    expected = merged_by_hand(anchor, copies)
+    for key in anchor:
+        assert np.asarray(merged.anchor[key]).tobytes() == expected[key].tobytes()
+        for replica in merged.replicas:
+            assert np.asarray(replica[key]).tobytes() == expected[key].tobytes()
+    assert [replica["a"].devices() for replica in merged.replicas] == [{d} for d in replicas.replica_devices(mesh, count)]
+
+
+def test_skipgram_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
+    sgns, sg_hs = Word2VecConfig().resolved(), Word2VecConfig(model="sg-hs").resolved()
+    assert (sgns.replicas, sgns.merge_every, sg_hs.replicas, sg_hs.merge_every) == (2, 64, 2, 16)
+    assert Word2VecConfig(model="cbow").resolved().replicas == 1
+    assert Word2VecConfig(devices=2).resolved().replicas == 1
+    assert Word2VecConfig(device_examples=True).resolved().replicas == 1
+    assert FastTextConfig().resolved().replicas == 1
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"replicas": 2, "devices": 2}, r"replicas \(2\) and devices \(2\) are two ways"),
+    ({"replicas": 2, "device_examples": True}, r"replicas \(2\) train on examples made by the host"),
+    ({"replicas": 0}, "replicas must be >= 1"),
+    ({"merge_every": 0}, "merge_every must be >= 1"),
+])
+def test_conflicting_replica_settings_are_refused(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        Word2VecConfig(**settings)
