@@ -15,7 +15,7 @@ The result depends on the seed, R and `merge_every` only, never on timing or on 
 replicas (with one device they train one after the other, more slowly, to the same bytes), and a checkpoint holds
 every replica, so a resumed run continues bit for bit.
 
-Memory: R + 1 copies of the tables, and R more on the first device while merging. A merge moves every table
+Memory: R + 1 copies of the tables, and up to R − 1 more on the first device while merging. A merge moves every table
 through memory a few times (tens of milliseconds for word2vec's two 41k × 100 tables), which `merge_every`
 amortises.
 """
@@ -107,13 +107,14 @@ def make_merge(mesh: jax.sharding.Mesh) -> Callable[[ReplicaState], ReplicaState
     merged_on_first = jax.jit(merged_tables, static_argnums=3, donate_argnums=(0, 1))  # in place: anchor, resident
 
     def merged(state: ReplicaState) -> ReplicaState:
-        on_first = tuple(d == first for d in replica_devices(mesh, len(state.replicas)))
+        devices = replica_devices(mesh, len(state.replicas))
+        on_first = tuple(d == first for d in devices)
         resident = tuple(r for r, here in zip(state.replicas, on_first) if here)
         visiting = jax.device_put(tuple(r for r, here in zip(state.replicas, on_first) if not here), first)
         anchor, copies = merged_on_first(state.anchor, resident, visiting, on_first)
         copies = iter(copies)
         return ReplicaState(tuple(next(copies) if here else jax.device_put(anchor, d)
-                                  for here, d in zip(on_first, replica_devices(mesh, len(state.replicas)))), anchor)
+                                  for here, d in zip(on_first, devices)), anchor)
 
     return merged
 

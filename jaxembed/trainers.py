@@ -6,7 +6,8 @@
 `corpus` is anything `jaxembed.fit.fit` reads (a file, several files, a directory, glob patterns, sentences).
 gensim's names map to jaxembed's: vector_size → dim, ns_exponent → noise_power, min_n/max_n → minn/maxn,
 sg (1: skip-gram, 0: CBOW; gensim's default is CBOW, jaxembed's skip-gram) picks the word2vec model, hs and
-negative combine as in word2vec; `workers` is accepted and has no effect (XLA uses the machine's cores).
+negative combine as in word2vec; `workers` is accepted and has no effect: `replicas` is jaxembed's counterpart
+of threads (jaxembed.replicas), with its own defaults, because their number changes the vectors.
 """
 from __future__ import annotations
 

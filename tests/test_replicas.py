@@ -90,10 +90,10 @@ def test_merge_adds_every_replicas_change_to_the_anchor(count):
     assert [replica["a"].devices() for replica in merged.replicas] == [{d} for d in replicas.replica_devices(mesh, count)]
 
 
-def test_skipgram_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
-    sgns, sg_hs = Word2VecConfig().resolved(), Word2VecConfig(model="sg-hs").resolved()
-    assert (sgns.replicas, sgns.merge_every, sg_hs.replicas, sg_hs.merge_every) == (2, 64, 2, 16)
-    assert Word2VecConfig(model="cbow").resolved().replicas == 1
+def test_sgns_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
+    sgns, sg_hs = Word2VecConfig().resolved(), Word2VecConfig(model="sg-hs", replicas=2).resolved()
+    assert (sgns.replicas, sgns.merge_every, sg_hs.merge_every) == (2, 64, 16)
+    assert Word2VecConfig(model="sg-hs").resolved().replicas == Word2VecConfig(model="cbow").resolved().replicas == 1
     assert Word2VecConfig(devices=2).resolved().replicas == 1
     assert Word2VecConfig(device_examples=True).resolved().replicas == 1
     assert FastTextConfig().resolved().replicas == 1
