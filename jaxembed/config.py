@@ -181,6 +181,9 @@ class RunConfig(ModelConfig):
             (v.devices is None or v.devices >= 1, f"devices must be >= 1, got {v.devices}"),
             (v.replicas >= 1, f"replicas must be >= 1, got {v.replicas}"),
             (v.merge_every >= 1, f"merge_every must be >= 1, got {v.merge_every}"),
+            (v.replicas == 1 or replicas_apply(),
+             f"replicas ({v.replicas}) use the cores of a CPU in one process: on a GPU, a TPU or several processes, "
+             "train with devices"),
             (v.replicas == 1 or v.devices in (None, 1),
              f"replicas ({v.replicas}) and devices ({v.devices}) are two ways to use several processors: set one of them"),
             (v.replicas == 1 or not getattr(v, "device_examples", False),

@@ -98,8 +98,6 @@ def train_model(model: Model, config: Config, mesh: jax.sharding.Mesh | None = N
     loop = functools.partial(EpochLoop, epochs=config.epochs, units_per_epoch=model.units_per_epoch, unit=model.unit,
                              desc=config.model)
     if config.replicas > 1:
-        if model.generate is not None:
-            raise ConfigError("replicas train on examples made by the host: set device_examples off, or replicas 1")
         devices = replicas.replica_mesh(config.replicas)
         state, position, checkpointer = start_run(replicas.stacked(model.init(), config.replicas), config, record,
                                                   checkpoint_dir, checkpoint_every, resume)

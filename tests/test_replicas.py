@@ -10,11 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import jaxembed.config
 from jaxembed import replicas
-from jaxembed.config import FastTextConfig, Word2VecConfig
+from jaxembed.config import FastTextConfig, GloveConfig, Word2VecConfig
 from jaxembed.errors import ConfigError
 from jaxembed.fit import fit, train_model
-from jaxembed.models import fasttext, word2vec
+from jaxembed.models import fasttext, glove, word2vec
 from jaxembed.parallel import data_mesh, make_data_parallel_step
 
 
@@ -54,12 +55,16 @@ def test_replicas_train_as_their_rule_says(small_corpus, model):
     assert trained.vectors.vectors.tobytes() == np.asarray(expected.syn0_VxD).tobytes()
 
 
-def test_fasttext_replicas_train_as_their_rule_says(small_corpus):
-    config = FastTextConfig(dim=8, epochs=1, min_count=3, seed=3, bucket=5000, replicas=2, merge_every=2,
-                            batches_per_call=8).resolved()
-    model = fasttext.build(fasttext.read_corpus(small_corpus, config), config, 1)
+@pytest.mark.parametrize("plugin,config", [
+    (fasttext, FastTextConfig(dim=8, epochs=1, min_count=3, seed=3, bucket=5000, replicas=2, merge_every=2,
+                              batches_per_call=8)),
+    (glove, GloveConfig(dim=8, epochs=2, min_count=3, seed=3, x_max=10.0, replicas=2, merge_every=2, batches_per_call=8)),
+])
+def test_fasttext_and_glove_replicas_train_as_their_rule_says(small_corpus, plugin, config):
+    config = config.resolved()
+    model = plugin.build(plugin.read_corpus(small_corpus, config), config, 1)
     state, _ = train_model(model, config)
-    expected = emulated(fasttext, small_corpus, config)
+    expected = emulated(plugin, small_corpus, config)
     for got, want in zip(jax.tree.leaves(state), jax.tree.leaves(expected)):
         assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
 
@@ -108,3 +113,10 @@ def test_sgns_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
 def test_conflicting_replica_settings_are_refused(settings, message):
     with pytest.raises(ConfigError, match=message):
         Word2VecConfig(**settings)
+
+
+def test_replicas_are_refused_where_a_cpu_process_does_not_carry_them(monkeypatch):
+    monkeypatch.setattr(jaxembed.config, "replicas_apply", lambda: False)  # a GPU, a TPU, or several processes
+    with pytest.raises(ConfigError, match=r"replicas \(2\) use the cores of a CPU in one process"):
+        Word2VecConfig(replicas=2)
+    assert Word2VecConfig().resolved().replicas == 1
