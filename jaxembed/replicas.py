@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, Sequence
 
@@ -50,8 +51,12 @@ class ReplicaState:
 def replica_mesh(count: int) -> jax.sharding.Mesh:
     """1-D mesh ("replica",) of the d CPU devices that carry `count` replicas: one per replica, as far as the CPU
     devices and cores there are allow."""
-    cpus = jax.devices("cpu")
-    used = max(1, min(count, len(cpus), os.cpu_count() or 1))
+    cpus, cores = jax.devices("cpu"), os.cpu_count() or 1
+    if len(cpus) < min(count, cores):
+        warnings.warn(f"{count} replicas share {len(cpus)} CPU device(s), as jax started before jaxembed could ask for "
+                      "one per core: they train one after the other, to the same vectors, without the speed-up "
+                      "(use jaxembed before other jax code, or set jax_num_cpu_devices first)", stacklevel=2)
+    used = max(1, min(count, len(cpus), cores))
     return jax.sharding.Mesh(np.asarray(cpus[:used]), (REPLICA,))
 
 

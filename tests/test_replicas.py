@@ -79,6 +79,13 @@ def test_two_replicas_give_the_same_bytes_on_one_device_or_two(small_corpus, mon
     assert one.tobytes() == two.tobytes()
 
 
+def test_replicas_on_fewer_cpu_devices_than_asked_say_so(monkeypatch):
+    first = jax.devices("cpu")[:1]
+    monkeypatch.setattr(replicas.jax, "devices", lambda *backend: first)
+    with pytest.warns(UserWarning, match="2 replicas share 1 CPU device"):
+        assert replicas.replica_mesh(2).size == 1
+
+
 @pytest.mark.parametrize("count", [2, 4])
 def test_merge_adds_every_replicas_change_to_the_anchor(count):
     mesh = replicas.replica_mesh(count)
