@@ -32,7 +32,7 @@ from jaxembed.errors import ConfigError, InputFileError, TrainingDiverged
 from jaxembed.io.atomic import atomic_open
 
 CHECKPOINT_NAME = "checkpoint.msgpack"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 @dataclasses.dataclass

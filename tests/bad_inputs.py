@@ -110,7 +110,7 @@ CASES = [
     ("--resume a checkpoint of another format version", {"c.txt": GOOD_CORPUS, "run/run.json": UNFINISHED_RUN,
                                                          "run/checkpoint.msgpack": OLD_CHECKPOINT},
      "train --resume {d}/run --corpus {d}/c.txt",
-     "has format version 1, this jaxembed reads version 3: finish that run with the jaxembed that started it"),
+     "has format version 1, this jaxembed reads version 4: finish that run with the jaxembed that started it"),
     ("--resume with --overwrite", {"run/run.json": UNFINISHED_RUN}, "train --resume {d}/run --overwrite",
      "--resume continues the run with its saved settings; drop overwrite"),
     ("--resume with changed settings", {"run/checkpoint.msgpack": b""}, "train --resume {d}/run --dim 50",
