@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from jaxembed.config import (CHECKPOINT_SECONDS, CONFIG_CLASSES, COUNT_MODELS, FAMILIES, MODELS, Config, Word2VecConfig, config_fields,
-                             load_config, make_config, reserve_cpu_devices)
+                             load_config, make_config)
 from jaxembed.errors import ConfigError, JaxembedError, RunDirectoryError, TrainingInterrupted
 from jaxembed.interrupts import handling_interrupts
 
@@ -317,8 +317,6 @@ def build_parser(settings: bool = True) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] == "train":
-        reserve_cpu_devices()  # before the settings' defaults start jax
     args = build_parser(settings=not argv or argv[0] not in ("eval", "convert", "similar", "phrases")).parse_args(argv)
     try:
         with handling_interrupts():
