@@ -32,6 +32,7 @@ def bench_config(args, jaxembed: bool = False):
     own = dict(batch_size=args.batch_size, max_row_updates=args.max_row_updates,
                shared_negatives=switch(args.shared_negatives), device_examples=switch(args.device_examples),
                epochs=args.jaxembed_epochs, replicas=args.replicas, merge_every=args.merge_every,
+               merge_rule=args.merge_rule,
                batches_per_call=args.batches_per_call) if jaxembed else {}
     config = Word2VecConfig(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
                             sample=args.sample, min_count=args.min_count, epochs=args.epochs, seed=args.seed)
@@ -49,7 +50,8 @@ def run_jaxembed(args) -> dict:
     m = result.metrics
     return {"system": "jaxembed", "wall_seconds": m["train_seconds"], "words_per_second": m["words_per_second"],
             "corpus_words": m["corpus_words"], "epochs": config.epochs, "batch_size": m["batch_size"], "replicas": config.replicas,
-            "replica_devices": m.get("replica_devices", 1), "merge_every": config.merge_every, "vectors": path, "eval": evaluate_all(result.vectors),
+            "replica_devices": m.get("replica_devices", 1), "merge_every": config.merge_every,
+            "merge_rule": config.merge_rule, "vectors": path, "eval": evaluate_all(result.vectors),
             "loss": m["loss"]}
 
 
@@ -182,6 +184,7 @@ def main() -> None:
     parser.add_argument("--device-examples", type=int, choices=[0, 1], help="jaxembed: make examples on the device")
     parser.add_argument("--replicas", type=int, help="jaxembed's replicas, one per core (default: the model's)")
     parser.add_argument("--merge-every", type=int, help="jaxembed: blocks per replica between merges (default: the model's)")
+    parser.add_argument("--merge-rule", choices=["sum", "agreement"], help="jaxembed: how merges combine (default: the model's)")
     parser.add_argument("--batches-per-call", type=int, help="jaxembed: micro-batches per block (default: 128)")
     parser.add_argument("--jaxembed-epochs", type=int, help="jaxembed's epochs (default: --epochs, gensim's)")
     parser.add_argument("--tag", default="", help="suffix of the result files' names (bench_<model><tag>.json)")

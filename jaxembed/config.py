@@ -45,14 +45,16 @@ MAX_ROW_UPDATES = 64.0
 up (measured in experiments/README.md); below, plain SGD sums every update as word2vec does."""
 LARGE_BATCH_FROM = 1024
 CPU_REPLICAS = 2
-"""Default replicas of skip-gram with negative sampling on a CPU (jaxembed.replicas; CBOW and hierarchical softmax
-keep 1: with 2 their analogy accuracy fell, experiments/README.md): a fixed number, not the machine's core count,
-so that a seed gives the same vectors on every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core
-laptop busy, and `replicas` uses more cores."""
+"""Default replicas of skip-gram on a CPU (jaxembed.replicas; CBOW keeps 1: with 2 its analogy accuracy fell,
+experiments/README.md): a fixed number, not the machine's core count, so that a seed gives the same vectors on
+every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core laptop busy, and `replicas` uses more
+cores."""
 MERGE_EVERY = 64
-HS_MERGE_EVERY = 16
-"""Blocks per replica between merges: hierarchical softmax merges more often, as every word's path shares the
-Huffman tree's top nodes (at 64 its analogy accuracy fell by 10%, at 16 by 5%; experiments/README.md)."""
+MERGE_RULES = ("sum", "agreement")
+"""How a merge combines the replicas' changes to a row (jaxembed.replicas.combined_change). Hierarchical softmax
+takes `agreement`: every path shares the Huffman tree's top nodes, whose summed changes overshoot (with `sum` its
+analogy accuracy fell by 10% at 64 blocks between merges; with `agreement` it held, experiments/README.md);
+negative sampling and CBOW keep `sum`, with which their WS353 was higher."""
 INT32_RANGE = (-2**31, 2**31 - 1)
 INT_RANGES = {"seed": (0, 2**32 - 1), "epochs": (1, 10**6), "bucket": (0, 2**30)}
 """The allowed range of an integer setting: INT32_RANGE unless listed here (device arrays and fastText's model.bin
@@ -164,13 +166,17 @@ class RunConfig(ModelConfig):
     devices: int | None = setting(None, "train data-parallel on N devices; the batch size is rounded up to a multiple "
                                   "of N", unset="all GPUs or TPUs, one CPU")
     replicas: int | None = setting(None, "CPU: train this many copies of the tables at once, each on its own core and "
-                                   "its own blocks, their updates summed every merge_every blocks (the threads of "
-                                   "word2vec and gensim, made deterministic)", unset="2 for sgns on a CPU, else 1")
-    merge_every: int | None = setting(None, "replicas: blocks each replica trains between two merges of their "
-                                      "updates", unset="16 with hierarchical softmax, else 64")
+                                   "its own blocks, their updates combined every merge_every blocks (the threads of "
+                                   "word2vec and gensim, made deterministic)",
+                                   unset="2 for skip-gram (sgns, sg-hs) on a CPU, else 1")
+    merge_every: int = setting(MERGE_EVERY, "replicas: blocks each replica trains between two merges of their updates")
+    merge_rule: str | None = setting(None, "replicas: how a merge combines their changes to a row: their sum (every "
+                                     "update lands, as with threads), or agreement (the sum, scaled towards the mean "
+                                     "as far as the changes point the same way)", choices=MERGE_RULES,
+                                     unset="agreement with hierarchical softmax, else sum")
 
     def defaults(self) -> dict[str, Any]:
-        return {"replicas": 1, "merge_every": MERGE_EVERY}
+        return {"replicas": 1, "merge_rule": "sum"}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
@@ -271,8 +277,8 @@ class Word2VecConfig(WindowSgdConfig):
         device_examples = accelerator if self.device_examples is None else self.device_examples
         return {"hs": hs, "negative": negative, "alpha": 0.05 if self.cbow else 0.025, "batch_size": batch_size,
                 "max_row_updates": row_update_cap(batch_size), "device_examples": accelerator,
-                "replicas": CPU_REPLICAS if replicas_apply() and not (self.cbow or hs or device_examples)
-                and self.devices in (None, 1) else 1, "merge_every": HS_MERGE_EVERY if hs else MERGE_EVERY}
+                "replicas": CPU_REPLICAS if replicas_apply() and not (self.cbow or device_examples)
+                and self.devices in (None, 1) else 1, "merge_rule": "agreement" if hs else "sum"}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [

@@ -102,7 +102,7 @@ def train_model(model: Model, config: Config, mesh: jax.sharding.Mesh | None = N
         state, position, checkpointer = start_run(replicas.stacked(model.init(), config.replicas), config, record,
                                                   checkpoint_dir, checkpoint_every, resume)
         rounds = loop(step=make_step(model, devices), blocks=replicas.rounds(model.blocks, config.replicas, model.layout),
-                      merge=replicas.make_merge(devices), merge_every=config.merge_every)
+                      merge=replicas.make_merge(devices, config.merge_rule), merge_every=config.merge_every)
         state, position = run_epochs(rounds, replicas.placed(state, devices), position, checkpointer, progress)
         return state.anchor, position
     mesh = mesh or data_mesh(config.devices)

@@ -11,9 +11,13 @@ of each epoch, the replicas' changes are added to the shared state, as Hogwild's
 
 with T the state at the previous merge (`ReplicaState.anchor`). Between merges a replica does not see the others'
 updates (a staleness of `merge_every` blocks, where Hogwild's is a few updates); at a merge every update lands.
-The result depends on the seed, R and `merge_every` only, never on timing or on how many devices carry the
-replicas (with one device they train one after the other, more slowly, to the same bytes), and a checkpoint holds
-every replica, so a resumed run continues bit for bit.
+With the `agreement` rule (hierarchical softmax's default), each row's summed change is scaled towards the mean of
+the replicas' changes as far as they point the same way (`combined_change`): a row that every replica moved to the
+same place (the Huffman tree's top nodes) moves there once, not R times, while rows the replicas changed
+independently (a rare word's) still receive every update.
+The result depends on the seed, R, `merge_every` and the rule only, never on timing or on how many devices carry
+the replicas (with one device they train one after the other, more slowly, to the same bytes), and a checkpoint
+holds every replica, so a resumed run continues bit for bit.
 
 Memory: R + 1 copies of the tables, and up to R − 1 more on the first device while merging. A merge moves every table
 through memory a few times (tens of milliseconds for word2vec's two 41k × 100 tables), which `merge_every`
@@ -97,16 +101,32 @@ def make_replica_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh
     return round_step
 
 
-def make_merge(mesh: jax.sharding.Mesh) -> Callable[[ReplicaState], ReplicaState]:
-    """`state -> state` with every replica's change since the last merge added to the anchor in replica order, on
-    the first device (module docstring), and every replica reset to the new anchor: the replicas there are
-    overwritten in place, the others receive a copy."""
+def combined_change(changes: list[jax.Array], rule: str) -> jax.Array:
+    """The merged change of R replicas' changes Δ_r (R × the leaf's shape; rows along the last axis, or single
+    values for a 1-D leaf). `sum`: S = Σ_r Δ_r, in replica order. `agreement`: S · (1 − a (1 − 1/R)) per row, with
+    a = clip(mean over pairs r < s of cos(Δ_r, Δ_s), 0, 1): the sum where the changes are unrelated or only one
+    replica made one (a = 0), their mean where they agree (a = 1)."""
+    total = functools.reduce(jnp.add, changes)
+    if rule == "sum" or len(changes) == 1:
+        return total
+    rows = [c[..., None] if c.ndim == 1 else c for c in changes]
+    units = [r / jnp.maximum(jnp.linalg.norm(r, axis=-1, keepdims=True), jnp.finfo(r.dtype).tiny) for r in rows]
+    cosines = [jnp.sum(units[a] * units[b], axis=-1) for a, b in itertools.combinations(range(len(units)), 2)]
+    agreement = jnp.clip(functools.reduce(jnp.add, cosines) / len(cosines), 0.0, 1.0)
+    scale = 1.0 - agreement * (1.0 - 1.0 / len(changes))
+    return total * (scale if total.ndim == 1 else scale[..., None])
+
+
+def make_merge(mesh: jax.sharding.Mesh, rule: str = "sum") -> Callable[[ReplicaState], ReplicaState]:
+    """`state -> state` with the replicas' changes since the last merge combined by `rule` (`combined_change`) and
+    added to the anchor, on the first device (module docstring), and every replica reset to the new anchor: the
+    replicas there are overwritten in place, the others receive a copy."""
     first = mesh.devices.flat[0]
 
     def merged_tables(anchor, resident: tuple, visiting: tuple, on_first: tuple[bool, ...]):
         resident_in, visiting_in = iter(resident), iter(visiting)
         in_order = [next(resident_in) if here else next(visiting_in) for here in on_first]
-        merged = jax.tree.map(lambda t, *xs: t + functools.reduce(jnp.add, [x - t for x in xs]), anchor, *in_order)
+        merged = jax.tree.map(lambda t, *xs: t + combined_change([x - t for x in xs], rule), anchor, *in_order)
         return merged, tuple(merged for _ in resident)
 
     merged_on_first = jax.jit(merged_tables, static_argnums=3, donate_argnums=(0, 1))  # in place: anchor, resident

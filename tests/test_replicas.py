@@ -1,7 +1,8 @@
 """Replicas (jaxembed.replicas): each trains its blocks with the model's one-device step, and merges add their changes.
 
 The oracle is the rule itself run by hand: two copies of the state stepped by the single-device step on alternate
-blocks of the same epoch, their changes added to the anchor in numpy every `merge_every` rounds and at the epoch's end.
+blocks of the same epoch, their changes combined in numpy and added to the anchor every `merge_every` rounds and at
+the epoch's end.
 """
 from __future__ import annotations
 
@@ -19,9 +20,23 @@ from jaxembed.models import fasttext, glove, word2vec
 from jaxembed.parallel import data_mesh, make_data_parallel_step
 
 
-def merged_by_hand(anchor, copies):
-    """T + Σ_r (X_r − T), leaf by leaf, in float32 as the rule states."""
-    return jax.tree.map(lambda t, *xs: np.asarray(t) + sum(np.asarray(x) - np.asarray(t) for x in xs), anchor, *copies)
+def merged_by_hand(anchor, copies, rule="sum"):
+    """T + Σ_r (X_r − T), leaf by leaf, in float32 as the rule states; `agreement`: each row's sum scaled by
+    1 − a (1 − 1/R), a the mean pairwise cosine of the changes clipped to [0, 1], computed in float64."""
+    def merged(t, *xs):
+        t = np.asarray(t)
+        changes = [np.asarray(x) - t for x in xs]
+        total = sum(changes)
+        if rule == "sum":
+            return t + total
+        rows = [c.astype(np.float64).reshape(len(c), -1) if c.ndim > 1 else c.astype(np.float64)[:, None]
+                for c in changes]
+        units = [r / np.maximum(np.linalg.norm(r, axis=1, keepdims=True), 1e-300) for r in rows]
+        pairs = [(units[a] * units[b]).sum(axis=1) for a in range(len(units)) for b in range(a + 1, len(units))]
+        scale = 1.0 - np.clip(np.mean(pairs, axis=0), 0.0, 1.0) * (1.0 - 1.0 / len(changes))
+        return (t + total * scale.reshape((-1,) + (1,) * (t.ndim - 1))).astype(np.float32)
+
+    return jax.tree.map(merged, anchor, *copies)
 
 
 def emulated(plugin, corpus, config):
@@ -41,18 +56,29 @@ def emulated(plugin, corpus, config):
             finished = index // count + 1
             if r == count - 1 or index == len(blocks) - 1:
                 if finished % every == 0 or finished == rounds:
-                    anchor = merged_by_hand(anchor, copies)
+                    anchor = merged_by_hand(anchor, copies, config.merge_rule)
                     copies = [anchor] * count
     return anchor
 
 
-@pytest.mark.parametrize("model", ["sgns", "sg-hs", "cbow"])
-def test_replicas_train_as_their_rule_says(small_corpus, model):
+@pytest.mark.parametrize("model,rule", [("sgns", "sum"), ("sg-hs", "sum"), ("cbow", "sum")])
+def test_replicas_train_as_their_rule_says(small_corpus, model, rule):
     config = Word2VecConfig(model=model, dim=8, epochs=2, min_count=3, seed=3, replicas=2, merge_every=3,
-                            batches_per_call=16).resolved()
+                            batches_per_call=16, merge_rule=rule).resolved()
     trained = fit(small_corpus, config, progress=False)
     expected = emulated(word2vec, small_corpus, config)
     assert trained.vectors.vectors.tobytes() == np.asarray(expected.syn0_VxD).tobytes()
+
+
+def test_hierarchical_softmax_replicas_merge_by_agreement_as_the_rule_says(small_corpus):
+    config = Word2VecConfig(model="sg-hs", dim=8, epochs=2, min_count=3, seed=3, replicas=2, merge_every=3,
+                            batches_per_call=16).resolved()
+    assert config.merge_rule == "agreement"
+    trained = fit(small_corpus, config, progress=False).vectors.vectors
+    expected = np.asarray(emulated(word2vec, small_corpus, config).syn0_VxD)
+    summed = fit(small_corpus, config.replace(merge_rule="sum"), progress=False).vectors.vectors
+    np.testing.assert_allclose(trained, expected, rtol=1e-4, atol=1e-6)  # float32 against the float64 oracle
+    assert np.abs(trained - summed).max() > 100 * np.abs(trained - expected).max()
 
 
 @pytest.mark.parametrize("plugin,config", [
@@ -86,6 +112,33 @@ def test_replicas_on_fewer_cpu_devices_than_asked_say_so(monkeypatch):
         assert replicas.replica_mesh(2).size == 1
 
 
+@pytest.mark.parametrize("count", [2, 3])
+def test_agreement_merge_scales_each_rows_sum_by_how_far_the_changes_agree(count):
+    mesh = replicas.replica_mesh(count)
+    rng = np.random.default_rng(1)
+    anchor = {"a": rng.normal(size=(6, 4)).astype(np.float32), "b": rng.normal(size=(5,)).astype(np.float32)}
+    same, other = rng.normal(size=4).astype(np.float32), rng.normal(size=(count, 4)).astype(np.float32)
+    changes_a = np.zeros((count, 6, 4), np.float32)
+    changes_a[:, 0] = same  # every replica moved row 0 the same way: it moves once
+    changes_a[0, 1] = other[0]  # one replica moved row 1: it gets that change
+    changes_a[:, 2] = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]][:count]  # unrelated (orthogonal): the sum
+    changes_a[:, 3] = [[1, 0, 0, 0], [-1, 0, 0, 0], [1, 0, 0, 0]][:count]  # opposed pairs count as unrelated
+    changes_a[:, 4:] = rng.normal(size=(count, 2, 4))
+    copies = [{"a": anchor["a"] + changes_a[r], "b": anchor["b"] + rng.normal(size=5).astype(np.float32)}
+              for r in range(count)]
+    state = replicas.placed(replicas.ReplicaState(tuple(copies), anchor), mesh)
+    merged = replicas.make_merge(mesh, "agreement")(state)
+    expected = merged_by_hand(anchor, copies, "agreement")
+    for key in anchor:
+        np.testing.assert_allclose(np.asarray(merged.anchor[key]), expected[key], rtol=1e-6, atol=1e-6)
+        for replica in merged.replicas:
+            assert np.asarray(replica[key]).tobytes() == np.asarray(merged.anchor[key]).tobytes()
+    moved = np.asarray(merged.anchor["a"]) - anchor["a"]
+    np.testing.assert_allclose(moved[0], same, rtol=1e-5)
+    np.testing.assert_allclose(moved[1], other[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(moved[2:4], changes_a[:, 2:4].sum(axis=0), atol=1e-6)
+
+
 @pytest.mark.parametrize("count", [2, 4])
 def test_merge_adds_every_replicas_change_to_the_anchor(count):
     mesh = replicas.replica_mesh(count)
@@ -102,10 +155,11 @@ def test_merge_adds_every_replicas_change_to_the_anchor(count):
     assert [replica["a"].devices() for replica in merged.replicas] == [{d} for d in replicas.replica_devices(mesh, count)]
 
 
-def test_sgns_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
-    sgns, sg_hs = Word2VecConfig().resolved(), Word2VecConfig(model="sg-hs", replicas=2).resolved()
-    assert (sgns.replicas, sgns.merge_every, sg_hs.merge_every) == (2, 64, 16)
-    assert Word2VecConfig(model="sg-hs").resolved().replicas == Word2VecConfig(model="cbow").resolved().replicas == 1
+def test_skipgram_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
+    sgns, sg_hs = Word2VecConfig().resolved(), Word2VecConfig(model="sg-hs").resolved()
+    assert (sgns.replicas, sgns.merge_every, sgns.merge_rule) == (2, 64, "sum")
+    assert (sg_hs.replicas, sg_hs.merge_every, sg_hs.merge_rule) == (2, 64, "agreement")
+    assert Word2VecConfig(model="cbow").resolved().replicas == Word2VecConfig(model="cbow-hs").resolved().replicas == 1
     assert Word2VecConfig(devices=2).resolved().replicas == 1
     assert Word2VecConfig(device_examples=True).resolved().replicas == 1
     assert FastTextConfig().resolved().replicas == 1
@@ -116,6 +170,7 @@ def test_sgns_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
     ({"replicas": 2, "device_examples": True}, r"replicas \(2\) train on examples made by the host"),
     ({"replicas": 0}, "replicas must be >= 1"),
     ({"merge_every": 0}, "merge_every must be >= 1"),
+    ({"merge_rule": "mean"}, "merge_rule"),
 ])
 def test_conflicting_replica_settings_are_refused(settings, message):
     with pytest.raises(ConfigError, match=message):
