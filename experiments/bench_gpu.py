@@ -138,6 +138,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(LARGE_BATCH), choices=list(LARGE_BATCH))
     parser.add_argument("--out", default=RESULTS_DIR, help="folder for bench_gpu.json and .png")
     args = parser.parse_args()
+    from jaxembed.config import reserve_cpu_devices
+    reserve_cpu_devices()  # before jax starts: on a CPU, the replicas' devices
     import jax
     device = jax.devices()[0]
     start = time.perf_counter()

@@ -48,7 +48,8 @@ def jaxembed_run(corpus: str, epochs: int, seed: int, **overrides) -> dict:
         return {"settings": overrides, "diverged": str(e), "wall_seconds": time.perf_counter() - start}
     m, e = result.metrics, evaluate_all(result.vectors)
     steady_words, steady_pairs = steady_rates(m)
-    return {"settings": overrides, "diverged": None, "wall_seconds": m["train_seconds"],
+    return {"settings": overrides, "diverged": None, "replicas": m["config"]["replicas"],
+            "merge_every": m["config"]["merge_every"], "wall_seconds": m["train_seconds"],
             "words_per_second": m["words_per_second"], "loss": m["loss"], "pairs": m["examples"],
             "steady_words_per_second": steady_words, "steady_pairs_per_second": steady_pairs,
             "analogy": e["analogy"]["accuracy"], "wordsim353": e["wordsim353"]["spearman"],
@@ -140,6 +141,8 @@ def main() -> None:
     parser.add_argument("--epochs-65536", type=int, default=5, help="epochs of the 65,536-pair run")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    from jaxembed.config import reserve_cpu_devices
+    reserve_cpu_devices()  # before jax starts: the replicas' CPU devices
     import jax
     report = {"corpus": os.path.abspath(args.corpus), "machine": f"{os.cpu_count()} CPU cores, {jax.default_backend()}",
               "settings": SETTINGS, "epochs": args.epochs, "epochs_65536": args.epochs_65536, "seed": args.seed}

@@ -45,8 +45,10 @@ MAX_ROW_UPDATES = 64.0
 up (measured in experiments/README.md); below, plain SGD sums every update as word2vec does."""
 LARGE_BATCH_FROM = 1024
 CPU_REPLICAS = 2
-"""Default replicas of skip-gram on a CPU (jaxembed.replicas; CBOW keeps 1: with 2 its analogy accuracy fell,
-experiments/README.md): a fixed number, not the machine's core count, so that a seed gives the same vectors on
+"""Default replicas of skip-gram on a CPU at micro-batches below LARGE_BATCH_FROM (jaxembed.replicas). CBOW keeps
+1, as with 2 its analogy accuracy fell; so do large batches, whose blocks of a million pairs leave replicas
+`merge_every` blocks apart a whole epoch stale (sgns at 16,384 pairs: analogy 0.110 against 0.165 with 1;
+experiments/README.md). A fixed number, not the machine's core count, so that a seed gives the same vectors on
 every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core laptop busy, and `replicas` uses more
 cores."""
 MERGE_EVERY = 64
@@ -168,7 +170,8 @@ class RunConfig(ModelConfig):
     replicas: int | None = setting(None, "CPU: train this many copies of the tables at once, each on its own core and "
                                    "its own blocks, their updates combined every merge_every blocks (the threads of "
                                    "word2vec and gensim, made deterministic)",
-                                   unset="2 for skip-gram (sgns, sg-hs) on a CPU, else 1")
+                                   unset="2 for skip-gram (sgns, sg-hs) on a CPU below 1024 examples per micro-batch, "
+                                   "else 1")
     merge_every: int = setting(MERGE_EVERY, "replicas: blocks each replica trains between two merges of their updates")
     merge_rule: str | None = setting(None, "replicas: how a merge combines their changes to a row: their sum (every "
                                      "update lands, as with threads), or agreement (the sum, scaled towards the mean "
@@ -278,7 +281,8 @@ class Word2VecConfig(WindowSgdConfig):
         return {"hs": hs, "negative": negative, "alpha": 0.05 if self.cbow else 0.025, "batch_size": batch_size,
                 "max_row_updates": row_update_cap(batch_size), "device_examples": accelerator,
                 "replicas": CPU_REPLICAS if replicas_apply() and not (self.cbow or device_examples)
-                and self.devices in (None, 1) else 1, "merge_rule": "agreement" if hs else "sum"}
+                and self.devices in (None, 1) and batch_size < LARGE_BATCH_FROM else 1,
+                "merge_rule": "agreement" if hs else "sum"}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [

@@ -102,19 +102,19 @@ def make_replica_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh
 
 
 def combined_change(changes: list[jax.Array], rule: str) -> jax.Array:
-    """The merged change of R replicas' changes Δ_r (R × the leaf's shape; rows along the last axis, or single
-    values for a 1-D leaf). `sum`: S = Σ_r Δ_r, in replica order. `agreement`: S · (1 − a (1 − 1/R)) per row, with
-    a = clip(mean over pairs r < s of cos(Δ_r, Δ_s), 0, 1): the sum where the changes are unrelated or only one
-    replica made one (a = 0), their mean where they agree (a = 1)."""
+    """The merged change of R replicas' changes Δ_r (R × the leaf's shape; rows along the last axis, single values
+    for a leaf of at most one axis). `sum`: S = Σ_r Δ_r, in replica order. `agreement` (floating-point leaves):
+    S · (1 − a (1 − 1/R)) per row, with a = clip(mean over pairs r < s of cos(Δ_r, Δ_s), 0, 1): the sum where the
+    changes are unrelated or only one replica made one (a = 0), their mean where they agree (a = 1)."""
     total = functools.reduce(jnp.add, changes)
-    if rule == "sum" or len(changes) == 1:
+    if rule == "sum" or len(changes) == 1 or not jnp.issubdtype(total.dtype, jnp.floating):
         return total
-    rows = [c[..., None] if c.ndim == 1 else c for c in changes]
+    rows = [c if c.ndim >= 2 else c[..., None] for c in changes]
     units = [r / jnp.maximum(jnp.linalg.norm(r, axis=-1, keepdims=True), jnp.finfo(r.dtype).tiny) for r in rows]
     cosines = [jnp.sum(units[a] * units[b], axis=-1) for a, b in itertools.combinations(range(len(units)), 2)]
     agreement = jnp.clip(functools.reduce(jnp.add, cosines) / len(cosines), 0.0, 1.0)
     scale = 1.0 - agreement * (1.0 - 1.0 / len(changes))
-    return total * (scale if total.ndim == 1 else scale[..., None])
+    return total * (scale[..., None] if total.ndim >= 2 else scale)
 
 
 def make_merge(mesh: jax.sharding.Mesh, rule: str = "sum") -> Callable[[ReplicaState], ReplicaState]:

@@ -21,20 +21,20 @@ from jaxembed.parallel import data_mesh, make_data_parallel_step
 
 
 def merged_by_hand(anchor, copies, rule="sum"):
-    """T + Σ_r (X_r − T), leaf by leaf, in float32 as the rule states; `agreement`: each row's sum scaled by
-    1 − a (1 − 1/R), a the mean pairwise cosine of the changes clipped to [0, 1], computed in float64."""
+    """T + Σ_r (X_r − T), leaf by leaf, in the leaf's dtype as the rule states; `agreement` (floating leaves): each
+    row's sum (along the last axis; single values for fewer than 2 axes) scaled by 1 − a (1 − 1/R), a the mean
+    pairwise cosine of the changes clipped to [0, 1], computed in float64."""
     def merged(t, *xs):
         t = np.asarray(t)
         changes = [np.asarray(x) - t for x in xs]
         total = sum(changes)
-        if rule == "sum":
+        if rule == "sum" or not np.issubdtype(t.dtype, np.floating):
             return t + total
-        rows = [c.astype(np.float64).reshape(len(c), -1) if c.ndim > 1 else c.astype(np.float64)[:, None]
-                for c in changes]
+        rows = [c.astype(np.float64).reshape(-1, c.shape[-1] if c.ndim >= 2 else 1) for c in changes]
         units = [r / np.maximum(np.linalg.norm(r, axis=1, keepdims=True), 1e-300) for r in rows]
         pairs = [(units[a] * units[b]).sum(axis=1) for a in range(len(units)) for b in range(a + 1, len(units))]
         scale = 1.0 - np.clip(np.mean(pairs, axis=0), 0.0, 1.0) * (1.0 - 1.0 / len(changes))
-        return (t + total * scale.reshape((-1,) + (1,) * (t.ndim - 1))).astype(np.float32)
+        return (t + total * scale.reshape(t.shape[:-1] + (1,) if t.ndim >= 2 else t.shape)).astype(t.dtype)
 
     return jax.tree.map(merged, anchor, *copies)
 
@@ -124,8 +124,9 @@ def test_agreement_merge_scales_each_rows_sum_by_how_far_the_changes_agree(count
     changes_a[:, 2] = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]][:count]  # unrelated (orthogonal): the sum
     changes_a[:, 3] = [[1, 0, 0, 0], [-1, 0, 0, 0], [1, 0, 0, 0]][:count]  # opposed pairs count as unrelated
     changes_a[:, 4:] = rng.normal(size=(count, 2, 4))
-    copies = [{"a": anchor["a"] + changes_a[r], "b": anchor["b"] + rng.normal(size=5).astype(np.float32)}
-              for r in range(count)]
+    anchor.update(n=np.arange(3, dtype=np.int32), s=np.float32(0.5))  # counters add; a scalar is one value
+    copies = [{"a": anchor["a"] + changes_a[r], "b": anchor["b"] + rng.normal(size=5).astype(np.float32),
+               "n": anchor["n"] + r + 1, "s": anchor["s"] + np.float32(0.25)} for r in range(count)]
     state = replicas.placed(replicas.ReplicaState(tuple(copies), anchor), mesh)
     merged = replicas.make_merge(mesh, "agreement")(state)
     expected = merged_by_hand(anchor, copies, "agreement")
@@ -137,6 +138,9 @@ def test_agreement_merge_scales_each_rows_sum_by_how_far_the_changes_agree(count
     np.testing.assert_allclose(moved[0], same, rtol=1e-5)
     np.testing.assert_allclose(moved[1], other[0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(moved[2:4], changes_a[:, 2:4].sum(axis=0), atol=1e-6)
+    assert merged.anchor["n"].dtype == np.int32 and list(np.asarray(merged.anchor["n"])) == [
+        i + count * (count + 1) // 2 for i in range(3)]
+    assert float(merged.anchor["s"]) == 0.75  # the replicas agree on the one value: it moves once
 
 
 @pytest.mark.parametrize("count", [2, 4])
@@ -161,6 +165,9 @@ def test_skipgram_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
     assert (sg_hs.replicas, sg_hs.merge_every, sg_hs.merge_rule) == (2, 64, "agreement")
     assert Word2VecConfig(model="cbow").resolved().replicas == Word2VecConfig(model="cbow-hs").resolved().replicas == 1
     assert Word2VecConfig(devices=2).resolved().replicas == 1
+    assert Word2VecConfig(batch_size=1023).resolved().replicas == 2
+    large = Word2VecConfig(batch_size=1024), Word2VecConfig(model="sg-hs", batch_size=16384)
+    assert [config.resolved().replicas for config in large] == [1, 1]
     assert Word2VecConfig(device_examples=True).resolved().replicas == 1
     assert FastTextConfig().resolved().replicas == 1
 
