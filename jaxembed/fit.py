@@ -279,6 +279,6 @@ def trained_result(model: Model, state: Any, position: Position, config: Config,
         "config": dataclasses.asdict(config),
         "backend": jax.default_backend(),
         "devices": mesh.size,
-        **({"replica_devices": replicas.replica_mesh(config.replicas).size} if config.replicas > 1 else {}),
+        **({"replica_devices": replicas.replica_device_count(config.replicas)} if config.replicas > 1 else {}),
     }
     return TrainResult(outputs.vectors, metrics, state, outputs.files)

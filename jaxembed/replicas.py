@@ -53,15 +53,19 @@ class ReplicaState:
 
 
 def replica_mesh(count: int) -> jax.sharding.Mesh:
-    """1-D mesh ("replica",) of the d CPU devices that carry `count` replicas: one per replica, as far as the CPU
-    devices and cores there are allow."""
-    cpus, cores = jax.devices("cpu"), os.cpu_count() or 1
-    if len(cpus) < min(count, cores):
+    """1-D mesh ("replica",) of the `replica_device_count` CPU devices that carry `count` replicas; a warning when
+    there are fewer CPU devices than replicas and cores."""
+    cpus = jax.devices("cpu")
+    if len(cpus) < min(count, os.cpu_count() or 1):
         warnings.warn(f"{count} replicas share {len(cpus)} CPU device(s), as jax started before jaxembed could ask for "
                       "one per core: they train one after the other, to the same vectors, without the speed-up "
                       "(use jaxembed before other jax code, or set jax_num_cpu_devices first)", stacklevel=2)
-    used = max(1, min(count, len(cpus), cores))
-    return jax.sharding.Mesh(np.asarray(cpus[:used]), (REPLICA,))
+    return jax.sharding.Mesh(np.asarray(cpus[:replica_device_count(count)]), (REPLICA,))
+
+
+def replica_device_count(count: int) -> int:
+    """How many CPU devices carry `count` replicas: one per replica, as far as the CPU devices and cores allow."""
+    return max(1, min(count, len(jax.devices("cpu")), os.cpu_count() or 1))
 
 
 def replica_devices(mesh: jax.sharding.Mesh, count: int) -> list[jax.Device]:

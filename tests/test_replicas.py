@@ -6,6 +6,8 @@ the epoch's end.
 """
 from __future__ import annotations
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -71,7 +73,7 @@ def test_replicas_train_as_their_rule_says(small_corpus, model, rule):
 
 
 def test_hierarchical_softmax_replicas_merge_by_agreement_as_the_rule_says(small_corpus):
-    config = Word2VecConfig(model="sg-hs", dim=8, epochs=2, min_count=3, seed=3, replicas=2, merge_every=3,
+    config = Word2VecConfig(model="sg-hs", dim=8, epochs=1, min_count=3, seed=3, replicas=2, merge_every=3,
                             batches_per_call=16).resolved()
     assert config.merge_rule == "agreement"
     trained = fit(small_corpus, config, progress=False).vectors.vectors
@@ -110,6 +112,16 @@ def test_replicas_on_fewer_cpu_devices_than_asked_say_so(monkeypatch):
     monkeypatch.setattr(replicas.jax, "devices", lambda *backend: first)
     with pytest.warns(UserWarning, match="2 replicas share 1 CPU device"):
         assert replicas.replica_mesh(2).size == 1
+
+
+def test_a_run_on_fewer_cpu_devices_than_replicas_warns_once(small_corpus, monkeypatch):
+    first = jax.devices("cpu")[:1]
+    monkeypatch.setattr(replicas.jax, "devices", lambda *backend: first)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fit(small_corpus, Word2VecConfig(dim=8, epochs=1, min_count=3, replicas=2), progress=False)
+    assert sum("replicas share 1 CPU device" in str(w.message) for w in caught) == 1
+    assert result.metrics["replica_devices"] == 1
 
 
 @pytest.mark.parametrize("count", [2, 3])
