@@ -4,7 +4,7 @@
 
 Runs, one after the other on this machine, each with the same settings for both systems:
 - sgns, cbow, sg-hs: jaxembed vs gensim (experiments/bench_word2vec.py, once per seed);
-- fasttext: jaxembed vs the official fastText (experiments/bench_fasttext.py, first seed);
+- fasttext: jaxembed vs the official fastText (experiments/bench_fasttext.py);
 - glove: jaxembed's seconds per epoch vs GloVe C's 14.8 s per iteration (experiments/bench_glove.py;
   no GloVe C build is available here, so that side is the reference figure of ../shared/data/README.md,
   not a same-run measurement, and is labelled so).
@@ -103,7 +103,7 @@ def main() -> None:
             flags = ["--model", model, *corpus, "--seeds", *map(str, args.seeds)]
             rows.append(pair_summary(model, run_bench("bench_word2vec.py", flags, f"bench_{model}", not args.collect_only)))
         elif model == "fasttext":
-            rows.append(pair_summary(model, run_bench("bench_fasttext.py", [*corpus, "--seed", str(args.seeds[0])], "bench_fasttext",
+            rows.append(pair_summary(model, run_bench("bench_fasttext.py", [*corpus, "--seeds", *map(str, args.seeds)], "bench_fasttext",
                                                       not args.collect_only)))
         else:
             rows.append(glove_summary(run_bench("bench_glove.py", [*corpus, "--seed", str(args.seeds[0])], "bench_glove",

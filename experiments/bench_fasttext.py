@@ -1,12 +1,13 @@
-"""jaxembed fastText vs the official fastText (PyPI `fasttext`) on one corpus, same settings, one run.
+"""jaxembed fastText vs the official fastText (PyPI `fasttext`) on one corpus, same settings, in one invocation.
 
-    python experiments/bench_fasttext.py --corpus ../shared/data/pdcorpus.txt.gz
+    python experiments/bench_fasttext.py --corpus ../shared/data/pdcorpus.txt.gz --seeds 1 2 3
 
 Expected on pdcorpus (2 CPU cores; skip-gram, dim 100, window 5, neg 5, sample 1e-3, 5 epochs,
-n-grams 3..6, 2M buckets): jaxembed words/s >= 1.0x fastText's with WS353 within 0.02 and analogy
->= 0.9x fastText's. Writes experiments/results/bench_fasttext.json and .png. Each system runs in
-its own subprocess; wall time covers reading the corpus, the vocabulary and training (jaxembed's
-also covers compilation and computing every word's vector); fastText runs with `--workers` threads.
+n-grams 3..6, 2M buckets): jaxembed words/s >= 1.2x fastText's with WS353 within 0.02 and analogy
+>= 0.95x fastText's. `--seeds` runs both systems once per seed, alternating, and compares the means.
+Writes experiments/results/bench_fasttext.json and .png. Each system runs in its own subprocess; wall
+time covers reading the corpus, the vocabulary and training (jaxembed's also covers compilation and
+computing every word's vector); fastText runs with `--workers` threads.
 Both are evaluated by jaxembed's evaluator on the words of their vocabulary (each word's vector as
 fastText's get_word_vector gives it), and the OOV check compares jaxembed's and fastText's
 vectors of jaxembed's own model for misspelt words.
@@ -34,7 +35,8 @@ def bench_config(args):
 def jaxembed_config(args):
     """bench_config with jaxembed's own batch size (and large-batch cap) when given."""
     return bench_config(args).replace(batch_size=args.batch_size, max_row_updates=args.max_row_updates,
-                                      device_examples=args.device_examples)
+                                      device_examples=args.device_examples, replicas=args.replicas,
+                                      merge_every=args.merge_every, merge_rule=args.merge_rule)
 
 
 def run_jaxembed(args) -> dict:
@@ -46,9 +48,10 @@ def run_jaxembed(args) -> dict:
     save_word2vec(path, result.vectors)
     model_path = os.path.join(RESULTS_DIR, f"jaxembed_fasttext{args.tag}_model.bin")
     result.files["model.bin"](model_path)
-    m = result.metrics
+    m, config = result.metrics, jaxembed_config(args).resolved()
     return {"system": "jaxembed", "wall_seconds": m["train_seconds"], "words_per_second": m["words_per_second"],
-            "corpus_words": m["corpus_words"], "vectors": path, "model": model_path,
+            "corpus_words": m["corpus_words"], "replicas": config.replicas, "merge_every": config.merge_every,
+            "merge_rule": config.merge_rule, "vectors": path, "model": model_path,
             "eval": evaluate_all(result.vectors), "loss": m["loss"]}
 
 
@@ -119,6 +122,11 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=int, nargs="+", help="run both systems once per seed and compare the means "
+                        "(default: --seed alone)")
+    parser.add_argument("--replicas", type=int, help="jaxembed's replicas, one per core (default: the model's)")
+    parser.add_argument("--merge-every", type=int, help="jaxembed: blocks per replica between merges (default: the model's)")
+    parser.add_argument("--merge-rule", choices=["sum", "agreement"], help="jaxembed: how merges combine (default: the model's)")
     parser.add_argument("--batch-size", type=int, help="jaxembed's micro-batch (default: the model's)")
     parser.add_argument("--max-row-updates", type=float, help="jaxembed's large-batch row cap (default: the model's)")
     parser.add_argument("--device-examples", type=int, choices=[0, 1],
@@ -132,14 +140,15 @@ def main() -> None:
         return
     if args.corpus.endswith(".gz"):
         unpacked(args.corpus)  # outside both timed runs
-    runs = run_systems(__file__, ("jaxembed", "fasttext"))
-    ours, peer = (mean_run([r]) for r in runs)
+    runs = run_systems(__file__, ("jaxembed", "fasttext"), args.seeds)
+    ours, peer = (mean_run([r for r in runs if (r["system"] == "jaxembed") == mine]) for mine in (True, False))
     from jaxembed.io.word2vec import load_word2vec
+    last = [r for r in runs if r["system"] == "jaxembed"][-1]  # its model.bin: each seed's run writes the same file
     report = {"model": "fasttext-" + ("cbow" if args.cbow else "skipgram"), "corpus": os.path.abspath(args.corpus),
               "settings": vars(args), "config": dataclasses.asdict(jaxembed_config(args)), "runs": runs,
               "systems": [ours, peer],
               "machine": f"{os.cpu_count()} CPU cores", **ratios(ours, peer),
-              "official_fasttext_reads_jaxembed_model": oov_check(runs[0]["model"], load_word2vec(runs[0]["vectors"]).words)}
+              "official_fasttext_reads_jaxembed_model": oov_check(last["model"], load_word2vec(last["vectors"]).words)}
     print(json.dumps({k: report[k] for k in ("speed_ratio", "analogy_ratio", "wordsim353_diff",
                                               "official_fasttext_reads_jaxembed_model")}, indent=1))
     path = os.path.join(RESULTS_DIR, f"bench_fasttext{args.tag}")

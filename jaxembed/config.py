@@ -45,8 +45,8 @@ MAX_ROW_UPDATES = 64.0
 up (measured in experiments/README.md); below, plain SGD sums every update as word2vec does."""
 LARGE_BATCH_FROM = 1024
 CPU_REPLICAS = 2
-"""Default replicas of skip-gram on a CPU at micro-batches below LARGE_BATCH_FROM (jaxembed.replicas). CBOW keeps
-1, as with 2 its analogy accuracy fell; so do large batches, whose blocks of a million pairs would leave the
+"""Default replicas of skip-gram (word2vec's and fastText's) on a CPU at micro-batches below LARGE_BATCH_FROM
+(jaxembed.replicas, `default_replicas`). CBOW keeps 1, as with 2 its analogy accuracy fell; so do large batches, whose blocks of a million pairs would leave the
 replicas a whole epoch apart between merges (sgns at 16,384 pairs: analogy 0.110 against 0.165 with 1;
 experiments/README.md). A fixed number, not the machine's core count, so that a seed gives the same vectors on
 every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core laptop busy, and `replicas` uses more
@@ -56,12 +56,21 @@ MERGE_RULES = ("sum", "agreement")
 """How a merge combines the replicas' changes to a row (jaxembed.replicas.combined_change). Hierarchical softmax
 takes `agreement`: every path shares the Huffman tree's top nodes, whose summed changes overshoot (with `sum` its
 analogy accuracy fell by 10% at 64 blocks between merges; with `agreement` it held, experiments/README.md);
-negative sampling and CBOW keep `sum`, with which their WS353 was higher."""
+word2vec's negative sampling and CBOW keep `sum`, with which their WS353 was higher. fastText takes `agreement`: its
+n-gram rows are shared by many words, and both replicas move the common ones the same way (at 2 x 64 its analogy
+accuracy was 0.009-0.027 higher than with `sum`)."""
 INT32_RANGE = (-2**31, 2**31 - 1)
 INT_RANGES = {"seed": (0, 2**32 - 1), "epochs": (1, 10**6), "bucket": (0, 2**30)}
 """The allowed range of an integer setting: INT32_RANGE unless listed here (device arrays and fastText's model.bin
 hold them as int32). The seed is 32 bits (jax.random.key keeps only those, numpy's seeding refuses negative
 seeds), bucket leaves 2**30 - 1 more int32 row ids for the vocabulary."""
+
+
+def default_replicas(cbow: bool, device_examples: bool, devices: int | None, batch_size: int) -> int:
+    """CPU_REPLICAS for skip-gram on examples made by the host of one CPU process, below LARGE_BATCH_FROM examples
+    per micro-batch; else 1."""
+    return CPU_REPLICAS if (replicas_apply() and not (cbow or device_examples) and devices in (None, 1)
+                            and batch_size < LARGE_BATCH_FROM) else 1
 
 
 def row_update_cap(batch_size: int) -> float:
@@ -170,13 +179,13 @@ class RunConfig(ModelConfig):
     replicas: int | None = setting(None, "CPU: train this many copies of the tables at once, each on its own core and "
                                    "its own blocks, their updates combined every merge_every blocks (the threads of "
                                    "word2vec and gensim, made deterministic)",
-                                   unset="2 for skip-gram (sgns, sg-hs) on a CPU below 1024 examples per micro-batch, "
-                                   "else 1")
+                                   unset="2 for skip-gram (sgns, sg-hs, fastText's) on a CPU below 1024 examples per "
+                                   "micro-batch, else 1")
     merge_every: int = setting(MERGE_EVERY, "replicas: blocks each replica trains between two merges of their updates")
     merge_rule: str | None = setting(None, "replicas: how a merge combines their changes to a row: their sum (every "
                                      "update lands, as with threads), or agreement (the sum, scaled towards the mean "
                                      "as far as the changes point the same way)", choices=MERGE_RULES,
-                                     unset="agreement with hierarchical softmax, else sum")
+                                     unset="agreement with hierarchical softmax and for fastText, else sum")
 
     def defaults(self) -> dict[str, Any]:
         return {"replicas": 1, "merge_rule": "sum"}
@@ -280,8 +289,7 @@ class Word2VecConfig(WindowSgdConfig):
         device_examples = accelerator if self.device_examples is None else self.device_examples
         return {"hs": hs, "negative": negative, "alpha": 0.05 if self.cbow else 0.025, "batch_size": batch_size,
                 "max_row_updates": row_update_cap(batch_size), "device_examples": accelerator,
-                "replicas": CPU_REPLICAS if replicas_apply() and not (self.cbow or device_examples)
-                and self.devices in (None, 1) and batch_size < LARGE_BATCH_FROM else 1,
+                "replicas": default_replicas(self.cbow, device_examples, self.devices, batch_size),
                 "merge_rule": "agreement" if hs else "sum"}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
@@ -377,8 +385,11 @@ class FastTextConfig(WindowSgdConfig):
     def defaults(self) -> dict[str, Any]:
         accelerator = on_accelerator()
         batch_size = self.batch_size if self.batch_size is not None else LARGE_BATCH if accelerator else 64
+        device_examples = accelerator and not self.cbow if self.device_examples is None else self.device_examples
         return {**super().defaults(), "batch_size": batch_size, "max_row_updates": row_update_cap(batch_size),
-                "device_examples": accelerator and not self.cbow}
+                "device_examples": accelerator and not self.cbow,
+                "replicas": default_replicas(self.cbow, device_examples, self.devices, batch_size),
+                "merge_rule": "agreement"}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [

@@ -101,8 +101,11 @@ def train_model(model: Model, config: Config, mesh: jax.sharding.Mesh | None = N
         devices = replicas.replica_mesh(config.replicas)
         state, position, checkpointer = start_run(replicas.stacked(model.init(), config.replicas), config, record,
                                                   checkpoint_dir, checkpoint_every, resume)
-        rounds = loop(step=make_step(model, devices), blocks=replicas.rounds(model.blocks, config.replicas, model.layout),
-                      merge=replicas.make_merge(devices, config.merge_rule), merge_every=config.merge_every)
+        touched = (replicas.TouchedRows(model.touched_rows, config.merge_every, state.anchor) if model.touched_rows
+                   else None)
+        rounds = loop(step=make_step(model, devices),
+                      blocks=replicas.rounds(model.blocks, config.replicas, model.layout, touched),
+                      merge=replicas.make_merge(devices, config.merge_rule, touched), merge_every=config.merge_every)
         state, position = run_epochs(rounds, replicas.placed(state, devices), position, checkpointer, progress)
         return state.anchor, position
     mesh = mesh or data_mesh(config.devices)

@@ -14,7 +14,7 @@ import pytest
 
 from jaxembed.config import FastTextConfig
 from jaxembed.data.ngrams import SubwordSpec, char_ngrams, fnv1a_signed, subword_table
-from jaxembed.data.fasttext_examples import PackShape, fasttext_examples, pack_chunk
+from jaxembed.data.fasttext_examples import PackShape, fasttext_examples, pack_chunk, pack_starts
 from jaxembed.data.sampling import noise_table
 from jaxembed.data.windows import Sampling
 from jaxembed.errors import ConfigError, InputFileError
@@ -213,6 +213,25 @@ def test_packing_keeps_every_example_in_order(cbow):
     assert (examples.targets_QxT[:, 1:] != examples.targets_QxT[:, :1]).all()  # noise never equals the target
     # skip-gram pairs are (centre, context) with contexts in the same sentence
     assert len(examples.positions_E) == len(np.unique(examples.positions_E))
+
+
+def greedy_starts(rows_per_example, pairs_per_example, shape):
+    """The oracle of pack_starts: examples added one at a time while the micro-batch stays within `shape`."""
+    starts, examples, rows, pairs = [], shape.examples, shape.rows, shape.pairs
+    for i, (r, p) in enumerate(zip(rows_per_example, pairs_per_example)):
+        if examples + 1 > shape.examples or rows + r > shape.rows or pairs + p > shape.pairs:
+            starts.append(i)
+            examples, rows, pairs = 0, 0, 0
+        examples, rows, pairs = examples + 1, rows + r, pairs + p
+    return starts
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 3000])
+def test_micro_batches_are_filled_greedily(count):
+    rng = np.random.default_rng(count)
+    shape = PackShape(16, 60, 40)
+    rows, pairs = rng.integers(1, 61, count), rng.integers(1, 11, count)
+    assert pack_starts(rows, pairs, shape).tolist() == greedy_starts(rows, pairs, shape)
 
 
 def test_training_is_deterministic_learns_and_round_trips(small_corpus, tmp_path):

@@ -198,15 +198,16 @@ def test_shuffled_run_resumes_bitwise_identical(small_corpus, tmp_path, monkeypa
     assert resumed.vectors.vectors.tobytes() == reference.tobytes()
 
 
-@pytest.mark.parametrize("shuffle", [False, True])
-def test_fasttext_interrupt_and_resume_is_bitwise_identical(small_corpus, tmp_path, monkeypatch, shuffle):
+@pytest.mark.parametrize("shuffle,replicas", [(False, 1), (True, 1), (False, 2)])
+def test_fasttext_interrupt_and_resume_is_bitwise_identical(small_corpus, tmp_path, monkeypatch, shuffle, replicas):
     config = FastTextConfig(dim=8, min_count=3, epochs=2, bucket=2000, sample=1e-3, batches_per_call=16, seed=5,
-                            shuffle=shuffle)
+                            shuffle=shuffle, replicas=replicas, merge_every=4)
     reference = fit(small_corpus, config, progress=False)
-    with faulty_step(monkeypatch, 60, send_sigint), \
+    with faulty_step(monkeypatch, 60 // replicas, send_sigint), \
             pytest.raises(TrainingInterrupted):
         fit(small_corpus, config, progress=False, checkpoint_dir=tmp_path, checkpoint_every=0)
-    assert load_checkpoint(tmp_path)["position"]["block"] > 0
+    block = load_checkpoint(tmp_path)["position"]["block"]
+    assert block > 0 and (replicas == 1 or block % config.merge_every)  # replicas: stopped between two merges
     resumed = fit(small_corpus, config, progress=False, checkpoint_dir=tmp_path, resume=True)
     assert resumed.state.input_RxD.tobytes() == reference.state.input_RxD.tobytes()
     assert resumed.vectors.vectors.tobytes() == reference.vectors.vectors.tobytes()

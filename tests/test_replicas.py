@@ -85,7 +85,7 @@ def test_hierarchical_softmax_replicas_merge_by_agreement_as_the_rule_says(small
 
 @pytest.mark.parametrize("plugin,config", [
     (fasttext, FastTextConfig(dim=8, epochs=1, min_count=3, seed=3, bucket=5000, replicas=2, merge_every=2,
-                              batches_per_call=8)),
+                              batches_per_call=8, merge_rule="sum")),
     (glove, GloveConfig(dim=8, epochs=2, min_count=3, seed=3, x_max=10.0, replicas=2, merge_every=2, batches_per_call=8)),
 ])
 def test_fasttext_and_glove_replicas_train_as_their_rule_says(small_corpus, plugin, config):
@@ -171,6 +171,51 @@ def test_merge_adds_every_replicas_change_to_the_anchor(count):
     assert [replica["a"].devices() for replica in merged.replicas] == [{d} for d in replicas.replica_devices(mesh, count)]
 
 
+@pytest.mark.parametrize("count,rule", [(2, "sum"), (2, "agreement"), (3, "agreement")])
+def test_a_merge_of_the_touched_rows_is_the_rule_and_the_same_after_a_resume(count, rule, monkeypatch):
+    monkeypatch.setattr(replicas, "MERGE_CHUNK_ROWS", 32)  # the touched rows merge in several pieces
+    mesh = replicas.replica_mesh(count)
+    rng = np.random.default_rng(2)
+    anchor = {"a": rng.normal(size=(3000, 4)).astype(np.float32), "b": rng.normal(size=(5,)).astype(np.float32)}
+    blocks = [rng.choice(3000, 40) for _ in range(count * 3)]  # the rows each block changes in table "a"
+    copies = [{"a": anchor["a"].copy(), "b": anchor["b"] + rng.normal(size=5).astype(np.float32)} for _ in range(count)]
+    for index, rows in enumerate(blocks):
+        copies[index % count]["a"][rows] += rng.normal(size=(len(rows), 4)).astype(np.float32)
+    state = replicas.ReplicaState(tuple(copies), anchor)
+    expected = merged_by_hand(anchor, copies, rule)
+
+    def merged(skip):  # the record of the blocks, complete (skip 0) or not (a resume 2 rounds after a merge)
+        touched = replicas.TouchedRows((lambda arrays: arrays[0], None), merge_every=3, state=anchor)
+        touched.start(skip)
+        for rows in blocks:
+            touched.add((rows,))
+        return replicas.make_merge(mesh, rule, touched)(replicas.placed(state, mesh))
+
+    recorded, resumed = merged(0), merged(2)
+    for key in anchor:
+        if rule == "sum":
+            assert np.asarray(recorded.anchor[key]).tobytes() == expected[key].tobytes()
+        np.testing.assert_allclose(np.asarray(recorded.anchor[key]), expected[key], rtol=1e-6, atol=1e-6)
+        for replica in (*recorded.replicas, resumed.anchor, *resumed.replicas):
+            assert np.asarray(replica[key]).tobytes() == np.asarray(recorded.anchor[key]).tobytes()
+
+
+def test_touched_rows_merge_every_row_after_a_resume_between_merges():
+    touched = replicas.TouchedRows((lambda arrays: arrays[0], None), merge_every=4,
+                                   state={"a": np.zeros((10, 2)), "b": np.zeros(3)})
+    touched.start(8)
+    touched.add((np.array([3, 1, 3]),))
+    (ids,), whole = touched.take()
+    assert ids.tolist() == [1, 3] + [10] * (replicas.MERGE_CHUNK_ROWS - 2) and whole is None  # 10: out of range, dropped
+    touched.start(6)  # resumed two rounds after a merge: the record misses those rounds' rows, so all merge
+    touched.add((np.array([2]),))
+    (ids,), whole = touched.take()
+    assert ids.tolist() == list(range(10)) + [10] * (replicas.MERGE_CHUNK_ROWS - 10) and whole is None
+    touched.add((np.array([5]),))  # from the next merge on, it knows again
+    assert touched.take()[0][0][:2].tolist() == [5, 10]
+    assert touched.take()[0] == []  # no rows touched: nothing to merge
+
+
 def test_skipgram_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
     sgns, sg_hs = Word2VecConfig().resolved(), Word2VecConfig(model="sg-hs").resolved()
     assert (sgns.replicas, sgns.merge_every, sgns.merge_rule) == (2, 64, "sum")
@@ -181,7 +226,10 @@ def test_skipgram_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
     large = Word2VecConfig(batch_size=1024), Word2VecConfig(model="sg-hs", batch_size=16384)
     assert [config.resolved().replicas for config in large] == [1, 1]
     assert Word2VecConfig(device_examples=True).resolved().replicas == 1
-    assert FastTextConfig().resolved().replicas == 1
+    fasttext_sg, fasttext_cbow = FastTextConfig().resolved(), FastTextConfig(cbow=True).resolved()
+    assert (fasttext_sg.replicas, fasttext_sg.merge_every, fasttext_sg.merge_rule) == (2, 64, "agreement")
+    assert fasttext_cbow.replicas == FastTextConfig(device_examples=True).resolved().replicas == 1
+    assert FastTextConfig(batch_size=16384).resolved().replicas == 1
 
 
 @pytest.mark.parametrize("settings,message", [

@@ -97,17 +97,27 @@ def fasttext_examples(ids: np.ndarray, sentence_ends: np.ndarray, start: int, st
 
 
 def pack_starts(rows_per_example: np.ndarray, pairs_per_example: np.ndarray, shape: PackShape) -> np.ndarray:
-    """First example of every micro-batch, filling each greedily within `shape` (every example must fit alone)."""
+    """First example of every micro-batch, filling each greedily within `shape` (every example must fit alone).
+
+    A micro-batch starting at example i ends before next_i, the first example that would overflow it; the starts
+    are the orbit 0, next_0, next_next_0, ..., found by pointer doubling (log2(count) vectorised steps)."""
+    count = len(rows_per_example)
     row_ends = np.concatenate([[0], np.cumsum(rows_per_example)])
     pair_ends = np.concatenate([[0], np.cumsum(pairs_per_example)])
-    count, starts, first = len(rows_per_example), [], 0
-    while first < count:
-        starts.append(first)
-        last = min(first + shape.examples,
-                   int(np.searchsorted(row_ends, row_ends[first] + shape.rows, side="right")) - 1,
-                   int(np.searchsorted(pair_ends, pair_ends[first] + shape.pairs, side="right")) - 1)
-        first = max(last, first + 1)
-    return np.asarray(starts, dtype=np.int64)
+    first = np.arange(count)
+    last = np.minimum.reduce([first + shape.examples,
+                              np.searchsorted(row_ends, row_ends[:-1] + shape.rows, side="right") - 1,
+                              np.searchsorted(pair_ends, pair_ends[:-1] + shape.pairs, side="right") - 1])
+    jump = np.append(np.minimum(np.maximum(last, first + 1), count), count)  # example → next start; count: the end
+    reached = np.zeros(count + 1, bool)
+    reached[0] = True
+    while True:  # invariant: reached = {jump⁰(0) .. jump^(2^k − 1)(0)} for the original jump, now jump^(2^k)
+        frontier = jump[np.flatnonzero(reached)]
+        if reached[frontier].all():
+            break
+        reached[frontier] = True
+        jump = jump[jump]
+    return np.flatnonzero(reached[:count])
 
 
 def scatter_packed(values: np.ndarray, owner: np.ndarray, batch_of_example: np.ndarray, first_example: np.ndarray,
@@ -118,14 +128,15 @@ def scatter_packed(values: np.ndarray, owner: np.ndarray, batch_of_example: np.n
     item_starts = np.concatenate([[0], np.flatnonzero(np.diff(batch)) + 1]) if len(batch) else np.zeros(0, np.int64)
     first_item = np.zeros(batches, np.int64)
     first_item[batch[item_starts]] = item_starts
-    slot = np.arange(len(owner)) - first_item[batch]
-    packed = np.zeros((batches, width) + values.shape[1:], values.dtype)
-    local_owner = np.zeros((batches, width), np.int32)
-    mask = np.zeros((batches, width), bool)
-    packed[batch, slot] = values
-    local_owner[batch, slot] = owner - first_example[batch]
-    mask[batch, slot] = True
-    return packed, local_owner, mask
+    flat_slot = batch * width + np.arange(len(owner)) - first_item[batch]
+    packed = np.zeros((batches * width,) + values.shape[1:], values.dtype)
+    local_owner = np.zeros(batches * width, np.int32)
+    mask = np.zeros(batches * width, bool)
+    packed[flat_slot] = values
+    local_owner[flat_slot] = owner - first_example[batch]
+    mask[flat_slot] = True
+    return packed.reshape((batches, width) + values.shape[1:]), local_owner.reshape(batches, width), \
+        mask.reshape(batches, width)
 
 
 def pack_chunk(examples: ChunkExamples, shape: PackShape, offset: int) -> PackedBlock:

@@ -18,6 +18,9 @@ and the `Model` it builds holds everything the driver calls:
     outputs(state) -> Outputs                 the vectors, and any other file the model writes
     unit, units_per_epoch                     what the progress bar counts
     corpus_record, metrics                    what a checkpoint checks on resume, and what metrics.json adds
+    touched_rows                              None, or per leaf of the state (jax.tree.leaves order) a function
+                                              giving the ids of the rows a block's arrays can change, or None
+                                              where any row can: replicas then merge only those rows of a table
 
 A closed-form plug-in (models.count: ppmi, svd) gives `read_corpus` and `solve(corpus, config) -> Solution`
 (its outputs, state and metrics) instead of `build`; the driver then runs no epoch loop.
@@ -78,6 +81,7 @@ class Model:
     corpus_record: dict = dataclasses.field(default_factory=dict)
     metrics: dict = dataclasses.field(default_factory=dict)
     generate: Generator | None = None
+    touched_rows: tuple[Callable[[tuple], np.ndarray] | None, ...] | None = None
 
 
 def update_tables(state: Any, updates: tuple[RowUpdate, ...], optimizer: RowOptimizer, learning_rate) -> Any:

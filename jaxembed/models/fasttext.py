@@ -86,6 +86,12 @@ def apply_updates(state: FastTextState, updates: tuple[RowUpdate, RowUpdate], ba
     return update_tables(state, updates, optimizer, schedule(batch[6]))
 
 
+def bag_rows(arrays: tuple) -> np.ndarray:
+    """The input rows a block (LAYOUT) can change: its bag rows."""
+    rows_MxF, _, row_mask_MxF = arrays[:3]
+    return rows_MxF[row_mask_MxF]
+
+
 def padded_subwords(subwords: SubwordTable) -> np.ndarray:
     """(V, S) int32: each word's input rows (its own row, then its n-grams' buckets), −1 after them; S the most
     rows any word has."""
@@ -233,4 +239,4 @@ def build(corpus: PreparedCorpus, config: FastTextConfig, devices: int) -> Model
                  layout=LAYOUT, outputs=outputs, unit="word", units_per_epoch=len(ids),
                  metrics={"input_rows": spec.rows, "device_examples": device,
                           **({"micro_batch_centres": device_centres} if device else {"micro_batch": packing})},
-                 generate=generator if device else None)
+                 generate=generator if device else None, touched_rows=None if device else (bag_rows, None))  # output rows: any (a small table)
