@@ -1,14 +1,15 @@
-"""Where a CPU epoch goes: the host's example blocks against the jitted step, per word2vec model.
+"""Where a CPU epoch goes: the host's example blocks against the jitted step, per word2vec model or fastText.
 
-    python experiments/profile_cpu.py --corpus ../shared/data/pdcorpus.txt.gz --models sgns sg-hs   # about 8 min
+    python experiments/profile_cpu.py --corpus ../shared/data/pdcorpus.txt.gz --models sgns sg-hs cbow fasttext
 
 For each model at its defaults, one epoch is run three ways on the machine it runs on:
 - host: the epoch's blocks made and dropped (the numpy producer alone);
 - step: the jitted step on the first `--replay` blocks, made beforehand and replayed until the epoch's
   number of blocks (the XLA step alone, with no producer beside it);
 - both: made and stepped in turn, each step waited for (the sum, without overlap);
-and `fit`'s own epoch time (producer and dispatch overlapped, as training runs). Writes
-experiments/results/profile_cpu.json.
+and `fit`'s own epoch time at the model's defaults (producer and dispatch overlapped, as training runs, with
+its default replicas: `fit_replicas`). fastText runs at the benchmark's sample 1e-3. Adds its rows to
+experiments/results/profile_cpu.json, replacing those of the same models.
 """
 from __future__ import annotations
 
@@ -29,13 +30,14 @@ def cpu_name() -> str:
 
 
 def profile(corpus: str, model_name: str, replay: int) -> dict:
-    from jaxembed.config import Word2VecConfig
+    from jaxembed.config import FastTextConfig, Word2VecConfig
     from jaxembed.fit import fit, make_step
-    from jaxembed.models import word2vec
+    from jaxembed.models import fasttext, word2vec
     from jaxembed.parallel import data_mesh
-    config = Word2VecConfig(model=model_name, epochs=1).resolved()
-    prepared = word2vec.read_corpus(corpus, config)
-    model = word2vec.build(prepared, config, 1)
+    plugin = fasttext if model_name == "fasttext" else word2vec
+    config = (FastTextConfig(sample=1e-3, epochs=1) if plugin is fasttext else Word2VecConfig(model=model_name, epochs=1)).resolved()
+    prepared = plugin.read_corpus(corpus, config)
+    model = plugin.build(prepared, config, 1)
     step = make_step(model, data_mesh(1))
     start = time.perf_counter()
     blocks = 0
@@ -63,8 +65,8 @@ def profile(corpus: str, model_name: str, replay: int) -> dict:
     both = time.perf_counter() - start
     overlapped = fit(corpus, config, progress=False).metrics["epoch_seconds"][0]
     result = {"model": model_name, "blocks": blocks, "host_seconds": host, "step_seconds": step_seconds,
-              "serial_seconds": both, "fit_epoch_seconds": overlapped, "pairs_or_windows_per_block":
-              config.batch_size * config.batches_per_call}
+              "serial_seconds": both, "fit_epoch_seconds": overlapped, "fit_replicas": config.replicas,
+              "pairs_or_windows_per_block": config.batch_size * config.batches_per_call}
     print(json.dumps(result), flush=True)
     return result
 
@@ -75,10 +77,13 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["sgns", "sg-hs"])
     parser.add_argument("--replay", type=int, default=40)
     args = parser.parse_args()
+    path = os.path.join(RESULTS_DIR, "profile_cpu.json")
+    earlier = json.load(open(path))["runs"] if os.path.exists(path) else []
     runs = [profile(args.corpus, m, args.replay) for m in args.models]
+    runs += [r for r in earlier if r["model"] not in args.models]  # other models' rows stay
     out = {"cpu": cpu_name(), "cores": os.cpu_count(), "jax": jax.__version__, "runs": runs}
     os.makedirs(RESULTS_DIR, exist_ok=True)
-    with open(os.path.join(RESULTS_DIR, "profile_cpu.json"), "w") as f:
+    with open(path, "w") as f:
         json.dump(out, f, indent=1)
 
 
