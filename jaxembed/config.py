@@ -46,11 +46,11 @@ up (measured in experiments/README.md); below, plain SGD sums every update as wo
 LARGE_BATCH_FROM = 1024
 CPU_REPLICAS = 2
 """Default replicas of skip-gram (word2vec's and fastText's) on a CPU at micro-batches below LARGE_BATCH_FROM
-(jaxembed.replicas, `default_replicas`). CBOW keeps 1, as with 2 its analogy accuracy fell; so do large batches, whose blocks of a million pairs would leave the
-replicas a whole epoch apart between merges (sgns at 16,384 pairs: analogy 0.110 against 0.165 with 1;
-experiments/README.md). A fixed number, not the machine's core count, so that a seed gives the same vectors on
-every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core laptop busy, and `replicas` uses more
-cores."""
+(jaxembed.replicas, `default_replicas`). CBOW keeps 1, as with 2 its analogy accuracy fell; so do large batches,
+whose blocks of a million pairs would leave the replicas a whole epoch apart between merges (sgns at 16,384
+pairs: analogy 0.110 against 0.165 with 1; experiments/README.md). A fixed number, not the machine's core count,
+so that a seed gives the same vectors on every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core
+laptop busy, and `replicas` uses more cores."""
 MERGE_EVERY = 64
 MERGE_RULES = ("sum", "agreement")
 """How a merge combines the replicas' changes to a row (jaxembed.replicas.combined_change). Hierarchical softmax
