@@ -99,7 +99,9 @@ def train_model(model: Model, config: Config, mesh: jax.sharding.Mesh | None = N
                              desc=config.model)
     if config.replicas > 1:
         devices = replicas.replica_mesh(config.replicas)
-        state, position, checkpointer = start_run(replicas.stacked(model.init(), config.replicas), config, record,
+        initial = model.init()
+        replicas.check_memory(initial, config.replicas)
+        state, position, checkpointer = start_run(replicas.stacked(initial, config.replicas), config, record,
                                                   checkpoint_dir, checkpoint_every, resume)
         touched = (replicas.TouchedRows(model.touched_rows, config.merge_every, state.anchor) if model.touched_rows
                    else None)

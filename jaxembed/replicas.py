@@ -19,9 +19,9 @@ The result depends on the seed, R, `merge_every` and the rule only, never on tim
 the replicas (with one device they train one after the other, more slowly, to the same bytes), and a checkpoint
 holds every replica, so a resumed run continues bit for bit.
 
-Memory: R + 1 copies of the tables, and up to R − 1 more on the first device while merging. A merge moves every table
-through memory a few times (tens of milliseconds for word2vec's two 41k × 100 tables), which `merge_every`
-amortises.
+Memory: R + 1 copies of the tables (`check_memory` refuses a run they would not fit), and up to R − 1 more on the first
+device while merging whole tables. A merge moves every table through memory a few times (tens of milliseconds for
+word2vec's two 41k × 100 tables), or only the rows the blocks touched (`TouchedRows`), which `merge_every` amortises.
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxembed.errors import ConfigError
 from jaxembed.models.base import Block
 from jaxembed.parallel import AXIS, SHARED, ApplyUpdates, RowUpdates, make_data_parallel_step
 
@@ -72,6 +73,26 @@ def replica_devices(mesh: jax.sharding.Mesh, count: int) -> list[jax.Device]:
     """The device of each replica: replica r on device r mod d."""
     devices = list(mesh.devices.flat)
     return [devices[r % len(devices)] for r in range(count)]
+
+
+def available_memory() -> int | None:
+    """Bytes the system can still give without swapping (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            return next((int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")), None)
+    except OSError:
+        return None
+
+
+def check_memory(state: Any, count: int) -> None:
+    """Refuse `count` replicas whose copies of `state` (count more, besides the one made already) do not fit in the
+    memory available, naming the setting to change, rather than swap or be killed mid-run."""
+    table_bytes = sum(leaf.nbytes for leaf in jax.tree.leaves(state))
+    available = available_memory()
+    if available is not None and count * table_bytes > available:
+        raise ConfigError(f"replicas ({count}) keep {count + 1} copies of the model's tables ({table_bytes / 1e9:.2f} GB "
+                          f"each), but this machine has {available / 1e9:.2f} GB available: set replicas 1 (--replicas 1), "
+                          "or make the tables smaller (dim, bucket)")
 
 
 def stacked(state: Any, count: int) -> ReplicaState:

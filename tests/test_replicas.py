@@ -124,6 +124,17 @@ def test_a_run_on_fewer_cpu_devices_than_replicas_warns_once(small_corpus, monke
     assert result.metrics["replica_devices"] == 1
 
 
+def test_replicas_that_would_not_fit_in_memory_are_refused_with_the_setting_to_change(small_corpus, monkeypatch):
+    config = FastTextConfig(dim=8, epochs=1, min_count=3, bucket=5000, replicas=2)
+    model = fasttext.build(fasttext.read_corpus(small_corpus, config), config.resolved(), 1)
+    table_bytes = sum(leaf.nbytes for leaf in jax.tree.leaves(model.init()))
+    monkeypatch.setattr(replicas, "available_memory", lambda: 2 * table_bytes - 1)
+    with pytest.raises(ConfigError, match=r"replicas \(2\) keep 3 copies of the model's tables .* set replicas 1"):
+        fit(small_corpus, config, progress=False)
+    monkeypatch.setattr(replicas, "available_memory", lambda: 2 * table_bytes)
+    assert fit(small_corpus, config, progress=False).metrics["replica_devices"] == 2
+
+
 @pytest.mark.parametrize("count", [2, 3])
 def test_agreement_merge_scales_each_rows_sum_by_how_far_the_changes_agree(count):
     mesh = replicas.replica_mesh(count)
