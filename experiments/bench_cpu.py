@@ -5,9 +5,9 @@
 Runs, one after the other on this machine, each with the same settings for both systems:
 - sgns, cbow, sg-hs: jaxembed vs gensim (experiments/bench_word2vec.py, once per seed);
 - fasttext: jaxembed vs the official fastText (experiments/bench_fasttext.py);
-- glove: jaxembed's seconds per epoch vs GloVe C's 14.8 s per iteration (experiments/bench_glove.py;
-  no GloVe C build is available here, so that side is the reference figure of ../shared/data/README.md,
-  not a same-run measurement, and is labelled so).
+- glove: jaxembed's seconds per epoch vs GloVe C's seconds per iteration (experiments/bench_glove.py):
+  with `--glove-c DIR` (a GloVe C checkout built with its Makefile) a run of it on this machine, else the
+  reference figure of ../shared/data/README.md (14.8 s), not a same-run measurement, and labelled so.
 Collects the whole-run words/s ratio, the analogy ratio and the WS353 difference of each model into
 experiments/results/bench_cpu.json and a bar chart bench_cpu.png. The per-model benchmark files
 (bench_<model>.json/.png) keep every run's details.
@@ -41,7 +41,7 @@ def run_bench(script: str, flags: list[str], result: str, run: bool = True) -> d
 def pair_summary(model: str, report: dict) -> dict:
     """One model's row: both systems' mean figures and the ratios of the same run."""
     ours, peer = report["systems"]
-    row = {"model": model, "peer": peer["system"], "seeds": ours["seeds"], "same_run": True}
+    row = {"model": model, "peer": peer["system"], "seeds": ours["seeds"], "same_run": True, "machine": report["machine"]}
     for name, system in (("jaxembed", ours), ("peer_figures", peer)):
         row[name] = {"wall_seconds": system["wall_seconds"], "words_per_second": system["words_per_second"],
                      "analogy": system["eval"]["analogy"]["accuracy"], "wordsim353": system["eval"]["wordsim353"]["spearman"],
@@ -54,7 +54,7 @@ def pair_summary(model: str, report: dict) -> dict:
 def glove_summary(report: dict) -> dict:
     """GloVe's row: jaxembed's steady epoch time against the reference GloVe C iteration time."""
     ours, ref = report["jaxembed"], report["glove_c"]
-    return {"model": "glove", "peer": ref["system"], "same_run": False,
+    return {"model": "glove", "peer": ref["system"], "same_run": ref.get("same_run", False), "machine": report["machine"],
             "jaxembed": {"seconds_per_epoch": ours["steady_epoch_seconds"], "analogy": ours["eval"]["analogy"]["accuracy"],
                          "wordsim353": ours["eval"]["wordsim353"]["spearman"]},
             "peer_figures": {"seconds_per_epoch": ref["seconds_per_epoch"], "analogy": ref["analogy"], "wordsim353": ref["wordsim353"]},
@@ -94,28 +94,35 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1], help="word2vec models: one run per seed, means compared")
     parser.add_argument("--collect-only", action="store_true",
                         help="run nothing: summarise the per-model results already in experiments/results/")
+    parser.add_argument("--glove-c", metavar="DIR", help="a GloVe C checkout built with its Makefile, run as GloVe's peer")
+    parser.add_argument("--tag", default="", help="suffix of every result file's name (bench_cpu<tag>.json, "
+                        "bench_<model><tag>.json), to keep another machine's results beside these")
     args = parser.parse_args()
-    corpus = ["--corpus", args.corpus]
+    corpus, tag = ["--corpus", args.corpus], ["--tag", args.tag]
     rows = []
     for model in args.models:
         print(f"== {model}", flush=True)
         if model in WORD2VEC_MODELS:
-            flags = ["--model", model, *corpus, "--seeds", *map(str, args.seeds)]
-            rows.append(pair_summary(model, run_bench("bench_word2vec.py", flags, f"bench_{model}", not args.collect_only)))
+            flags = ["--model", model, *corpus, "--seeds", *map(str, args.seeds), *tag]
+            rows.append(pair_summary(model, run_bench("bench_word2vec.py", flags, f"bench_{model}{args.tag}",
+                                                      not args.collect_only)))
         elif model == "fasttext":
-            rows.append(pair_summary(model, run_bench("bench_fasttext.py", [*corpus, "--seeds", *map(str, args.seeds)], "bench_fasttext",
+            flags = [*corpus, "--seeds", *map(str, args.seeds), *tag]
+            rows.append(pair_summary(model, run_bench("bench_fasttext.py", flags, f"bench_fasttext{args.tag}",
                                                       not args.collect_only)))
         else:
-            rows.append(glove_summary(run_bench("bench_glove.py", [*corpus, "--seed", str(args.seeds[0])], "bench_glove",
-                                                  not args.collect_only)))
-    report = {"corpus": os.path.abspath(args.corpus), "machine": f"{os.cpu_count()} CPU cores", "seeds": args.seeds,
+            flags = [*corpus, "--seed", str(args.seeds[0]), *tag, *(["--glove-c", args.glove_c] if args.glove_c else [])]
+            rows.append(glove_summary(run_bench("bench_glove.py", flags,
+                                                f"bench_glove{args.tag}", not args.collect_only)))
+    machines = sorted({row["machine"] for row in rows})  # the per-model reports', which --collect-only may gather
+    report = {"corpus": os.path.abspath(args.corpus), "machine": "; ".join(machines), "seeds": args.seeds,
               "models": rows}
     for r in rows:
         print(f"{r['model']:9s} speed {r['speed_ratio']:.2f}× (target {r['speed_bar']:.2f}×), analogy {r['analogy_ratio']:.3f}×, "
               f"WS353 {r['wordsim353_diff']:+.3f}  vs {r['peer']}")
-    with open(os.path.join(RESULTS_DIR, "bench_cpu.json"), "w") as f:
+    with open(os.path.join(RESULTS_DIR, f"bench_cpu{args.tag}.json"), "w") as f:
         json.dump(report, f, indent=1)
-    plot(report, os.path.join(RESULTS_DIR, "bench_cpu.png"))
+    plot(report, os.path.join(RESULTS_DIR, f"bench_cpu{args.tag}.png"))
 
 
 if __name__ == "__main__":

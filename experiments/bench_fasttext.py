@@ -22,7 +22,7 @@ import os
 import time
 
 from bench_word2vec import mean_run, plot, ratios, run_systems
-from paths import PDCORPUS, RESULTS_DIR
+from paths import PDCORPUS, RESULTS_DIR, machine
 
 
 def bench_config(args):
@@ -147,7 +147,7 @@ def main() -> None:
     report = {"model": "fasttext-" + ("cbow" if args.cbow else "skipgram"), "corpus": os.path.abspath(args.corpus),
               "settings": vars(args), "config": dataclasses.asdict(jaxembed_config(args)), "runs": runs,
               "systems": [ours, peer],
-              "machine": f"{os.cpu_count()} CPU cores", **ratios(ours, peer),
+              "machine": machine(), **ratios(ours, peer),
               "official_fasttext_reads_jaxembed_model": oov_check(last["model"], load_word2vec(last["vectors"]).words)}
     print(json.dumps({k: report[k] for k in ("speed_ratio", "analogy_ratio", "wordsim353_diff",
                                               "official_fasttext_reads_jaxembed_model")}, indent=1))

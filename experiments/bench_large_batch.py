@@ -11,7 +11,7 @@ and steady-state words/s (epochs after the first), steady-state pairs/s, and the
 Part `rules`: one epoch at 16,384 pairs per update for each row rule — plain sum (the dense gradient),
 τ = 1 (each row's mean), 8, 32, 64, 256 — beside the default run's first epoch, and τ 64 with the examples
 made on the device (jax.random) instead of the host (numpy), for speed on this machine.
-Writes experiments/results/bench_large_batch.json and .png.
+Writes experiments/results/bench_large_batch<tag>.json and .png.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import os
 import time
 
 from bench_gpu import steady_rates
-from paths import PDCORPUS, RESULTS_DIR
+from paths import PDCORPUS, RESULTS_DIR, machine
 
 SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5)
 QUALITY_RUNS = {
@@ -140,18 +140,19 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--epochs-65536", type=int, default=5, help="epochs of the 65,536-pair run")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tag", default="", help="suffix of the result files' names (bench_large_batch<tag>.json)")
     args = parser.parse_args()
     from jaxembed.config import reserve_cpu_devices
     reserve_cpu_devices()  # before jax starts: the replicas' CPU devices
     import jax
-    report = {"corpus": os.path.abspath(args.corpus), "machine": f"{os.cpu_count()} CPU cores, {jax.default_backend()}",
+    report = {"corpus": os.path.abspath(args.corpus), "machine": f"{machine()}, {jax.default_backend()}",
               "settings": SETTINGS, "epochs": args.epochs, "epochs_65536": args.epochs_65536, "seed": args.seed}
     if args.part in ("quality", "all"):
         report["quality"] = quality_part(args)
     if args.part in ("rules", "all"):
         report["rules"] = rules_part(args)
     os.makedirs(RESULTS_DIR, exist_ok=True)
-    path = os.path.join(RESULTS_DIR, "bench_large_batch")
+    path = os.path.join(RESULTS_DIR, f"bench_large_batch{args.tag}")
     previous = {}
     if os.path.exists(path + ".json"):  # keep the other part's figures when one part is rerun
         with open(path + ".json") as f:

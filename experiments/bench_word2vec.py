@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from paths import PDCORPUS, RESULTS_DIR
+from paths import PDCORPUS, RESULTS_DIR, machine
 
 MODELS = ("sgns", "cbow", "sg-hs", "cbow-hs")
 
@@ -198,7 +198,7 @@ def main() -> None:
     ours, peer = (mean_run([r for r in runs if r["system"] == name]) for name in (runs[0]["system"], runs[1]["system"]))
     report = {"model": args.model, "corpus": os.path.abspath(args.corpus), "settings": vars(args),
               "config": dataclasses.asdict(bench_config(args, jaxembed=True)), "runs": runs, "systems": [ours, peer],
-              "machine": f"{os.cpu_count()} CPU cores", **ratios(ours, peer),
+              "machine": machine(), **ratios(ours, peer),
               "per_seed": [ratios(o, p) for o, p in zip(runs[0::2], runs[1::2])],
               "gensim_eval_of_jaxembed_vectors": gensim_cross_check(runs[-2]["vectors"])}
     print(json.dumps({k: report[k] for k in ("speed_ratio", "analogy_ratio", "wordsim353_diff", "per_seed",

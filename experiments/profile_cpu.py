@@ -9,24 +9,18 @@ For each model at its defaults, one epoch is run three ways on the machine it ru
 - both: made and stepped in turn, each step waited for (the sum, without overlap);
 and `fit`'s own epoch time at the model's defaults (producer and dispatch overlapped, as training runs, with
 its default replicas: `fit_replicas`). fastText runs at the benchmark's sample 1e-3. Adds its rows to
-experiments/results/profile_cpu.json, replacing those of the same models.
+experiments/results/profile_cpu<tag>.json, replacing those of the same models.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import platform
 import time
 
 import jax
 
-from paths import PDCORPUS, RESULTS_DIR
-
-
-def cpu_name() -> str:
-    with open("/proc/cpuinfo") as f:
-        return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.processor())
+from paths import PDCORPUS, RESULTS_DIR, cpu_name
 
 
 def profile(corpus: str, model_name: str, replay: int) -> dict:
@@ -76,8 +70,9 @@ def main() -> None:
     parser.add_argument("--corpus", default=PDCORPUS)
     parser.add_argument("--models", nargs="+", default=["sgns", "sg-hs"])
     parser.add_argument("--replay", type=int, default=40)
+    parser.add_argument("--tag", default="", help="suffix of the result file's name (profile_cpu<tag>.json)")
     args = parser.parse_args()
-    path = os.path.join(RESULTS_DIR, "profile_cpu.json")
+    path = os.path.join(RESULTS_DIR, f"profile_cpu{args.tag}.json")
     earlier = json.load(open(path))["runs"] if os.path.exists(path) else []
     runs = [profile(args.corpus, m, args.replay) for m in args.models]
     runs += [r for r in earlier if r["model"] not in args.models]  # other models' rows stay
