@@ -9,8 +9,8 @@ Runs, one after the other on this machine, each with the same settings for both 
   with `--glove-c DIR` (a GloVe C checkout built with its Makefile) a run of it on this machine, else the
   reference figure of ../shared/data/README.md (14.8 s), not a same-run measurement, and labelled so.
 Collects the whole-run words/s ratio, the analogy ratio and the WS353 difference of each model into
-experiments/results/bench_cpu.json and a bar chart bench_cpu.png. The per-model benchmark files
-(bench_<model>.json/.png) keep every run's details.
+experiments/results/bench_cpu<tag>.json and a bar chart bench_cpu<tag>.png. The per-model benchmark files
+(bench_<model><tag>.json/.png) keep every run's details.
 """
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ def pair_summary(model: str, report: dict) -> dict:
 
 
 def glove_summary(report: dict) -> dict:
-    """GloVe's row: jaxembed's steady epoch time against the reference GloVe C iteration time."""
+    """GloVe's row: jaxembed's steady epoch time against GloVe C's time per iteration (of a run beside it with
+    `--glove-c`, else the reference figure)."""
     ours, ref = report["jaxembed"], report["glove_c"]
     return {"model": "glove", "peer": ref["system"], "same_run": ref.get("same_run", False), "machine": report["machine"],
             "jaxembed": {"seconds_per_epoch": ours["steady_epoch_seconds"], "analogy": ours["eval"]["analogy"]["accuracy"],
