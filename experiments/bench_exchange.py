@@ -22,7 +22,7 @@ import os
 import sys
 import time
 
-from paths import RESULTS_DIR
+from paths import RESULTS_DIR, machine
 
 ROWS_PER_PAIR, VOCAB, DIM = 6, 41433, 100
 
@@ -100,7 +100,7 @@ def main() -> None:
                   f"{row['dense_exchange_ms']:.2f} ms)", flush=True)
     device = jax.devices()[0]
     report = {"device": f"{device.platform}: {device.device_kind}", "fake_cpu_devices": args.cpu_devices,
-              "machine": f"{os.cpu_count()} CPU cores", "vocab": VOCAB, "dim": DIM, "results": results}
+              "machine": machine(), "vocab": VOCAB, "dim": DIM, "results": results}
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, "bench_exchange")
     with open(path + ".json", "w") as f:

@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from paths import PDCORPUS, RESULTS_DIR
+from paths import PDCORPUS, RESULTS_DIR, machine
 
 DIMS = (50, 100, 200, 300)
 NEGATIVES = (1, 5, 10, 15)
@@ -197,7 +197,7 @@ def main() -> None:
     prepared = word2vec.read_corpus(args.corpus, config)
     steps = step_sweeps(prepared, config, args.repeats)
     rows = steps["rows_same_ids"]
-    report = {"corpus": os.path.abspath(args.corpus), "machine": f"{os.cpu_count()} CPU cores", "vocab_size": len(prepared.vocab),
+    report = {"corpus": os.path.abspath(args.corpus), "machine": machine(), "vocab_size": len(prepared.vocab),
               "bandwidth_bytes_per_second": bandwidth, "step": steps, "window": window_sweep(args.corpus, config),
               "bandwidth_share": bandwidth_shares(steps, bandwidth),
               "step_cost_ratio_1M_vs_50k_same_ids": rows[50_000]["pairs_per_second"] / rows[1_000_000]["pairs_per_second"],

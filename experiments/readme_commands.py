@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 
-from paths import RESULTS_DIR
+from paths import RESULTS_DIR, machine
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
@@ -63,7 +63,7 @@ def main() -> int:
     failed = [r["command"] for r in rows if r["status"]]
     os.makedirs(RESULTS_DIR, exist_ok=True)
     with open(os.path.join(RESULTS_DIR, "readme_commands.json"), "w") as f:
-        json.dump({"commit": commit, "machine": f"{os.cpu_count()} CPU cores", "commands": rows, "failed": failed}, f,
+        json.dump({"commit": commit, "machine": machine(), "commands": rows, "failed": failed}, f,
                   indent=1)
         f.write("\n")
     print(f"{len(rows) - len(failed)} of {len(rows)} README commands ran as written" + (f"; failed: {failed}" if failed else ""))

@@ -13,19 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 
-from paths import PDCORPUS, RESULTS_DIR
+from paths import PDCORPUS, RESULTS_DIR, cpu_name
 
 DEFAULT_RUNS = ["sgns:1", "sgns:2:32:sum", "sgns:2:64:sum", "sgns:2:128:sum", "sgns:2:64:agreement",
                 "sg-hs:1", "sg-hs:2:16:sum", "sg-hs:2:32:sum", "sg-hs:2:64:sum", "sg-hs:2:64:agreement",
                 "sg-hs:2:128:agreement", "cbow:1", "cbow:2:8:sum", "cbow:2:32:sum", "cbow:2:8:agreement",
                 "cbow:2:32:agreement"]
-
-
-def cpu_name() -> str:
-    with open("/proc/cpuinfo") as f:
-        return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.processor())
 
 
 def run(corpus: str, spec: str, seed: int) -> dict:
