@@ -6,7 +6,7 @@ import pytest
 from jaxembed.data.corpus import encode_corpus
 from jaxembed.data.sampling import keep_probabilities, noise_table
 from jaxembed.data.windows import SentenceOrder, Sampling, chunk_bounds, epoch_sentences, sentence_ids, window_slots
-from jaxembed.data.word2vec_examples import example_blocks, word2vec_examples
+from jaxembed.data.word2vec_examples import SIZE_GROUP_BATCHES, example_blocks, word2vec_examples
 
 
 def loop_pairs(sentence, windows, max_window):
@@ -149,3 +149,31 @@ def test_a_shuffled_epoch_samples_the_same_pairs():
     shuffled = pair_counts(*epoch_sentences(ids, ends, 1, 0, shuffle=True))
     assert in_order.sum() > 10000
     np.testing.assert_array_equal(shuffled, in_order)
+
+
+def test_windows_by_size_are_the_same_examples_in_groups_of_one_size_with_real_slots_first():
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 40, 6000).astype(np.int32)
+    ends = np.array([5, 2000, 2001, 6000])
+    counts = np.bincount(ids, minlength=40)
+    sampling = Sampling(keep_probabilities(counts, 1e-2), noise_table(counts), window=4, negative=2)
+    blocks = {by_size: list(example_blocks(ids, ends, sampling, windows=True, batch_size=4, batches=8, seed=2, epoch=0,
+                                           chunk_tokens=1500, by_size=by_size)) for by_size in (False, True)}
+
+    def examples(block_list):
+        return sorted((int(o), tuple(sorted(h[m].tolist())), tuple(n.tolist()))
+                      for b in block_list for h, m, o, n in zip(*(x.reshape((-1,) + x.shape[2:]) for x in b.arrays()[:4]))
+                      if m.any())
+
+    assert examples(blocks[True]) == examples(blocks[False])
+    for a, b in zip(blocks[True], blocks[False]):
+        np.testing.assert_array_equal(a.words_done_M, b.words_done_M)  # the learning rate of the corpus position
+    group = SIZE_GROUP_BATCHES * 4
+    hidden = np.concatenate([b.hidden_MxPxC.reshape(-1, 8) for b in blocks[True]])
+    mask = np.concatenate([b.hidden_mask_MxPxC.reshape(-1, 8) for b in blocks[True]])
+    sizes = mask.sum(axis=1)
+    real = sizes > 0
+    for start in range(0, real.sum(), group):
+        assert (np.diff(sizes[real][start:start + group]) >= 0).all()
+    assert (mask == (np.arange(8) < sizes[:, None])).all()  # real slots first
+    assert (hidden[~mask] == 0).all()

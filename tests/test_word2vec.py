@@ -44,6 +44,7 @@ def oracle_hidden(rows_BxCxD, mask_BxC, mean):
 VARIANTS = [  # (hidden mode, hidden rows per example, hs, negative)
     ("each", 1, False, 3), ("mean", 4, False, 3), ("sum", 4, False, 3),
     ("each", 1, True, 0), ("each", 4, True, 0), ("mean", 4, True, 0), ("each", 1, True, 2),
+    ("each", 10, True, 2),  # real slots in the first 3 of 10 only: the step computes over 4 (slot_widths)
 ]
 
 
@@ -61,6 +62,8 @@ def test_microbatch_equals_dense_oracle(mode, C, hs, negative):
     state = Word2VecState(jnp.asarray(rng.normal(size=(V, D)), jnp.float32), jnp.asarray(rng.normal(size=(R, D)), jnp.float32))
     hidden = jnp.asarray(rng.integers(0, 4, (P, C)), jnp.int32)           # few ids: many duplicates
     real = jnp.asarray(rng.random((P, C)) < 0.7).at[:, 0].set(True).at[-1].set(False)  # last example is padding
+    if C > 4:
+        real = real.at[:, 3:].set(False)
     outputs = jnp.asarray(rng.integers(0, V, P), jnp.int32)
     negatives = jnp.asarray(rng.integers(0, 5, (P, negative)), jnp.int32)
     valid = real.any(1)
@@ -90,6 +93,18 @@ def test_microbatch_equals_dense_oracle(mode, C, hs, negative):
     np.testing.assert_allclose(new_state.syn0_VxD, expected[0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(new_state.syn1_RxD, expected[1], rtol=1e-5, atol=1e-6)
     assert float(loss) == pytest.approx(float(total_loss(tables)), rel=1e-5)
+
+
+def test_the_step_takes_the_narrowest_compiled_width_holding_every_real_slot():
+    assert word2vec.slot_widths(10) == (2, 4, 6, 8, 10) and word2vec.slot_widths(4) == (1, 2, 3, 4)
+    assert word2vec.slot_widths(1) == (1,) and word2vec.slot_widths(64) == (13, 26, 39, 52, 64)
+    real = np.zeros((3, 10), bool)
+    widths = word2vec.slot_widths(10)
+    assert int(word2vec.width_branch(jnp.asarray(real), widths)) == 0  # padding micro-batch
+    real[1, :3] = True
+    assert widths[int(word2vec.width_branch(jnp.asarray(real), widths))] == 4
+    real[2, 9] = True  # a window not packed first still gets every slot
+    assert widths[int(word2vec.width_branch(jnp.asarray(real), widths))] == 10
 
 
 def test_scan_of_microbatches_equals_sequential_steps():

@@ -90,29 +90,43 @@ def example_bytes(width: int, negative: int) -> int:
     return 5 * width + 4 + 4 * negative
 
 
+SIZE_GROUP_BATCHES = 32
+"""Micro-batches' worth of consecutive windows that `by_size` puts in order of size together: a fixed count, so the
+order, and so the vectors, do not depend on how many micro-batches a block (one jitted call) holds."""
+
+
 def example_blocks(ids: np.ndarray, sentence_ends: np.ndarray, sampling: Sampling, *, windows: bool, batch_size: int,
                    batches: int, seed: int, epoch: int, chunk_tokens: int = CHUNK_TOKENS,
-                   piece_slots: int = WINDOW_SLOTS) -> Iterator[ExampleBlock]:
+                   piece_slots: int = WINDOW_SLOTS, by_size: bool = False) -> Iterator[ExampleBlock]:
     """Yield an epoch of examples (pairs, or `windows`) as `ExampleBlock`s of `batches` micro-batches of
     `batch_size` examples (the last one padded); fewer micro-batches when a block would exceed
-    `windows.BLOCK_BYTES` (very wide windows)."""
+    `windows.BLOCK_BYTES` (very wide windows). `by_size`: the windows of every SIZE_GROUP_BATCHES micro-batches in
+    order of size (`by_window_size`)."""
     reach = (example_reach(sampling.window, sentence_ends, chunk_tokens) if windows
              else context_reach(sampling.window, sentence_ends))
     batches = block_batches(batches, batch_size * example_bytes(2 * reach if windows else 1, sampling.negative))
-    block_size = batch_size * batches
     offset = epoch * len(ids)
+    pieces = (parts for index, (start, stop) in enumerate(chunk_bounds(sentence_ends, chunk_tokens))
+              for parts in example_pieces(ids, sentence_ends, start, stop, sampling, windows,
+                                          chunk_rng(seed, epoch, index), reach, piece_slots))
+    if by_size:
+        pieces = (by_window_size(*group) for group in regrouped(pieces, SIZE_GROUP_BATCHES * batch_size))
+    for parts in regrouped(pieces, batch_size * batches):
+        yield make_block(list(parts), offset, batch_size, batches)
+
+
+def regrouped(pieces: Iterator[tuple[np.ndarray, ...]], size: int) -> Iterator[tuple[np.ndarray, ...]]:
+    """The examples of `pieces` (arrays along the examples) in groups of exactly `size` examples, the last one shorter."""
     carry: tuple[np.ndarray, ...] | None = None
-    for index, (start, stop) in enumerate(chunk_bounds(sentence_ends, chunk_tokens)):
-        for parts in example_pieces(ids, sentence_ends, start, stop, sampling, windows, chunk_rng(seed, epoch, index),
-                                    reach, piece_slots):
-            if carry is not None:
-                parts = tuple(np.concatenate([c, p]) for c, p in zip(carry, parts))
-            full = len(parts[0]) // block_size * block_size
-            for s in range(0, full, block_size):
-                yield make_block([a[s:s + block_size] for a in parts], offset, batch_size, batches)
-            carry = tuple(a[full:] for a in parts)
+    for parts in pieces:
+        if carry is not None:
+            parts = tuple(np.concatenate([c, p]) for c, p in zip(carry, parts))
+        full = len(parts[0]) // size * size
+        for s in range(0, full, size):
+            yield tuple(a[s:s + size] for a in parts)
+        carry = tuple(a[full:] for a in parts)
     if carry is not None and len(carry[0]):
-        yield make_block(list(carry), offset, batch_size, batches)
+        yield carry
 
 
 def make_block(parts: list[np.ndarray], offset: int, batch_size: int, batches: int) -> ExampleBlock:
@@ -124,3 +138,19 @@ def make_block(parts: list[np.ndarray], offset: int, batch_size: int, batches: i
         np.concatenate([a, np.zeros((pad,) + a.shape[1:], a.dtype)]).reshape((m, p) + a.shape[1:]) for a in arrays)
     batch_starts = (positions[np.minimum(np.arange(m) * p, len(positions) - 1)] + offset).astype(np.float32)
     return ExampleBlock(hidden, mask, outputs, negatives, batch_starts)
+
+
+def by_window_size(hidden_ExC: np.ndarray, mask_ExC: np.ndarray, outputs_E: np.ndarray, negatives_ExK: np.ndarray,
+                   positions_E: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Window examples in order of their number of real context slots (stable), each window's real slots first and
+    its padding slots pointing at row 0; positions_E stays in corpus order, so the learning rate of a micro-batch is
+    that of its place in the corpus. Micro-batches then hold windows of one size, and the skip-gram step computes
+    each over the slots its largest window fills (models.word2vec.width_branch): for word2vec's reduced windows
+    (2b slots, b ~ U{1..window}) about (window + 1) / (2 · window) of the slots. The examples and their noise words are
+    the same; only their order, and so which of them share a micro-batch, changes."""
+    sizes_E = mask_ExC.sum(axis=1, dtype=np.uint16)  # small ints: numpy's stable sort is a radix sort
+    order_E = np.argsort(sizes_E, kind="stable")
+    packed_ExC = np.arange(mask_ExC.shape[1]) < sizes_E[order_E][:, None]
+    packed_hidden_ExC = np.zeros_like(hidden_ExC)
+    packed_hidden_ExC[packed_ExC] = hidden_ExC[order_E][mask_ExC[order_E]]  # row by row, in slot order
+    return packed_hidden_ExC, packed_ExC, outputs_E[order_E], negatives_ExK[order_E], positions_E

@@ -108,6 +108,41 @@ def example_targets(outputs_P: jax.Array, negatives_PxK: jax.Array, valid_P: jax
     return tuple(jnp.concatenate(p, axis=1) for p in zip(*parts))
 
 
+WIDTH_BRANCHES = 5
+"""How many slot widths a window micro-batch's step is compiled for (`slot_widths`)."""
+
+
+def slot_widths(slots: int) -> tuple[int, ...]:
+    """The widths, ascending and ending at `slots`, that the step of a micro-batch of `slots` context slots per example
+    is compiled for: ⌈slots · j / n⌉ for j = 1..n, n = min(WIDTH_BRANCHES, slots) (window 5: 2, 4, 6, 8, 10)."""
+    n = min(WIDTH_BRANCHES, slots)
+    return tuple(sorted({-(-slots * j // n) for j in range(1, n + 1)}))
+
+
+def width_branch(real_PxC: jax.Array, widths: tuple[int, ...]) -> jax.Array:
+    """The index of the narrowest width in `widths` that holds every real slot of the micro-batch: slots past its
+    last real one (in any example) are all padding, and the step of that width leaves them out."""
+    last_real = jnp.max(jnp.where(real_PxC, jnp.arange(1, real_PxC.shape[1] + 1), 0))
+    return jnp.searchsorted(jnp.asarray(widths), last_real)
+
+
+def hidden_grads(syn0_VxD: jax.Array, *, hidden_PxC: jax.Array, real_PxC: jax.Array, out_PxTxD: jax.Array,
+                 labels_PxT: jax.Array, weights_PxT: jax.Array, optimizer: RowOptimizer, mode: str,
+                 width: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(drows_PxCxD, dout_PxTxD, loss sum) of P examples from their first `width` hidden slots (`row_updates`), the
+    gradients of the slots past them zero."""
+    mask_PxW = real_PxC[:, :width].astype(jnp.float32)
+    rows_PxWxD = optimizer.rows(syn0_VxD, hidden_PxC[:, :width])
+    if mode == "each":
+        drows_PxWxD, dout_PxTxD, loss_P = window_logistic_grads(rows_PxWxD, mask_PxW, out_PxTxD, labels_PxT, weights_PxT)
+    else:
+        h_PxD = cbow_hidden(rows_PxWxD, mask_PxW, mean=mode == "mean")
+        dh_PxD, dout_PxTxD, loss_P = logistic_grads(h_PxD, out_PxTxD, labels_PxT, weights_PxT)
+        drows_PxWxD = context_row_updates(dh_PxD, mask_PxW)
+    past_PxExD = jnp.zeros((drows_PxWxD.shape[0], hidden_PxC.shape[1] - width, drows_PxWxD.shape[2]), drows_PxWxD.dtype)
+    return jnp.concatenate([drows_PxWxD, past_PxExD], axis=1), dout_PxTxD, jnp.sum(loss_P)
+
+
 def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, hs: bool, ns_offset: int,
                 mode: str) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
     """Row gradients of P examples from the current tables: h from the hidden rows, logistic gradients.
@@ -116,27 +151,29 @@ def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, 
     rule; see losses.cbow). mode "each" (skip-gram): every real hidden row is its own h against the
     example's targets (C = 1 for pairs; C = 2·window for a centre's window against its Huffman path,
     which gathers the path once per centre instead of once per pair).
+    Skip-gram's window micro-batch is computed over its first w slots only, w the narrowest of `slot_widths(C)`
+    holding all its real slots (`width_branch`): the host packs each window's real slots first and gathers windows of
+    equal size into the same micro-batches (data.word2vec_examples.by_window_size), so most need fewer than C slots.
     Returns ((syn0 ids_PC, grads_PCxD), (syn1 ids_PT, grads_PTxD)) in example-major order, and the loss sum.
     """
     hidden_PxC, real_PxC, outputs_P, negatives_PxK, _, *paths = batch
-    mask_PxC = real_PxC.astype(jnp.float32)
-    rows_PxCxD = optimizer.rows(state.syn0_VxD, hidden_PxC)
     targets_PxT, labels_PxT, weights_PxT = example_targets(outputs_P, negatives_PxK, real_PxC.any(axis=1), paths, hs,
                                                            ns_offset)
     out_PxTxD = optimizer.rows(state.syn1_RxD, targets_PxT)
-    if mode == "each":
-        drows_PxCxD, dout_PxTxD, loss_P = window_logistic_grads(rows_PxCxD, mask_PxC, out_PxTxD, labels_PxT, weights_PxT)
-    else:
-        h_PxD = cbow_hidden(rows_PxCxD, mask_PxC, mean=mode == "mean")
-        dh_PxD, dout_PxTxD, loss_P = logistic_grads(h_PxD, out_PxTxD, labels_PxT, weights_PxT)
-        drows_PxCxD = context_row_updates(dh_PxD, mask_PxC)
-    dim = rows_PxCxD.shape[-1]
+    slots = hidden_PxC.shape[1]
+    widths = slot_widths(slots) if mode == "each" else (slots,)
+    branches = [functools.partial(hidden_grads, hidden_PxC=hidden_PxC, real_PxC=real_PxC, out_PxTxD=out_PxTxD,
+                                  labels_PxT=labels_PxT, weights_PxT=weights_PxT, optimizer=optimizer, mode=mode,
+                                  width=width) for width in widths]
+    drows_PxCxD, dout_PxTxD, loss = (branches[0](state.syn0_VxD) if len(branches) == 1 else
+                                     jax.lax.switch(width_branch(real_PxC, widths), branches, state.syn0_VxD))
+    dim = drows_PxCxD.shape[-1]
     # skip-gram on windows: an output row's gradient sums the window's pairs, and counts as that many
     terms_PxT = (jnp.sum(real_PxC, axis=1, dtype=jnp.int32)[:, None] * (weights_PxT > 0) if mode == "each"
-                 and real_PxC.shape[1] > 1 else None)
+                 and slots > 1 else None)
     return ((RowUpdate(hidden_PxC.reshape(-1), drows_PxCxD.reshape(-1, dim)),
              RowUpdate(targets_PxT.reshape(-1), dout_PxTxD.reshape(-1, dim),
-                       None if terms_PxT is None else terms_PxT.reshape(-1))), jnp.sum(loss_P))
+                       None if terms_PxT is None else terms_PxT.reshape(-1))), loss)
 
 
 def apply_updates(state: Word2VecState, updates: tuple[RowUpdate, RowUpdate], batch: tuple, *, optimizer: RowOptimizer,
@@ -212,7 +249,8 @@ def build(corpus: PreparedCorpus, config: Word2VecConfig, devices: int) -> Model
     def host_blocks(epoch: int, skip: int):
         epoch_ids, epoch_ends = epoch_sentences(ids, corpus.sentence_ends_S, config.seed, epoch, config.shuffle)
         epoch_blocks = example_blocks(epoch_ids, epoch_ends, sampling, windows=config.window_examples,
-                                      batch_size=batch_size, batches=config.batches_per_call, seed=config.seed, epoch=epoch)
+                                      batch_size=batch_size, batches=config.batches_per_call, seed=config.seed, epoch=epoch,
+                                      by_size=config.window_examples and mode == "each")
         for block in itertools.islice(epoch_blocks, skip, None):
             examples = block.num_hidden if mode == "each" else block.num_examples  # skip-gram: pairs; CBOW: centres
             yield Block(block.arrays() + paths, examples, int(block.words_done_M[-1]))
