@@ -148,7 +148,7 @@ def by_window_size(hidden_ExC: np.ndarray, mask_ExC: np.ndarray, outputs_E: np.n
     each over the slots its largest window fills (models.word2vec.width_branch): for word2vec's reduced windows
     (2b slots, b ~ U{1..window}) about (window + 1) / (2 · window) of the slots. The examples and their noise words are
     the same; only their order, and so which of them share a micro-batch, changes."""
-    sizes_E = mask_ExC.sum(axis=1, dtype=np.uint16)  # small ints: numpy's stable sort is a radix sort
+    sizes_E = mask_ExC.sum(axis=1, dtype=np.min_scalar_type(mask_ExC.shape[1]))  # ≤ 16 bits: a radix sort
     order_E = np.argsort(sizes_E, kind="stable")
     packed_ExC = np.arange(mask_ExC.shape[1]) < sizes_E[order_E][:, None]
     packed_hidden_ExC = np.zeros_like(hidden_ExC)
