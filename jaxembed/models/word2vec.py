@@ -139,8 +139,8 @@ def hidden_grads(syn0_VxD: jax.Array, *, hidden_PxC: jax.Array, real_PxC: jax.Ar
         h_PxD = cbow_hidden(rows_PxWxD, mask_PxW, mean=mode == "mean")
         dh_PxD, dout_PxTxD, loss_P = logistic_grads(h_PxD, out_PxTxD, labels_PxT, weights_PxT)
         drows_PxWxD = context_row_updates(dh_PxD, mask_PxW)
-    past_PxExD = jnp.zeros((drows_PxWxD.shape[0], hidden_PxC.shape[1] - width, drows_PxWxD.shape[2]), drows_PxWxD.dtype)
-    return jnp.concatenate([drows_PxWxD, past_PxExD], axis=1), dout_PxTxD, jnp.sum(loss_P)
+    past_width = jnp.zeros((drows_PxWxD.shape[0], hidden_PxC.shape[1] - width, drows_PxWxD.shape[2]), drows_PxWxD.dtype)
+    return jnp.concatenate([drows_PxWxD, past_width], axis=1), dout_PxTxD, jnp.sum(loss_P)
 
 
 def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, hs: bool, ns_offset: int,
