@@ -90,7 +90,7 @@ def example_bytes(width: int, negative: int) -> int:
     return 5 * width + 4 + 4 * negative
 
 
-SIZE_GROUP_BATCHES = 32
+SIZE_GROUP_BATCHES = 16
 """Micro-batches' worth of consecutive windows that `by_size` puts in order of size together: a fixed count, so the
 order, and so the vectors, do not depend on how many micro-batches a block (one jitted call) holds."""
 
