@@ -231,6 +231,30 @@ def input_spec(kind: str) -> P:
     return P(None, AXIS) if kind == EXAMPLES else P()
 
 
+class SharedInputs:
+    """The SHARED inputs of a layout (word2vec's Huffman paths: 10 MB for 41k words) kept where a step reads them,
+    replicated on its mesh (`sharding`). They are the same arrays block after block, made on the first device; passed
+    as they are, every call would copy them to the step's other devices again. Holds one copy per input, replaced when
+    a block brings another array."""
+
+    def __init__(self, layout: Sequence[str], sharding: NamedSharding):
+        self.shared = [kind == SHARED for kind in layout]
+        self.sharding = sharding
+        self.copies: dict[int, tuple[jax.Array, jax.Array]] = {}
+
+    def placed(self, inputs: tuple) -> tuple:
+        """`inputs` with each SHARED jax.Array replaced by its copy on the sharding."""
+        return tuple(self.copy(index, x) if is_shared and isinstance(x, jax.Array) else x
+                     for index, (x, is_shared) in enumerate(zip(inputs, self.shared)))
+
+    def copy(self, index: int, x: jax.Array) -> jax.Array:
+        source, placed = self.copies.get(index, (None, None))
+        if source is not x:
+            source, placed = x, jax.device_put(x, self.sharding)
+            self.copies[index] = source, placed
+        return placed
+
+
 def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh: jax.sharding.Mesh,
                             layout: Sequence[str], state_spec: Any = P(), generate: Generator | None = None):
     """Jitted `(state, *inputs) -> (state, loss_sum)` with `jax.shard_map` over `mesh`; state donated.
@@ -254,6 +278,9 @@ def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates
     named = lambda spec: NamedSharding(mesh, spec)
     shardings = (jax.tree.map(named, state_spec), *map(named, specs))
     step = jax.jit(body, donate_argnums=0, in_shardings=shardings)
+    if generate is None and jax.process_count() == 1:
+        placed_step, shared = step, SharedInputs(layout, named(P()))
+        step = lambda state, *inputs: placed_step(state, *shared.placed(inputs))
     if jax.process_count() > 1:  # jit takes only global arrays, built from the host values every process holds
         local_step = step
         step = lambda *args: local_step(*jax.tree.map(to_mesh, shardings, args,

@@ -107,28 +107,6 @@ def placed(state: ReplicaState, mesh: jax.sharding.Mesh) -> ReplicaState:
                         jax.device_put(state.anchor, devices[0]))
 
 
-class SharedInputs:
-    """The SHARED inputs of a layout (word2vec's Huffman paths: 10 MB for 41k words) kept on each replica's device.
-    They are the same arrays block after block, on the first device; passed as they are, every call on another device
-    would copy them there again. Holds one copy per (input, device), replaced when the block brings another array."""
-
-    def __init__(self, layout: Sequence[str]):
-        self.shared = [kind == SHARED for kind in layout]
-        self.copies: dict[tuple[int, jax.Device], tuple[Any, jax.Array]] = {}
-
-    def on(self, device: jax.Device, arrays: tuple) -> tuple:
-        """`arrays` with each SHARED jax.Array replaced by its copy on `device`."""
-        return tuple(self.copy(index, x, device) if is_shared and isinstance(x, jax.Array) else x
-                     for index, (x, is_shared) in enumerate(zip(arrays, self.shared)))
-
-    def copy(self, index: int, x: jax.Array, device: jax.Device) -> jax.Array:
-        source, placed = self.copies.get((index, device), (None, None))
-        if source is not x:
-            source, placed = x, jax.device_put(x, device)
-            self.copies[index, device] = source, placed
-        return placed
-
-
 def make_replica_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh: jax.sharding.Mesh,
                       layout: Sequence[str]) -> Callable[..., tuple[ReplicaState, tuple]]:
     """`(state, *blocks) -> (state, loss_sums)` for one round: replica r takes the model's single-device step
@@ -139,11 +117,10 @@ def make_replica_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh
     devices = list(mesh.devices.flat)
     steps = {d: make_data_parallel_step(row_updates, apply_updates, jax.sharding.Mesh(np.asarray([d]), (AXIS,)), layout)
              for d in devices}
-    shared = SharedInputs(layout)
 
     def round_step(state: ReplicaState, *blocks: tuple) -> tuple[ReplicaState, tuple[jax.Array, ...]]:
         placement = replica_devices(mesh, len(state.replicas))
-        stepped = [steps[d](replica, *shared.on(d, arrays)) for replica, arrays, d in zip(state.replicas, blocks, placement)]
+        stepped = [steps[d](replica, *arrays) for replica, arrays, d in zip(state.replicas, blocks, placement)]
         return state.replace(replicas=tuple(replica for replica, _ in stepped)), tuple(loss for _, loss in stepped)
 
     return round_step

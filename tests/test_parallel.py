@@ -267,6 +267,17 @@ def test_row_sharded_table_equals_replicated():
     assert float(loss) == pytest.approx(expected_loss, rel=1e-6)
 
 
+def test_shared_inputs_are_placed_on_the_mesh_once_and_again_only_when_they_change():
+    sharding = jax.sharding.NamedSharding(parallel.data_mesh(2), P())
+    paths, examples = jax.device_put(jnp.arange(6), jax.devices()[0]), np.zeros(3)
+    shared = parallel.SharedInputs((EXAMPLES, SHARED), sharding)
+    placed = shared.placed((examples, paths))
+    assert placed[0] is examples and placed[1].sharding == sharding
+    assert shared.placed((np.ones(3), paths))[1] is placed[1]
+    moved = shared.placed((examples, jax.device_put(jnp.arange(6) + 1, jax.devices()[0])))[1]
+    assert moved is not placed[1] and np.asarray(moved).tolist() == [1, 2, 3, 4, 5, 6]
+
+
 def test_batch_size_rounds_up_to_a_multiple_of_devices():
     assert [parallel.sharded_batch_size(b, 4) for b in (1, 4, 5, 64)] == [4, 4, 8, 64]
     assert parallel.sharded_batch_size(7, 1) == 7

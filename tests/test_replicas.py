@@ -107,19 +107,6 @@ def test_two_replicas_give_the_same_bytes_on_one_device_or_two(small_corpus, mon
     assert one.tobytes() == two.tobytes()
 
 
-def test_shared_inputs_are_copied_to_each_device_once_and_again_only_when_they_change():
-    from jaxembed.parallel import EXAMPLES, SHARED
-    first, second = jax.devices()[:2]
-    paths, examples = jax.device_put(jnp.arange(6), first), np.zeros(3)
-    shared = replicas.SharedInputs((EXAMPLES, SHARED))
-    placed = shared.on(second, (examples, paths))
-    assert placed[0] is examples and placed[1].devices() == {second}
-    assert shared.on(second, (np.ones(3), paths))[1] is placed[1]
-    other = jax.device_put(jnp.arange(6) + 1, first)
-    moved = shared.on(second, (examples, other))[1]
-    assert moved is not placed[1] and np.asarray(moved).tolist() == [1, 2, 3, 4, 5, 6]
-
-
 def test_replicas_on_fewer_cpu_devices_than_asked_say_so(monkeypatch):
     first = jax.devices("cpu")[:1]
     monkeypatch.setattr(replicas.jax, "devices", lambda *backend: first)
