@@ -19,7 +19,8 @@ How a model plugs in (jaxembed.models): two pure functions, its static settings 
         state:   the model's state pytree (tables with their optimiser state), replicated;
         batch:   one micro-batch: its inputs as `layout` describes them (below);
         updates: any pytree of arrays whose axis 0 is example-major over the shard (e.g.
-                 `RowUpdate(ids_N, grads_NxD)` per table, N = shard examples × rows per example),
+                 `RowUpdate(ids_N, grads_NxD)` per table, N = shard examples × rows per example, or
+                 `FactoredRowUpdate`, whose leaves have the shard's examples on axis 0),
                  so that concatenating the shards in device order gives the global batch's updates;
         loss_sum: this shard's loss sum (the step sums it over devices).
     apply_updates(state, updates, batch) -> state
@@ -89,6 +90,19 @@ class RowUpdate(NamedTuple):
     ids_N: jax.Array
     values_NxD: jax.Array
     terms_N: jax.Array | None = None
+
+
+class FactoredRowUpdate(NamedTuple):
+    """Updates for the rows ids_PxT of one table, given as factors: row ids_PxT[p, t] receives the gradient
+    Σ_c coef_PxCxT[p, c, t] · rows_PxCxD[p, c] (a logistic output row's: its coefficients times the example's hidden
+    rows, losses.logistic). The optimiser forms these values a chunk of examples at a time as it adds them
+    (optim.sparse), so a large micro-batch never holds all P·T·D of them, and the exchange moves the factors,
+    T + C·(T + D) words an example instead of T·D. terms_PxT: as RowUpdate's (None: one per nonzero coefficient)."""
+
+    ids_PxT: jax.Array
+    coef_PxCxT: jax.Array
+    rows_PxCxD: jax.Array
+    terms_PxT: jax.Array | None = None
 
 
 def device_count(devices: int | None) -> int:

@@ -5,6 +5,7 @@ import numpy as np
 import optax
 import pytest
 
+from jaxembed.optim import sparse
 from jaxembed.optim.sparse import (adagrad_rows, gradient_terms, merge_duplicate_rows, occurrence_counts, sgd_rows,
                                    word2vec_schedule)
 
@@ -79,6 +80,32 @@ def test_count_aware_sgd_caps_a_frequent_rows_step_at_tau_mean_updates(in_order)
         expected[row] -= lr * g.sum(axis=0) * min(1.0, tau / len(g))
     opt = sgd_rows(max_row_updates=tau, in_order=in_order)
     np.testing.assert_allclose(opt.update(table, ids, grads, lr), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+@pytest.mark.parametrize("tau", [None, 3.0])
+@pytest.mark.parametrize("given_terms", [False, True])
+def test_factored_sgd_equals_the_update_of_its_values(in_order, tau, given_terms, monkeypatch):
+    """Oracle (numpy): row ids[p, t] receives Σ_c coef[p, c, t] · rows[p, c], summed per row and, with τ, scaled by
+    min(1, τ / its terms); the values are formed three examples at a time (the last chunk holding two)."""
+    monkeypatch.setattr(sparse, "APPLY_CHUNK_VALUES", 3 * 3 * 4)  # 3 examples × T × D
+    rng = np.random.default_rng(4)
+    P, C, T, D, V, lr = 5, 2, 3, 4, 6, 0.1
+    table = jnp.asarray(rng.normal(size=(V, D)), jnp.float32)
+    ids = rng.integers(0, 3, (P, T))
+    coef = rng.normal(size=(P, C, T)).astype(np.float32)
+    coef[1, :, 2] = 0.0  # a masked target: no term
+    rows = rng.normal(size=(P, C, D)).astype(np.float32)
+    terms = rng.integers(1, 4, (P, T)) * np.any(coef != 0, axis=1) if given_terms else np.any(coef != 0, axis=1)
+    values = np.einsum("pct,pcd->ptd", coef, rows)
+    expected = np.asarray(table).copy()
+    for row in np.unique(ids):
+        at = ids == row
+        expected[row] -= lr * values[at].sum(axis=0) * (1.0 if tau is None else min(1.0, tau / terms[at].sum()))
+    opt = sgd_rows(max_row_updates=tau, in_order=in_order)
+    got = opt.update_factored(table, jnp.asarray(ids), jnp.asarray(coef), jnp.asarray(rows), lr,
+                              jnp.asarray(terms) if given_terms else None)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_merge_in_sorted_runs_is_bitwise_reproducible():

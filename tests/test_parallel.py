@@ -25,6 +25,7 @@ from jaxembed.data.huffman import build_huffman
 from jaxembed.errors import ConfigError
 from jaxembed.fit import fit
 from jaxembed.models import fasttext, glove, word2vec
+from jaxembed.optim import sparse
 from jaxembed.optim.sparse import adagrad_rows, sgd_rows
 from jaxembed.parallel import AXIS, EXAMPLES, SHARED, RowUpdate
 
@@ -295,10 +296,15 @@ def test_cli_rejects_device_counts_out_of_range(small_corpus, tmp_path, capsys, 
     assert code == 2 and message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("model,large_batch", [("sgns", False), ("cbow", False), ("sgns", True), ("sg-hs", True)])
-def test_trainer_on_four_devices_reproduces_one_device(small_corpus, model, large_batch):
+@pytest.mark.parametrize("model,large_batch,chunk", [("sgns", False, None), ("cbow", False, None), ("sgns", True, None),
+                                                    ("sg-hs", True, None), ("sgns", True, 100), ("cbow", True, 100)])
+def test_trainer_on_four_devices_reproduces_one_device(small_corpus, model, large_batch, chunk, monkeypatch):
     """The whole trainer, 4 devices vs 1 on the same blocks: same vectors and loss up to float rounding; with
-    large batches, the examples made on the device and the count-aware update."""
+    large batches, the examples made on the device and the count-aware update; with `chunk`, their micro-batches taken
+    `chunk` examples at a time (1,024 on one device, 256 on each of four) and output rows exchanged as factors."""
+    if chunk:
+        monkeypatch.setattr(word2vec, "chunk_size", lambda examples, *_: min(examples, chunk))
+        monkeypatch.setattr(sparse, "chunk_size", lambda examples, *_: min(examples, chunk))
     config = Word2VecConfig(model=model, dim=16, epochs=1, min_count=3, seed=5, batch_size=64, replicas=1)
     if large_batch:
         config = config.replace(batch_size=1024, max_row_updates=8, device_examples=True)

@@ -16,6 +16,7 @@ from jaxembed.losses.hsoftmax import hs_loss
 from jaxembed.losses.sgns import sgns_loss
 from jaxembed.models import word2vec
 from jaxembed.models.word2vec import LAYOUT, Word2VecState, huffman_paths, init_word2vec, output_rows
+from jaxembed.optim import sparse
 from jaxembed.optim.sparse import sgd_rows
 from jaxembed.parallel import data_mesh, make_data_parallel_step
 
@@ -48,11 +49,17 @@ VARIANTS = [  # (hidden mode, hidden rows per example, hs, negative)
 ]
 
 
+@pytest.mark.parametrize("chunked", [False, True])
 @pytest.mark.parametrize("mode,C,hs,negative", VARIANTS)
-def test_microbatch_equals_dense_oracle(mode, C, hs, negative):
+def test_microbatch_equals_dense_oracle(mode, C, hs, negative, chunked, monkeypatch):
     """Row-sparse step == jax.grad of the pure losses w.r.t. whole tables + optax.sgd (duplicates included).
 
-    "each" with C > 1 (skip-gram windows) must equal the sum of the C pairwise losses."""
+    "each" with C > 1 (skip-gram windows) must equal the sum of the C pairwise losses. `chunked`: the step of a large
+    micro-batch, its gradients taken 3 examples at a time from the same tables, the output rows' as factors added 3
+    examples at a time (jaxembed.chunks)."""
+    if chunked:
+        monkeypatch.setattr(word2vec, "chunk_size", lambda examples, *_: min(examples, 3))
+        monkeypatch.setattr(sparse, "chunk_size", lambda examples, *_: min(examples, 3))
     rng = np.random.default_rng(0)
     V, D, P, lr = 9, 5, 8, 0.1
     counts = np.array([40, 20, 15, 10, 8, 5, 3, 2, 1])

@@ -13,6 +13,10 @@ one set of output rows — skip-gram's context words of one centre against the c
 path — with g_ct = n_c m_t (σ(h_c·u_t) − y_t):
 
     ∂L/∂h_c = Σ_t g_ct u_t,     ∂L/∂u_t = Σ_c g_ct h_c.
+
+The `*_coefficients` functions give g and the loss alone: an output row's gradient is then the outer product of its
+coefficients and the hidden rows, which a large batch's optimiser step forms a chunk at a time
+(optim.sparse.FactoredRowUpdate) instead of holding all (B, T, D) of them.
 """
 from __future__ import annotations
 
@@ -30,28 +34,41 @@ batch_logistic_loss = jax.vmap(logistic_loss)
 """(B,) losses for h_BxD, out_BxTxD, labels_BxT, weights_BxT."""
 
 
+def logistic_coefficients(h_BxD: jax.Array, out_BxTxD: jax.Array, labels_BxT: jax.Array,
+                          weights_BxT: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(g_BxT, loss_B): g_bt = m_bt (σ(h_b·u_bt) − y_bt), so ∂L/∂u_bt = g_bt h_b; labels (B, T) or a shared (T,) row."""
+    s_BxT = jnp.einsum("bd,btd->bt", h_BxD, out_BxTxD)
+    g_BxT = weights_BxT * (jax.nn.sigmoid(s_BxT) - labels_BxT)
+    return g_BxT, jnp.sum(weights_BxT * (jax.nn.softplus(s_BxT) - labels_BxT * s_BxT), axis=-1)
+
+
 def logistic_grads(h_BxD: jax.Array, out_BxTxD: jax.Array, labels_BxT: jax.Array,
                    weights_BxT: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Hand-derived (∂L/∂h_BxD, ∂L/∂out_BxTxD, loss_B) for the batch, equations in the module docstring.
 
     labels may be (B, T) or a shared (T,) row.
     """
-    s_BxT = jnp.einsum("bd,btd->bt", h_BxD, out_BxTxD)
-    g_BxT = weights_BxT * (jax.nn.sigmoid(s_BxT) - labels_BxT)
-    loss_B = jnp.sum(weights_BxT * (jax.nn.softplus(s_BxT) - labels_BxT * s_BxT), axis=-1)
+    g_BxT, loss_B = logistic_coefficients(h_BxD, out_BxTxD, labels_BxT, weights_BxT)
     dh_BxD = jnp.einsum("bt,btd->bd", g_BxT, out_BxTxD)
     dout_BxTxD = g_BxT[:, :, None] * h_BxD[:, None, :]
     return dh_BxD, dout_BxTxD, loss_B
 
 
-def window_logistic_grads(h_BxCxD: jax.Array, hidden_mask_BxC: jax.Array, out_BxTxD: jax.Array, labels_BxT: jax.Array,
-                          weights_BxT: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Hand-derived (∂L/∂h_BxCxD, ∂L/∂out_BxTxD, loss_B) of L_b = Σ_c n_bc Σ_t L(h_bc, u_bt) (module docstring)."""
+def window_logistic_coefficients(h_BxCxD: jax.Array, hidden_mask_BxC: jax.Array, out_BxTxD: jax.Array,
+                                 labels_BxT: jax.Array, weights_BxT: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(g_BxCxT, loss_B) of L_b = Σ_c n_bc Σ_t L(h_bc, u_bt): g_bct = n_bc m_bt (σ(h_bc·u_bt) − y_bt), so
+    ∂L/∂u_bt = Σ_c g_bct h_bc (module docstring)."""
     s_BxCxT = jnp.einsum("bcd,btd->bct", h_BxCxD, out_BxTxD)
     w_BxCxT = hidden_mask_BxC[:, :, None] * weights_BxT[:, None, :]
     labels_Bx1xT = labels_BxT[:, None, :] if labels_BxT.ndim == 2 else labels_BxT
     g_BxCxT = w_BxCxT * (jax.nn.sigmoid(s_BxCxT) - labels_Bx1xT)
-    loss_B = jnp.sum(w_BxCxT * (jax.nn.softplus(s_BxCxT) - labels_Bx1xT * s_BxCxT), axis=(1, 2))
+    return g_BxCxT, jnp.sum(w_BxCxT * (jax.nn.softplus(s_BxCxT) - labels_Bx1xT * s_BxCxT), axis=(1, 2))
+
+
+def window_logistic_grads(h_BxCxD: jax.Array, hidden_mask_BxC: jax.Array, out_BxTxD: jax.Array, labels_BxT: jax.Array,
+                          weights_BxT: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Hand-derived (∂L/∂h_BxCxD, ∂L/∂out_BxTxD, loss_B) of L_b = Σ_c n_bc Σ_t L(h_bc, u_bt) (module docstring)."""
+    g_BxCxT, loss_B = window_logistic_coefficients(h_BxCxD, hidden_mask_BxC, out_BxTxD, labels_BxT, weights_BxT)
     dh_BxCxD = jnp.einsum("bct,btd->bcd", g_BxCxT, out_BxTxD)
     return dh_BxCxD, sum_over_window(g_BxCxT, h_BxCxD), loss_B
 

@@ -42,7 +42,7 @@ from jaxembed.data.device_examples import token_chunks
 from jaxembed.data.windows import epoch_sentences
 
 from jaxembed.optim.sparse import RowOptimizer
-from jaxembed.parallel import ApplyUpdates, Generator, RowUpdate, RowUpdates
+from jaxembed.parallel import ApplyUpdates, FactoredRowUpdate, Generator, RowUpdate, RowUpdates
 from jaxembed.vectors import Vectors
 
 
@@ -84,12 +84,19 @@ class Model:
     touched_rows: tuple[Callable[[tuple], np.ndarray] | None, ...] | None = None
 
 
-def update_tables(state: Any, updates: tuple[RowUpdate, ...], optimizer: RowOptimizer, learning_rate) -> Any:
-    """The state with each of its tables (its fields, in order) stepped by `optimizer` on its RowUpdate."""
+def update_tables(state: Any, updates: tuple[RowUpdate | FactoredRowUpdate, ...], optimizer: RowOptimizer,
+                  learning_rate) -> Any:
+    """The state with each of its tables (its fields, in order) stepped by `optimizer` on its RowUpdate or
+    FactoredRowUpdate."""
     tables, treedef = jax.tree.flatten(state)
-    return jax.tree.unflatten(treedef, [optimizer.update(table, update.ids_N, update.values_NxD, learning_rate,
-                                                         update.terms_N)
+    return jax.tree.unflatten(treedef, [update_table(table, update, optimizer, learning_rate)
                                         for table, update in zip(tables, updates, strict=True)])
+
+
+def update_table(table: jax.Array, update: RowUpdate | FactoredRowUpdate, optimizer: RowOptimizer, learning_rate):
+    if isinstance(update, FactoredRowUpdate):
+        return optimizer.update_factored(table, *update[:3], learning_rate, update.terms_PxT)
+    return optimizer.update(table, update.ids_N, update.values_NxD, learning_rate, update.terms_N)
 
 
 def chunk_blocks(ids, sentence_ends_S, *, seed: int, shuffle: bool, chunk_tokens: int,

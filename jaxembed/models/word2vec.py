@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxembed.chunks import chunk_size, map_chunks
 from jaxembed.config import Word2VecConfig
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
 from jaxembed.data.device_examples import DEVICE_CHUNK_TOKENS, chunk_examples, chunk_key, micro_batch, sampling_arrays
@@ -32,11 +33,12 @@ from jaxembed.errors import ConfigError
 from jaxembed.io.state import STATE_NAME, EarlierTables, earlier_tables, save_state
 from jaxembed.losses.cbow import cbow_hidden, context_row_updates
 from jaxembed.losses.hsoftmax import hs_targets
-from jaxembed.losses.logistic import logistic_grads, window_logistic_grads
+from jaxembed.losses.logistic import logistic_coefficients, logistic_grads, window_logistic_grads
 from jaxembed.losses.sgns import sgns_targets
 from jaxembed.models.base import Block, Model, Outputs, chunk_blocks, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
-from jaxembed.parallel import EXAMPLES, MICRO_BATCH, SHARED, Generator, RowUpdate, sharded_batch_size
+from jaxembed.parallel import (EXAMPLES, MICRO_BATCH, SHARED, FactoredRowUpdate, Generator, RowUpdate,
+                               sharded_batch_size)
 from jaxembed.vectors import Vectors
 
 @flax.struct.dataclass
@@ -143,8 +145,13 @@ def hidden_grads(syn0_VxD: jax.Array, *, hidden_PxC: jax.Array, real_PxC: jax.Ar
     return jnp.concatenate([drows_PxWxD, past_width], axis=1), dout_PxTxD, jnp.sum(loss_P)
 
 
+GATHER_CHUNK_VALUES = 1 << 18
+"""How many floats of gathered rows (examples × (hidden + target rows) × D) a large micro-batch's step gathers at a
+time on a CPU (1 MB, a core's L2 on current x86 CPUs; jaxembed.chunks); smaller micro-batches are taken whole."""
+
+
 def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, hs: bool, ns_offset: int,
-                mode: str) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
+                mode: str) -> tuple[tuple[RowUpdate | FactoredRowUpdate, ...], jax.Array]:
     """Row gradients of P examples from the current tables: h from the hidden rows, logistic gradients.
 
     mode "mean"/"sum" (CBOW): one h per example, and every hidden row receives ∂L/∂h (word2vec.c's
@@ -155,19 +162,40 @@ def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, 
     holding all its real slots (`width_branch`): the host packs each window's real slots first and gathers windows of
     equal size into the same micro-batches (data.word2vec_examples.by_window_size), so most need fewer than C slots.
     Returns ((syn0 ids_PC, grads_PCxD), (syn1 ids_PT, grads_PTxD)) in example-major order, and the loss sum.
+    A micro-batch larger than one chunk of GATHER_CHUNK_VALUES is taken a chunk at a time (`chunked_row_updates`;
+    skip-gram's windows by `whole_row_updates` on each chunk).
     """
+    hidden_PxC, real_PxC, outputs_P, negatives_PxK, _, *paths = batch
+    slots, dim, targets = hidden_PxC.shape[1], state.syn0_VxD.shape[1], target_count(negatives_PxK, paths, hs)
+    chunk = chunk_size(hidden_PxC.shape[0], (slots + targets) * dim, GATHER_CHUNK_VALUES)
+    settings = dict(optimizer=optimizer, hs=hs, ns_offset=ns_offset, mode=mode)
+    if chunk == hidden_PxC.shape[0]:
+        return whole_row_updates(state, batch, **settings)
+    if mode == "each" and slots > 1:
+        return map_chunks(lambda examples: whole_row_updates(state, examples + tuple(batch[4:]), **settings),
+                          (hidden_PxC, real_PxC, outputs_P, negatives_PxK), chunk)
+    return chunked_row_updates(state, batch, chunk, **settings)
+
+
+def target_count(negatives_PxK: jax.Array, paths: tuple, hs: bool) -> int:
+    """T, the output rows of an example: its Huffman path's nodes (padded), then the centre and its K noise words."""
+    return (paths[1].shape[1] if hs else 0) + (1 + negatives_PxK.shape[1] if negatives_PxK.shape[1] else 0)
+
+
+def whole_row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, hs: bool, ns_offset: int,
+                      mode: str) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
+    """`row_updates` of the micro-batch in one piece, with every gradient formed."""
     hidden_PxC, real_PxC, outputs_P, negatives_PxK, _, *paths = batch
     targets_PxT, labels_PxT, weights_PxT = example_targets(outputs_P, negatives_PxK, real_PxC.any(axis=1), paths, hs,
                                                            ns_offset)
+    slots, dim = hidden_PxC.shape[1], state.syn0_VxD.shape[1]
     out_PxTxD = optimizer.rows(state.syn1_RxD, targets_PxT)
-    slots = hidden_PxC.shape[1]
     widths = slot_widths(slots) if mode == "each" else (slots,)
     branches = [functools.partial(hidden_grads, hidden_PxC=hidden_PxC, real_PxC=real_PxC, out_PxTxD=out_PxTxD,
                                   labels_PxT=labels_PxT, weights_PxT=weights_PxT, optimizer=optimizer, mode=mode,
                                   width=width) for width in widths]
     drows_PxCxD, dout_PxTxD, loss = (branches[0](state.syn0_VxD) if len(branches) == 1 else
                                      jax.lax.switch(width_branch(real_PxC, widths), branches, state.syn0_VxD))
-    dim = drows_PxCxD.shape[-1]
     # skip-gram on windows: an output row's gradient sums the window's pairs, and counts as that many
     terms_PxT = (jnp.sum(real_PxC, axis=1, dtype=jnp.int32)[:, None] * (weights_PxT > 0) if mode == "each"
                  and slots > 1 else None)
@@ -176,7 +204,33 @@ def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, 
                        None if terms_PxT is None else terms_PxT.reshape(-1))), loss)
 
 
-def apply_updates(state: Word2VecState, updates: tuple[RowUpdate, RowUpdate], batch: tuple, *, optimizer: RowOptimizer,
+def chunked_row_updates(state: Word2VecState, batch: tuple, chunk: int, *, optimizer: RowOptimizer, hs: bool,
+                        ns_offset: int, mode: str) -> tuple[tuple[RowUpdate | FactoredRowUpdate, ...], jax.Array]:
+    """`row_updates` of a large micro-batch of pairs (skip-gram, C = 1) or CBOW windows, `chunk` examples at a time
+    (jaxembed.chunks), every chunk reading the tables as they were before the micro-batch. The output rows' gradients
+    g_pt h_p come as factors (FactoredRowUpdate of the coefficients g_PxT and the hidden vectors h_PxD), and so do
+    CBOW's context rows' m_pc ∂L/∂h_p, so no (P, T, D) array is formed: the optimiser forms the values a chunk at a
+    time as it adds them. (Skip-gram's windows are taken a chunk at a time by `whole_row_updates`, whose width
+    branches skip the padding slots of windows ordered by size.)"""
+    hidden_PxC, real_PxC, outputs_P, negatives_PxK, _, *paths = batch
+
+    def chunk_updates(arrays):
+        hidden_cxC, real_cxC, outputs_c, negatives_cxK = arrays
+        targets_cxT, labels_cxT, weights_cxT = example_targets(outputs_c, negatives_cxK, real_cxC.any(axis=1), paths, hs,
+                                                               ns_offset)
+        out_cxTxD = optimizer.rows(state.syn1_RxD, targets_cxT)
+        rows_cxCxD, mask_cxC = optimizer.rows(state.syn0_VxD, hidden_cxC), real_cxC.astype(jnp.float32)
+        h_cxD = rows_cxCxD[:, 0] if mode == "each" else cbow_hidden(rows_cxCxD, mask_cxC, mean=mode == "mean")
+        g_cxT, loss_c = logistic_coefficients(h_cxD, out_cxTxD, labels_cxT, weights_cxT)
+        dh_cxD = jnp.einsum("bt,btd->bd", g_cxT, out_cxTxD)
+        hidden = (RowUpdate(hidden_cxC[:, 0], dh_cxD) if mode == "each" else
+                  FactoredRowUpdate(hidden_cxC, mask_cxC[:, None, :], dh_cxD[:, None, :]))
+        return (hidden, FactoredRowUpdate(targets_cxT, g_cxT[:, None, :], h_cxD[:, None, :])), jnp.sum(loss_c)
+
+    return map_chunks(chunk_updates, (hidden_PxC, real_PxC, outputs_P, negatives_PxK), chunk)
+
+
+def apply_updates(state: Word2VecState, updates: tuple, batch: tuple, *, optimizer: RowOptimizer,
                   schedule) -> Word2VecState:
     """One optimiser step on syn0 and syn1 at the learning rate of the micro-batch's position in the run."""
     return update_tables(state, updates, optimizer, schedule(batch[4]))

@@ -33,16 +33,49 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxembed.chunks import chunk_size, scan_chunks
+from jaxembed.losses.logistic import sum_over_window
+
 
 class RowOptimizer(NamedTuple):
     """init(params_VxD) -> table_VxS; update(table, ids_N, grads_NxD, learning_rate, terms_N=None) -> table
     (terms_N: how many per-example gradients each row of grads sums, for the count-aware update);
-    rows(table, ids_N) -> (N, D) parameters of those rows; params(table) -> (V, D) parameters."""
+    rows(table, ids_N) -> (N, D) parameters of those rows; params(table) -> (V, D) parameters;
+    update_factored(table, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT=None) -> table: `update` with
+    the gradient of row ids[p, t] given as Σ_c coef[p, c, t] · rows[p, c] (`factored_values`)."""
 
     init: Callable[[jax.Array], jax.Array]
     update: Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Array]
     rows: Callable[[jax.Array, jax.Array], jax.Array]
     params: Callable[[jax.Array], jax.Array]
+    update_factored: Callable
+
+
+def factored_values(coef_PxCxT: jax.Array, rows_PxCxD: jax.Array) -> jax.Array:
+    """(P, T, D) v_pt = Σ_c coef_pct · rows_pc: the row gradients a factored update stands for."""
+    return sum_over_window(coef_PxCxT, rows_PxCxD)
+
+
+def factored_terms(coef_PxCxT: jax.Array, terms_PxT: jax.Array | None) -> jax.Array:
+    """(P, T) int32 per-example gradients each factored value sums: terms_PxT, or 1 where any coefficient is nonzero."""
+    return jnp.any(coef_PxCxT != 0, axis=1).astype(jnp.int32) if terms_PxT is None else terms_PxT.astype(jnp.int32)
+
+
+def dense_factored(update: Callable) -> Callable:
+    """`update_factored` of an optimiser that takes the values whole: they are formed for all P examples at once."""
+
+    def update_factored(table, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT=None):
+        values_PxTxD = factored_values(coef_PxCxT, rows_PxCxD)
+        terms_N = factored_terms(coef_PxCxT, terms_PxT).reshape(-1)
+        return update(table, ids_PxT.reshape(-1), values_PxTxD.reshape(-1, values_PxTxD.shape[-1]), learning_rate,
+                      terms_N)
+
+    return update_factored
+
+
+APPLY_CHUNK_VALUES = 1 << 17
+"""How many floats of row gradients (examples × rows × D) a factored SGD update forms at a time on a CPU (512 KB),
+so that a chunk's values stay in cache between being made and being added (jaxembed.chunks)."""
 
 
 def word2vec_schedule(alpha: float, min_alpha: float, total_words: int) -> optax.Schedule:
@@ -103,8 +136,28 @@ def sgd_rows(max_row_updates: float | None = None, in_order: bool | None = None)
         rows_N = padding_apart(unique_N, table_VxD.shape[0])
         return table_VxD.at[rows_N].add(-learning_rate * summed_NxD, mode="drop", unique_indices=True)
 
+    def update_factored(table_VxD, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT=None):
+        if not in_order:
+            return dense_factored(update)(table_VxD, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT)
+        scale_PxT = jnp.ones(ids_PxT.shape, jnp.float32)
+        if max_row_updates is not None:
+            terms_N = factored_terms(coef_PxCxT, terms_PxT).reshape(-1)
+            counts_N = occurrence_counts(ids_PxT.reshape(-1), terms_N, table_VxD.shape[0])
+            scale_PxT = count_scale(counts_N, max_row_updates).reshape(ids_PxT.shape)
+
+        def add_chunk(table, chunk):
+            ids_cxT, coef_cxCxT, rows_cxCxD, scale_cxT = chunk
+            values_cxTxD = factored_values(coef_cxCxT, rows_cxCxD)
+            if max_row_updates is not None:
+                values_cxTxD = values_cxTxD * scale_cxT[:, :, None]
+            return table.at[ids_cxT.reshape(-1)].add(-learning_rate * values_cxTxD.reshape(-1, values_cxTxD.shape[-1]),
+                                                     mode="promise_in_bounds")
+
+        chunk = chunk_size(ids_PxT.shape[0], ids_PxT.shape[1] * rows_PxCxD.shape[2], APPLY_CHUNK_VALUES)
+        return scan_chunks(add_chunk, table_VxD, (ids_PxT, coef_PxCxT, rows_PxCxD, scale_PxT), chunk)
+
     return RowOptimizer(init=lambda params_VxD: params_VxD, update=update, rows=lambda table_VxD, ids_N: table_VxD[ids_N],
-                        params=lambda table_VxD: table_VxD)
+                        params=lambda table_VxD: table_VxD, update_factored=update_factored)
 
 
 def segment_sums(first_N: jax.Array, values_NxD: jax.Array) -> jax.Array:
@@ -174,4 +227,5 @@ def adagrad_rows(initial_accumulator_value: float = 0.1, eps: float = 1e-7, in_o
     def rows(table_Vx2D, ids_N):
         return table_Vx2D[ids_N, :table_Vx2D.shape[1] // 2]
 
-    return RowOptimizer(init=init, update=update, rows=rows, params=lambda table_Vx2D: table_Vx2D[:, :table_Vx2D.shape[1] // 2])
+    return RowOptimizer(init=init, update=update, rows=rows, params=lambda table_Vx2D: table_Vx2D[:, :table_Vx2D.shape[1] // 2],
+                        update_factored=dense_factored(update))

@@ -1,0 +1,58 @@
+"""A large micro-batch worked through a chunk of examples at a time, on a CPU.
+
+A micro-batch of thousands of examples gathers and forms hundreds of megabytes of rows at once, which a CPU then
+streams through memory several times (gathered, multiplied, scaled, added). Taken in chunks of a few hundred
+examples, each chunk's rows stay in the core's cache from gather to use; the result is the same computation, the
+chunks run one after another in a lax.scan. An accelerator takes the micro-batch whole (`chunk_size` returns P).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+
+
+def chunk_size(examples: int, values_per_example: int, budget: int) -> int:
+    """Examples per chunk of a micro-batch of `examples` on a CPU: at most `budget` values' worth (at least one
+    example), preferring a divisor of `examples` of at least half that size, so that no examples are left over to
+    join separately; all of them on an accelerator."""
+    most = max(1, budget // max(values_per_example, 1))
+    if jax.default_backend() != "cpu" or examples <= most:
+        return examples
+    divisor = next(d for d in range(most, 0, -1) if examples % d == 0)
+    return divisor if 2 * divisor >= most else most
+
+
+def split_chunks(arrays: tuple, chunk: int) -> tuple[tuple | None, tuple | None]:
+    """(full, left): the arrays' first ⌊P / chunk⌋·chunk examples as (chunks, chunk, ...) arrays, and the P mod chunk
+    examples left over; None where there are none."""
+    examples = arrays[0].shape[0]
+    full = examples // chunk
+    stacked = tuple(x[:full * chunk].reshape((full, chunk) + x.shape[1:]) for x in arrays) if full else None
+    left = tuple(x[full * chunk:] for x in arrays) if examples % chunk else None
+    return stacked, left
+
+
+def scan_chunks(step: Callable[[Any, tuple], Any], carry: Any, arrays: tuple, chunk: int) -> Any:
+    """`carry` after `step(carry, chunk_arrays)` for the arrays' chunks of `chunk` examples in order (axis 0), the
+    last one holding the examples left over."""
+    stacked, left = split_chunks(arrays, chunk)
+    if stacked is not None:
+        carry = jax.lax.scan(lambda c, xs: (step(c, xs), None), carry, stacked)[0]
+    return carry if left is None else step(carry, left)
+
+
+def map_chunks(f: Callable[[tuple], tuple[Any, jax.Array]], arrays: tuple, chunk: int) -> tuple[Any, jax.Array]:
+    """(outputs, total) of `f(chunk_arrays) -> (outputs, sum)` over the arrays' chunks of `chunk` examples: every
+    output leaf (chunk's examples on axis 0) joined in example order, and the chunks' sums added."""
+    stacked, left = split_chunks(arrays, chunk)
+    parts = []
+    if stacked is not None:
+        outputs, sums = jax.lax.map(f, stacked)
+        parts.append((jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), outputs), jnp.sum(sums)))
+    if left is not None:
+        parts.append(f(left))
+    if len(parts) == 1:
+        return parts[0]
+    return jax.tree.map(lambda *xs: jnp.concatenate(xs), *[p[0] for p in parts]), parts[0][1] + parts[1][1]
