@@ -42,3 +42,4 @@ def test_chunk_size_fits_the_budget_and_prefers_divisors():
     assert chunk_size(16384, 700, 1 << 18) == 256                # at most 374: the divisor 256 leaves nothing over
     assert chunk_size(2731, 700, 1 << 18) == 374                 # 2731 is prime: chunks of the most, 111 left over
     assert chunk_size(1000, 10 ** 9, 1) == 1                     # never fewer than one example
+    assert chunk_size(2731, 1600, 1 << 18, 1 << 23) == 2731      # 4.4M values fit `whole`: taken whole

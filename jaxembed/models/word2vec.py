@@ -147,7 +147,12 @@ def hidden_grads(syn0_VxD: jax.Array, *, hidden_PxC: jax.Array, real_PxC: jax.Ar
 
 GATHER_CHUNK_VALUES = 1 << 18
 """How many floats of gathered rows (examples × (hidden + target rows) × D) a large micro-batch's step gathers at a
-time on a CPU (1 MB, a core's L2 on current x86 CPUs; jaxembed.chunks); smaller micro-batches are taken whole."""
+time on a CPU (1 MB, a core's L2 on current x86 CPUs; jaxembed.chunks)."""
+
+WHOLE_GATHER_VALUES = 1 << 23
+"""Micro-batches whose gathered rows make at most this many floats (32 MB, a CPU's last-level cache) are taken whole:
+shared negatives' 2,731 windows (4.4M floats) ran as fast whole as in chunks, 16,384 pairs (11.5M) 1.4x faster in
+chunks."""
 
 
 def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, hs: bool, ns_offset: int,
@@ -162,12 +167,12 @@ def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, 
     holding all its real slots (`width_branch`): the host packs each window's real slots first and gathers windows of
     equal size into the same micro-batches (data.word2vec_examples.by_window_size), so most need fewer than C slots.
     Returns ((syn0 ids_PC, grads_PCxD), (syn1 ids_PT, grads_PTxD)) in example-major order, and the loss sum.
-    A micro-batch larger than one chunk of GATHER_CHUNK_VALUES is taken a chunk at a time (`chunked_row_updates`;
+    A micro-batch of more than WHOLE_GATHER_VALUES gathered floats is taken a chunk at a time (`chunked_row_updates`;
     skip-gram's windows by `whole_row_updates` on each chunk).
     """
     hidden_PxC, real_PxC, outputs_P, negatives_PxK, _, *paths = batch
     slots, dim, targets = hidden_PxC.shape[1], state.syn0_VxD.shape[1], target_count(negatives_PxK, paths, hs)
-    chunk = chunk_size(hidden_PxC.shape[0], (slots + targets) * dim, GATHER_CHUNK_VALUES)
+    chunk = chunk_size(hidden_PxC.shape[0], (slots + targets) * dim, GATHER_CHUNK_VALUES, WHOLE_GATHER_VALUES)
     settings = dict(optimizer=optimizer, hs=hs, ns_offset=ns_offset, mode=mode)
     if chunk == hidden_PxC.shape[0]:
         return whole_row_updates(state, batch, **settings)
