@@ -1,13 +1,14 @@
 """Large-batch SGNS at full quality: the count-aware update against the alternatives, and beside gensim, in one run.
 
-    python experiments/bench_large_batch.py --corpus ../shared/data/pdcorpus.txt.gz             # ~35 min on 2 cores
+    python experiments/bench_large_batch.py --corpus ../shared/data/pdcorpus.txt.gz             # ~45 min on 2 cores
     python experiments/bench_large_batch.py --part rules                                         # ~10 min
 
 Part `quality` (pdcorpus, dim 100, window 5, negative 5, sample 1e-3, 5 epochs): gensim, jaxembed's default
 (64 pairs per update), and jaxembed at 16,384 and 65,536 pairs per update with the count-aware update
 (max_row_updates 64), plus skip-gram with shared negatives at 2,731 centre windows per update (≈16,400
-pairs), each once, one after the other in this process. Reports quality (analogy, WS353, SimLex), whole-run
-and steady-state words/s (epochs after the first), steady-state pairs/s, and the ratios the bars use.
+pairs) and 16,384 pairs on 2 replicas (a CPU's two cores) merged after every block of 32 updates, each once,
+one after the other in this process. Reports quality (analogy, WS353, SimLex), whole-run and steady-state
+words/s (epochs after the first), steady-state pairs/s, and the ratios the bars use.
 Part `rules`: one epoch at 16,384 pairs per update for each row rule — plain sum (the dense gradient),
 τ = 1 (each row's mean), 8, 32, 64, 256 — beside the default run's first epoch, and τ 64 with the examples
 made on the device (jax.random) instead of the host (numpy), for speed on this machine.
@@ -30,6 +31,8 @@ QUALITY_RUNS = {
     "65,536 pairs, τ 64": {"batch_size": 65536, "max_row_updates": 64},
     "2,731 windows (≈16k pairs), shared negatives, τ 64": {"batch_size": 2731, "max_row_updates": 64,
                                                             "shared_negatives": True},
+    "16,384 pairs, τ 64, 2 replicas merged every 32 updates": {"batch_size": 16384, "max_row_updates": 64,
+                                                               "replicas": 2, "merge_every": 1, "batches_per_call": 32},
 }
 RULES = {"sum (plain SGD)": 0, "τ 1 (mean)": 1, "τ 8": 8, "τ 32": 32, "τ 64": 64, "τ 256": 256}
 
