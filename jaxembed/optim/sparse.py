@@ -139,22 +139,22 @@ def sgd_rows(max_row_updates: float | None = None, in_order: bool | None = None)
     def update_factored(table_VxD, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT=None):
         if not in_order:
             return dense_factored(update)(table_VxD, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT)
-        scale_PxT = jnp.ones(ids_PxT.shape, jnp.float32)
+        arrays = (ids_PxT, coef_PxCxT, rows_PxCxD)
         if max_row_updates is not None:
             terms_N = factored_terms(coef_PxCxT, terms_PxT).reshape(-1)
             counts_N = occurrence_counts(ids_PxT.reshape(-1), terms_N, table_VxD.shape[0])
-            scale_PxT = count_scale(counts_N, max_row_updates).reshape(ids_PxT.shape)
+            arrays += (count_scale(counts_N, max_row_updates).reshape(ids_PxT.shape),)
 
         def add_chunk(table, chunk):
-            ids_cxT, coef_cxCxT, rows_cxCxD, scale_cxT = chunk
+            ids_cxT, coef_cxCxT, rows_cxCxD, *scale_cxT = chunk
             values_cxTxD = factored_values(coef_cxCxT, rows_cxCxD)
-            if max_row_updates is not None:
-                values_cxTxD = values_cxTxD * scale_cxT[:, :, None]
+            if scale_cxT:
+                values_cxTxD = values_cxTxD * scale_cxT[0][:, :, None]
             return table.at[ids_cxT.reshape(-1)].add(-learning_rate * values_cxTxD.reshape(-1, values_cxTxD.shape[-1]),
                                                      mode="promise_in_bounds")
 
         chunk = chunk_size(ids_PxT.shape[0], ids_PxT.shape[1] * rows_PxCxD.shape[2], APPLY_CHUNK_VALUES)
-        return scan_chunks(add_chunk, table_VxD, (ids_PxT, coef_PxCxT, rows_PxCxD, scale_PxT), chunk)
+        return scan_chunks(add_chunk, table_VxD, arrays, chunk)
 
     return RowOptimizer(init=lambda params_VxD: params_VxD, update=update, rows=lambda table_VxD, ids_N: table_VxD[ids_N],
                         params=lambda table_VxD: table_VxD, update_factored=update_factored)
