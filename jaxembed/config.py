@@ -48,7 +48,8 @@ CPU_REPLICAS = 2
 """Default replicas of skip-gram (word2vec's and fastText's) on a CPU at micro-batches below LARGE_BATCH_FROM
 (jaxembed.replicas, `default_replicas`). CBOW keeps 1, as with 2 its analogy accuracy fell; so do large batches,
 whose blocks of a million pairs would leave the replicas a whole epoch apart between merges (sgns at 16,384
-pairs: analogy 0.110 against 0.165 with 1; experiments/README.md). A fixed number, not the machine's core count,
+pairs: analogy 0.110 against 0.165 with 1; merged after every 32 updates instead, sgns kept its quality at 0.82x
+the default's speed, a setting the README shows; experiments/README.md). A fixed number, not the machine's core count,
 so that a seed gives the same vectors on every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core
 laptop busy, and `replicas` uses more cores."""
 MERGE_EVERY = 64
