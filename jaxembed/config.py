@@ -45,14 +45,19 @@ MAX_ROW_UPDATES = 64.0
 up (measured in experiments/README.md); below, plain SGD sums every update as word2vec does."""
 LARGE_BATCH_FROM = 1024
 CPU_REPLICAS = 2
-"""Default replicas of skip-gram (word2vec's and fastText's) on a CPU at micro-batches below LARGE_BATCH_FROM
-(jaxembed.replicas, `default_replicas`). CBOW keeps 1, as with 2 its analogy accuracy fell; so do large batches,
-whose blocks of a million pairs would leave the replicas a whole epoch apart between merges (sgns at 16,384
-pairs: analogy 0.110 against 0.165 with 1; merged after every 32 updates instead, sgns kept its quality at 0.82x
-the default's speed, a setting the README shows; experiments/README.md). A fixed number, not the machine's core count,
-so that a seed gives the same vectors on every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core
-laptop busy, and `replicas` uses more cores."""
+"""Default replicas of skip-gram (word2vec's and fastText's) on a CPU (jaxembed.replicas, `default_replicas`). CBOW
+keeps 1, as with 2 its analogy accuracy fell. From LARGE_BATCH_FROM examples per micro-batch up only skip-gram on pairs
+(sgns) has 2: on centre windows (sg-hs at 16,384 windows, 3.1M pairs a block) their analogy accuracy fell from 0.174
+to 0.159, and fastText was not measured there (experiments/README.md). A fixed number, not the machine's core count, so
+that a seed gives the same vectors on every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core laptop
+busy, and `replicas` uses more cores."""
 MERGE_EVERY = 64
+"""Default blocks each replica trains between two merges, below LARGE_BATCH_FROM examples per micro-batch."""
+LARGE_BATCH_BLOCK = 1 << 19
+"""Examples per block of replicas at large batches (batches_per_call = LARGE_BATCH_BLOCK // batch_size), merged after
+every block: blocks of 128 micro-batches of 16,384 pairs, merged every 64 blocks, left the replicas a whole epoch apart
+(sgns: analogy 0.110 against 0.165 with one replica), and merged after every 32 updates sgns kept its quality
+(experiments/README.md)."""
 MERGE_RULES = ("sum", "agreement")
 """How a merge combines the replicas' changes to a row (jaxembed.replicas.combined_change). Hierarchical softmax
 takes `agreement`: every path shares the Huffman tree's top nodes, whose summed changes overshoot (with `sum` its
@@ -67,11 +72,21 @@ hold them as int32). The seed is 32 bits (jax.random.key keeps only those, numpy
 seeds), bucket leaves 2**30 - 1 more int32 row ids for the vocabulary."""
 
 
-def default_replicas(cbow: bool, device_examples: bool, devices: int | None, batch_size: int) -> int:
+def default_replicas(cbow: bool, device_examples: bool, devices: int | None, batch_size: int,
+                     large_batches: bool) -> int:
     """CPU_REPLICAS for skip-gram on examples made by the host of one CPU process, below LARGE_BATCH_FROM examples
-    per micro-batch; else 1."""
+    per micro-batch, and above where `large_batches` (replicas kept the quality there); else 1."""
     return CPU_REPLICAS if (replicas_apply() and not (cbow or device_examples) and devices in (None, 1)
-                            and batch_size < LARGE_BATCH_FROM) else 1
+                            and (large_batches or batch_size < LARGE_BATCH_FROM)) else 1
+
+
+def replica_blocks(replicas: int, batch_size: int) -> dict[str, int]:
+    """The default batches_per_call and merge_every: replicas at large batches (from LARGE_BATCH_FROM examples per
+    micro-batch) merge after every block of LARGE_BATCH_BLOCK examples; otherwise blocks of 128 micro-batches, merged
+    every MERGE_EVERY blocks."""
+    if replicas > 1 and batch_size >= LARGE_BATCH_FROM:
+        return {"batches_per_call": max(1, LARGE_BATCH_BLOCK // batch_size), "merge_every": 1}
+    return {"batches_per_call": 128, "merge_every": MERGE_EVERY}
 
 
 def row_update_cap(batch_size: int) -> float:
@@ -173,23 +188,29 @@ class RunConfig(ModelConfig):
     epochs: int = setting(5, "passes over the corpus")
     batch_size: int | None = setting(None, "examples per micro-batch; updates within one are computed from the same "
                                      "parameters (on a GPU or TPU the defaults are large)")
-    batches_per_call: int = setting(128, "micro-batches per jitted call (speed only with replicas 1: the vectors do not "
-                                    "change; replicas take a call each)")
+    batches_per_call: int | None = setting(None, "micro-batches per jitted call (speed only with replicas 1: the vectors "
+                                           "do not change; replicas take a call each, and from 1024 examples per "
+                                           "micro-batch up their default is 524,288 examples' worth)")
     devices: int | None = setting(None, "train data-parallel on N devices; the batch size is rounded up to a multiple "
                                   "of N", unset="all GPUs or TPUs, one CPU")
     replicas: int | None = setting(None, "CPU: train this many copies of the tables at once, each on its own core and "
                                    "its own blocks, their updates combined every merge_every blocks (the threads of "
                                    "word2vec and gensim, made deterministic)",
-                                   unset="2 for skip-gram (sgns, sg-hs, fastText's) on a CPU below 1024 examples per "
-                                   "micro-batch, else 1")
-    merge_every: int = setting(MERGE_EVERY, "replicas: blocks each replica trains between two merges of their updates")
+                                   unset="2 for skip-gram on a CPU (sgns; sg-hs and fastText's below 1024 examples "
+                                   "per micro-batch), else 1")
+    merge_every: int | None = setting(None, "replicas: blocks each replica trains between two merges of their updates "
+                                      "(from 1024 examples per micro-batch up the default is 1)")
     merge_rule: str | None = setting(None, "replicas: how a merge combines their changes to a row: their sum (every "
                                      "update lands, as with threads), or agreement (the sum, scaled towards the mean "
                                      "as far as the changes point the same way)", choices=MERGE_RULES,
                                      unset="agreement with hierarchical softmax and for fastText, else sum")
 
     def defaults(self) -> dict[str, Any]:
-        return {"replicas": 1, "merge_rule": "sum"}
+        return {"replicas": 1, "merge_rule": "sum", **replica_blocks(1, 1)}
+
+    def replica_defaults(self, replicas: int, batch_size: int) -> dict[str, Any]:
+        """The default replicas, and the blocks and merges that go with the replicas the run gets (`replica_blocks`)."""
+        return {"replicas": replicas, **replica_blocks(replicas if self.replicas is None else self.replicas, batch_size)}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
         return [
@@ -290,7 +311,8 @@ class Word2VecConfig(WindowSgdConfig):
         device_examples = accelerator if self.device_examples is None else self.device_examples
         return {"hs": hs, "negative": negative, "alpha": 0.05 if self.cbow else 0.025, "batch_size": batch_size,
                 "max_row_updates": row_update_cap(batch_size), "device_examples": accelerator,
-                "replicas": default_replicas(self.cbow, device_examples, self.devices, batch_size),
+                **self.replica_defaults(default_replicas(self.cbow, device_examples, self.devices, batch_size,
+                                                         large_batches=not skipgram_windows), batch_size),
                 "merge_rule": "agreement" if hs else "sum"}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:
@@ -389,7 +411,8 @@ class FastTextConfig(WindowSgdConfig):
         device_examples = accelerator and not self.cbow if self.device_examples is None else self.device_examples
         return {**super().defaults(), "batch_size": batch_size, "max_row_updates": row_update_cap(batch_size),
                 "device_examples": accelerator and not self.cbow,
-                "replicas": default_replicas(self.cbow, device_examples, self.devices, batch_size),
+                **self.replica_defaults(default_replicas(self.cbow, device_examples, self.devices, batch_size,
+                                                         large_batches=False), batch_size),
                 "merge_rule": "agreement"}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:

@@ -228,19 +228,28 @@ def test_touched_rows_merge_every_row_after_a_resume_between_merges():
 
 
 def test_skipgram_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
+    """At large batches skip-gram on pairs keeps 2 replicas, merged after every block of 524,288 pairs."""
     sgns, sg_hs = Word2VecConfig().resolved(), Word2VecConfig(model="sg-hs").resolved()
     assert (sgns.replicas, sgns.merge_every, sgns.merge_rule) == (2, 64, "sum")
     assert (sg_hs.replicas, sg_hs.merge_every, sg_hs.merge_rule) == (2, 64, "agreement")
     assert Word2VecConfig(model="cbow").resolved().replicas == Word2VecConfig(model="cbow-hs").resolved().replicas == 1
     assert Word2VecConfig(devices=2).resolved().replicas == 1
     assert Word2VecConfig(batch_size=1023).resolved().replicas == 2
-    large = Word2VecConfig(batch_size=1024), Word2VecConfig(model="sg-hs", batch_size=16384)
-    assert [config.resolved().replicas for config in large] == [1, 1]
+    large = [Word2VecConfig(batch_size=b).resolved() for b in (1024, 16384, 65536, 1 << 20)]
+    assert [(c.replicas, c.batches_per_call, c.merge_every) for c in large] == [(2, 512, 1), (2, 32, 1), (2, 8, 1),
+                                                                                (2, 1, 1)]
+    assert Word2VecConfig(model="sg-hs", batch_size=16384).resolved().replicas == 1  # centre windows
+    assert Word2VecConfig(batch_size=2731, shared_negatives=True).resolved().replicas == 1
+    one = Word2VecConfig(batch_size=16384, replicas=1).resolved()
+    assert (one.batches_per_call, one.merge_every) == (128, 64)
+    assert Word2VecConfig(batch_size=16384, merge_every=4, batches_per_call=2).resolved().merge_every == 4
+    assert Word2VecConfig(model="cbow", batch_size=16384, replicas=2).resolved().batches_per_call == 32
     assert Word2VecConfig(device_examples=True).resolved().replicas == 1
     fasttext_sg, fasttext_cbow = FastTextConfig().resolved(), FastTextConfig(cbow=True).resolved()
     assert (fasttext_sg.replicas, fasttext_sg.merge_every, fasttext_sg.merge_rule) == (2, 64, "agreement")
     assert fasttext_cbow.replicas == FastTextConfig(device_examples=True).resolved().replicas == 1
-    assert FastTextConfig(batch_size=16384).resolved().replicas == 1
+    fasttext_large = FastTextConfig(batch_size=16384).resolved()
+    assert (fasttext_large.replicas, fasttext_large.batches_per_call, fasttext_large.merge_every) == (1, 128, 64)
 
 
 @pytest.mark.parametrize("settings,message", [
