@@ -292,14 +292,22 @@ def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates
     named = lambda spec: NamedSharding(mesh, spec)
     shardings = (jax.tree.map(named, state_spec), *map(named, specs))
     step = jax.jit(body, donate_argnums=0, in_shardings=shardings)
-    if generate is None and jax.process_count() == 1:
-        placed_step, shared = step, SharedInputs(layout, named(P()))
-        step = lambda state, *inputs: placed_step(state, *shared.placed(inputs))
+    if jax.process_count() == 1:
+        placed_step, shared = step, SharedInputs(layout, named(P())) if generate is None else None
+        step = lambda state, *inputs: placed_step(on_sharding(state, shardings[0]),
+                                                  *(inputs if shared is None else shared.placed(inputs)))
     if jax.process_count() > 1:  # jit takes only global arrays, built from the host values every process holds
         local_step = step
         step = lambda *args: local_step(*jax.tree.map(to_mesh, shardings, args,
                                                       is_leaf=lambda x: isinstance(x, NamedSharding)))
     return step if generate is None else lambda state, *chunk: step(state, chunk)
+
+
+def on_sharding(tree: Any, sharding: Any) -> Any:
+    """`tree` with every leaf placed as `sharding` (a prefix of the tree) says, without a copy where a leaf is there
+    already. A step's output state is typed by the step's mesh; a state from elsewhere (init, a checkpoint, a merge of
+    replicas) on the same device but typed without the mesh would make jit trace and compile the step a second time."""
+    return jax.device_put(tree, sharding)
 
 
 def to_mesh(sharding: NamedSharding, tree: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import os
 import socket
 import subprocess
@@ -277,6 +278,19 @@ def test_shared_inputs_are_placed_on_the_mesh_once_and_again_only_when_they_chan
     assert shared.placed((np.ones(3), paths))[1] is placed[1]
     moved = shared.placed((examples, jax.device_put(jnp.arange(6) + 1, jax.devices()[0])))[1]
     assert moved is not placed[1] and np.asarray(moved).tolist() == [1, 2, 3, 4, 5, 6]
+
+
+def test_the_step_compiles_once_for_states_from_init_and_from_itself(caplog):
+    """A fresh state (as from init or a checkpoint: no mesh in its type) and the step's own output take the same
+    compiled step: otherwise every run would compile its step twice."""
+    case = word2vec_case("each", 1, False, 3)
+    step = parallel.make_data_parallel_step(case.row_updates, case.apply_updates, parallel.data_mesh(1), case.layout)
+    with jax.log_compiles(), caplog.at_level(logging.WARNING):
+        state = case.init()
+        for block in case.blocks:
+            state, _ = step(state, *block)
+        step(case.init(), *case.blocks[0])
+    assert sum("Compiling jit(block)" in record.getMessage() for record in caplog.records) == 1
 
 
 def test_batch_size_rounds_up_to_a_multiple_of_devices():
