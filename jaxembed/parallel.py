@@ -304,7 +304,7 @@ def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates
 
 
 def on_sharding(tree: Any, sharding: Any) -> Any:
-    """`tree` with every leaf placed as `sharding` (a prefix of the tree) says, without a copy where a leaf is there
+    """`tree` placed on `sharding` (one sharding, or a prefix tree of them), without a copy where a leaf is there
     already. A step's output state is typed by the step's mesh; a state from elsewhere (init, a checkpoint, a merge of
     replicas) on the same device but typed without the mesh would make jit trace and compile the step a second time."""
     return jax.device_put(tree, sharding)
