@@ -56,19 +56,23 @@ def build_huffman(counts_V: np.ndarray) -> HuffmanTree:
     if v < 2:
         raise ValueError(f"a Huffman tree needs at least 2 words, got {v}")
     parent, bit = merge_order(counts_V)
-    root = 2 * v - 2
-    paths = []
-    for word in range(v):
-        node, nodes = word, []
-        while node != root:
-            nodes.append(node)
-            node = int(parent[node])
-        paths.append(nodes[::-1])  # root-side first: the child nodes whose bits form the code
-    length = max(len(p) for p in paths)
-    codes = np.zeros((v, length), np.int8)
-    points = np.zeros((v, length), np.int32)
-    lengths = np.array([len(p) for p in paths], np.int32)
-    for word, nodes in enumerate(paths):
-        codes[word, :len(nodes)] = bit[nodes]
-        points[word, :len(nodes)] = parent[nodes] - v
-    return HuffmanTree(codes, points, lengths)
+    nodes_VxL = leaf_to_root(parent, root=2 * v - 2)
+    lengths_V = np.sum(nodes_VxL >= 0, axis=1).astype(np.int32)
+    # root-side first: the child nodes whose bits form the code
+    position_VxL = lengths_V[:, None] - 1 - np.arange(nodes_VxL.shape[1])[None, :]
+    real_VxL = position_VxL >= 0
+    path_VxL = np.take_along_axis(nodes_VxL, np.maximum(position_VxL, 0), axis=1)
+    codes = np.where(real_VxL, bit[path_VxL], 0).astype(np.int8)
+    points = np.where(real_VxL, parent[path_VxL] - v, 0).astype(np.int32)
+    return HuffmanTree(codes, points, lengths_V)
+
+
+def leaf_to_root(parent_2V: np.ndarray, root: int) -> np.ndarray:
+    """(V, L) each leaf's nodes from the leaf up to the root's child, −1 past them: all leaves climb one level at a
+    time together (L = the deepest leaf's depth)."""
+    node_V = np.arange(len(parent_2V) // 2)
+    levels = []
+    while (node_V != root).any():
+        levels.append(np.where(node_V != root, node_V, -1))
+        node_V = np.where(node_V != root, parent_2V[node_V], root)
+    return np.stack(levels, axis=1)
