@@ -6,11 +6,12 @@
 Part `quality` (pdcorpus, dim 100, window 5, negative 5, sample 1e-3, 5 epochs): gensim, jaxembed's default
 (64 pairs per update), and jaxembed at 16,384 and 65,536 pairs per update with the count-aware update
 (max_row_updates 64), plus skip-gram with shared negatives at 2,731 centre windows per update (≈16,400
-pairs), each at its defaults on a CPU (2 replicas, one per core, merged after every block of 524,288 examples),
-and 16,384 pairs on one replica; each once, one after the other in this process. Reports quality (analogy, WS353, SimLex), whole-run and steady-state
-words/s (epochs after the first), steady-state pairs/s, and the ratios the bars use.
-Part `rules`: one epoch at 16,384 pairs per update on one replica for each row rule — plain sum (the dense gradient),
-τ = 1 (each row's mean), 8, 32, 64, 256 — beside the default run's first epoch, and τ 64 with the examples
+pairs), each at its CPU defaults (pairs on 2 replicas, one per core, merged after every block of 524,288 pairs;
+centre windows on one), and 16,384 pairs on one replica; each once, one after the other in this process. Reports
+quality (analogy, WS353, SimLex), whole-run and steady-state words/s (epochs after the first), steady-state pairs/s,
+and the ratios the bars use.
+Part `rules`: one epoch at 16,384 pairs per update on one replica for each row rule — plain sum (the dense
+gradient), τ = 1 (each row's mean), 8, 32, 64, 256 — beside the default run's first epoch, and τ 64 with the examples
 made on the device (jax.random) instead of the host (numpy), for speed on this machine.
 Writes experiments/results/bench_large_batch<tag>.json and .png.
 """
