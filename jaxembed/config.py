@@ -241,7 +241,7 @@ class WindowSgdConfig(RunConfig):
     min_alpha: float = setting(0.0001, "final learning rate")
     max_row_updates: float | None = setting(None, "count-aware large batches: a row with more updates than this in "
                                             "one micro-batch gets this many times their mean instead of their sum "
-                                            "(0: always the sum; from batch_size 1024 up the default is 64, for fastText 32)")
+                                            "(0: always the sum; from batch_size 1024 up the default is 64)")
     shuffle: bool = setting(False, "visit the sentences in a new random order every epoch (0: file order, as word2vec, "
                             "gensim and fastText)")
     noise_power: float = setting(0.75, "noise distribution ∝ count^noise_power (gensim's ns_exponent; 1: unigram)")

@@ -25,6 +25,7 @@ from jaxembed.losses.sgns import sgns_labels
 from jaxembed.fit import fit
 from jaxembed.models import fasttext as fasttext_model
 from jaxembed.models.fasttext import LAYOUT, FastTextState
+from jaxembed.optim import sparse
 from jaxembed.optim.sparse import sgd_rows
 from jaxembed.parallel import data_mesh, make_data_parallel_step
 
@@ -153,9 +154,20 @@ class FastTextGradientTest(chex.TestCase):
             assert float(jnp.sum(loss_Q)) == pytest.approx(float(total(x_FxD, out_QxTxD)), rel=1e-5)
 
 
-def test_microbatch_equals_dense_oracle():
+def chunked(monkeypatch, examples: int):
+    """Large micro-batches' path taken at `examples` bag rows or pairs a chunk (jaxembed.chunks)."""
+    monkeypatch.setattr(fasttext_model, "chunk_size", lambda n, *_: min(n, examples))
+    monkeypatch.setattr(sparse, "chunk_size", lambda n, *_: min(n, examples))
+
+
+@pytest.mark.parametrize("chunk", [None, 2, 4])
+def test_microbatch_equals_dense_oracle(chunk, monkeypatch):
     """The packed row-sparse step == jax.grad w.r.t. whole tables of the loss whose bag mean passes
-    the gradient back unscaled (fastText's rule) + optax.sgd; duplicate ids included."""
+    the gradient back unscaled (fastText's rule) + optax.sgd; duplicate ids included. `chunk`: the step of a
+    large micro-batch, its bag rows and pairs taken that many at a time (leaving some over), the output rows'
+    gradients as factors."""
+    if chunk:
+        chunked(monkeypatch, chunk)
     state, batch, E = packed_problem(seed=3)
     rows, owner, mask, targets, pair_owner, pair_mask = batch
     lr, m = 0.1, mask.astype(jnp.float32)
@@ -177,6 +189,27 @@ def test_microbatch_equals_dense_oracle():
     new_state = apply_updates(state, updates, (*batch, 0.0))
     chex.assert_trees_all_close((new_state.input_RxD, new_state.output_VxD), expected, rtol=1e-5, atol=1e-6)
     assert float(loss) == pytest.approx(float(total(tables)), rel=1e-5)
+
+
+def test_chunks_count_rows_as_the_whole_micro_batch_does_for_the_large_batch_cap(monkeypatch):
+    """With the count-aware cap, the chunked step scales every row as the whole step does: the factored output rows
+    count their nonzero coefficients as the whole step counts its nonzero gradients."""
+    state, batch, E = packed_problem(seed=4, E=4, F=15, Q=9, V=4)          # 4 output rows: each seen many times
+    optimizer = sgd_rows(max_row_updates=2.0)
+    parts = (functools.partial(fasttext_model.row_updates, optimizer=optimizer, num_examples=E),
+             functools.partial(fasttext_model.apply_updates, optimizer=optimizer, schedule=lambda n: 0.1))
+
+    def step(state):
+        updates, loss = parts[0](state, (*batch, 0.0))
+        return parts[1](state, updates, (*batch, 0.0)), loss
+
+    whole, whole_loss = step(state)
+    chunked(monkeypatch, 4)
+    in_chunks, chunks_loss = step(state)
+    chex.assert_trees_all_close(in_chunks, whole, rtol=1e-6, atol=1e-7)
+    assert float(chunks_loss) == pytest.approx(float(whole_loss), rel=1e-6)
+    assert not np.allclose(whole.output_VxD, step_parts(0.1, E)[1](state, step_parts(0.1, E)[0](state, (*batch, 0.0))[0],
+                                                                    (*batch, 0.0)).output_VxD)  # the cap took effect
 
 
 def test_bag_rows_count_one_update_per_pair_for_the_large_batch_cap():

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxembed.chunks import GATHER_CHUNK_VALUES, WHOLE_GATHER_VALUES, chunk_size, map_chunks, scan_chunks
 from jaxembed.config import FastTextConfig
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
 from jaxembed.data.device_examples import (DEVICE_CHUNK_TOKENS, alias_draws, chunk_examples, chunk_key,
@@ -29,11 +30,12 @@ from jaxembed.data.windows import (CHUNK_TOKENS, Sampling, context_reach, epoch_
 from jaxembed.errors import ConfigError
 from jaxembed.io.fasttext import save_fasttext_model, unsupervised_model
 from jaxembed.io.state import EarlierTables, earlier_tables
-from jaxembed.losses.fasttext import bag_row_updates, fasttext_grads
+from jaxembed.losses.fasttext import bag_row_updates, bag_sizes, fasttext_grads
+from jaxembed.losses.logistic import logistic_coefficients
 from jaxembed.losses.sgns import sgns_labels
 from jaxembed.models.base import Block, Model, Outputs, chunk_blocks, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
-from jaxembed.parallel import EXAMPLES, MICRO_BATCH, Generator, RowUpdate, sharded_batch_size
+from jaxembed.parallel import EXAMPLES, MICRO_BATCH, FactoredRowUpdate, Generator, RowUpdate, sharded_batch_size
 
 LAYOUT = (EXAMPLES,) * 6 + (MICRO_BATCH,)
 """Step inputs: bag rows, row owners, row mask, targets, pair owners, pair mask, corpus words done before
@@ -56,20 +58,61 @@ def init_fasttext(seed: int, input_rows: int, vocab_size: int, dim: int) -> Fast
 
 
 def row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOptimizer,
-                num_examples: int) -> tuple[tuple[RowUpdate, RowUpdate], jax.Array]:
+                num_examples: int) -> tuple[tuple[RowUpdate, RowUpdate | FactoredRowUpdate], jax.Array]:
     """Row gradients of a packed micro-batch (or a device's part of one) from the current tables:
     every bag row receives ∂L/∂h (fastText's rule). Returns ((input ids_F, grads_FxD, terms_F), (output
-    ids_QT, grads_QTxD)) in example order — padded slots carry zero gradients — and the loss sum."""
+    ids_QT, grads_QTxD)) in example order — padded slots carry zero gradients — and the loss sum. A micro-batch
+    whose pairs gather more than WHOLE_GATHER_VALUES floats is taken a chunk at a time (`chunked_row_updates`)."""
     rows_F, row_owner_F, row_mask_F, targets_QxT, pair_owner_Q, pair_mask_Q, _ = batch
+    pairs, targets = targets_QxT.shape
+    dim = state.output_VxD.shape[1]
+    if chunk_size(pairs, (targets + 1) * dim, GATHER_CHUNK_VALUES, WHOLE_GATHER_VALUES) < pairs:
+        return chunked_row_updates(state, batch, optimizer=optimizer, num_examples=num_examples)
     row_weight_F = row_mask_F.astype(jnp.float32)
     weights_QxT = jnp.broadcast_to(pair_mask_Q.astype(jnp.float32)[:, None], targets_QxT.shape)
     _, dout_QxTxD, dh_ExD, loss_Q = fasttext_grads(
         optimizer.rows(state.input_RxD, rows_F), row_weight_F, row_owner_F, optimizer.rows(state.output_VxD, targets_QxT),
-        sgns_labels(targets_QxT.shape[1] - 1), weights_QxT, pair_owner_Q, num_examples)
+        sgns_labels(targets - 1), weights_QxT, pair_owner_Q, num_examples)
     drows_FxD = bag_row_updates(dh_ExD, row_weight_F, row_owner_F)
     return ((RowUpdate(rows_F, drows_FxD, bag_row_terms(row_mask_F, row_owner_F, pair_mask_Q, pair_owner_Q, num_examples)),
              RowUpdate(targets_QxT.reshape(-1), dout_QxTxD.reshape(-1, dout_QxTxD.shape[-1]))),
             jnp.sum(loss_Q))
+
+
+def chunked_row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOptimizer,
+                        num_examples: int) -> tuple[tuple[RowUpdate, FactoredRowUpdate], jax.Array]:
+    """`row_updates` of a large micro-batch on a CPU, a chunk at a time (jaxembed.chunks), every chunk reading the
+    tables as they were before the micro-batch: the bag sums Σ m_f x_f gathered a chunk of bag rows at a time, then
+    the pairs' coefficients g_qt a chunk of pairs at a time. An output row's gradient g_qt h_owner(q) comes as factors
+    (FactoredRowUpdate of g_QxT and h_QxD), which row SGD forms a chunk at a time as it adds them, so no (Q, T, D)
+    array is formed; the bag rows' m_f ∂L/∂h_owner(f) are formed whole (F·D floats, a quarter of the output's)."""
+    rows_F, row_owner_F, row_mask_F, targets_QxT, pair_owner_Q, pair_mask_Q, _ = batch
+    dim = state.input_RxD.shape[1]
+    row_weight_F = row_mask_F.astype(jnp.float32)
+
+    def add_bag_rows(sums_ExD, chunk):
+        rows_c, owner_c, weight_c = chunk
+        return sums_ExD.at[owner_c].add(weight_c[:, None] * optimizer.rows(state.input_RxD, rows_c))
+
+    sums_ExD = scan_chunks(add_bag_rows, jnp.zeros((num_examples, dim), jnp.float32),
+                           (rows_F, row_owner_F, row_weight_F), chunk_size(rows_F.shape[0], dim, GATHER_CHUNK_VALUES))
+    h_ExD = sums_ExD / bag_sizes(row_weight_F, row_owner_F, num_examples)[:, None]
+    labels_T = sgns_labels(targets_QxT.shape[1] - 1)
+
+    def pair_coefficients(chunk):
+        targets_cxT, owner_c, mask_c = chunk
+        h_cxD, out_cxTxD = h_ExD[owner_c], optimizer.rows(state.output_VxD, targets_cxT)
+        weights_cxT = jnp.broadcast_to(mask_c.astype(jnp.float32)[:, None], targets_cxT.shape)
+        g_cxT, loss_c = logistic_coefficients(h_cxD, out_cxTxD, labels_T, weights_cxT)
+        return (g_cxT, h_cxD, jnp.einsum("bt,btd->bd", g_cxT, out_cxTxD)), jnp.sum(loss_c)
+
+    pairs, targets = targets_QxT.shape
+    (g_QxT, h_QxD, dh_QxD), loss = map_chunks(pair_coefficients, (targets_QxT, pair_owner_Q, pair_mask_Q),
+                                              chunk_size(pairs, (targets + 1) * dim, GATHER_CHUNK_VALUES))
+    dh_ExD = jax.ops.segment_sum(dh_QxD, pair_owner_Q, num_examples)
+    terms_F = bag_row_terms(row_mask_F, row_owner_F, pair_mask_Q, pair_owner_Q, num_examples)
+    return ((RowUpdate(rows_F, bag_row_updates(dh_ExD, row_weight_F, row_owner_F), terms_F),
+             FactoredRowUpdate(targets_QxT, g_QxT[:, None, :], h_QxD[:, None, :])), loss)
 
 
 def bag_row_terms(row_mask_F, row_owner_F, pair_mask_Q, pair_owner_Q, num_examples: int) -> jax.Array:

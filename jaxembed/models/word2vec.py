@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxembed.chunks import chunk_size, map_chunks
+from jaxembed.chunks import GATHER_CHUNK_VALUES, WHOLE_GATHER_VALUES, chunk_size, map_chunks
 from jaxembed.config import Word2VecConfig
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
 from jaxembed.data.device_examples import DEVICE_CHUNK_TOKENS, chunk_examples, chunk_key, micro_batch, sampling_arrays
@@ -143,16 +143,6 @@ def hidden_grads(syn0_VxD: jax.Array, *, hidden_PxC: jax.Array, real_PxC: jax.Ar
         drows_PxWxD = context_row_updates(dh_PxD, mask_PxW)
     past_width = jnp.zeros((drows_PxWxD.shape[0], hidden_PxC.shape[1] - width, drows_PxWxD.shape[2]), drows_PxWxD.dtype)
     return jnp.concatenate([drows_PxWxD, past_width], axis=1), dout_PxTxD, jnp.sum(loss_P)
-
-
-GATHER_CHUNK_VALUES = 1 << 18
-"""How many floats of gathered rows (examples × (hidden + target rows) × D) a large micro-batch's step gathers at a
-time on a CPU (1 MB, a core's L2 on current x86 CPUs; jaxembed.chunks)."""
-
-WHOLE_GATHER_VALUES = 1 << 23
-"""Micro-batches whose gathered rows make at most this many floats (32 MB, a CPU's last-level cache) are taken whole:
-shared negatives' 2,731 windows (4.4M floats) ran as fast whole as in chunks, 16,384 pairs (11.5M) 1.4x faster in
-chunks."""
 
 
 def row_updates(state: Word2VecState, batch: tuple, *, optimizer: RowOptimizer, hs: bool, ns_offset: int,
