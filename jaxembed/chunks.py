@@ -22,12 +22,18 @@ shared negatives' 2,731 windows (4.4M floats) ran as fast whole as in chunks, 16
 chunks."""
 
 
+def taken_whole(values: int, whole: int = WHOLE_GATHER_VALUES) -> bool:
+    """Whether a micro-batch that gathers `values` floats is taken in one piece: on an accelerator, or when they make
+    at most `whole`."""
+    return jax.default_backend() != "cpu" or values <= whole
+
+
 def chunk_size(examples: int, values_per_example: int, budget: int, whole: int = 0) -> int:
     """Examples per chunk of a micro-batch of `examples` on a CPU: at most `budget` values' worth (at least one
     example), preferring a divisor of `examples` of at least half that size, so that no examples are left over to
     join separately; all of them on an accelerator, or when the whole micro-batch makes at most `whole` values."""
     most = max(1, budget // max(values_per_example, 1))
-    if jax.default_backend() != "cpu" or examples <= most or examples * values_per_example <= whole:
+    if taken_whole(examples * values_per_example, whole) or examples <= most:
         return examples
     divisor = next(d for d in range(most, 0, -1) if examples % d == 0)
     return divisor if 2 * divisor >= most else most

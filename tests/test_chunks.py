@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxembed.chunks import chunk_size, map_chunks, scan_chunks
+from jaxembed.chunks import WHOLE_GATHER_VALUES, chunk_size, map_chunks, scan_chunks, taken_whole
 
 
 def row_sums(arrays):
@@ -43,3 +43,8 @@ def test_chunk_size_fits_the_budget_and_prefers_divisors():
     assert chunk_size(2731, 700, 1 << 18) == 374                 # 2731 is prime: chunks of the most, 111 left over
     assert chunk_size(1000, 10 ** 9, 1) == 1                     # never fewer than one example
     assert chunk_size(2731, 1600, 1 << 18, 1 << 23) == 2731      # 4.4M values fit `whole`: taken whole
+
+
+def test_a_micro_batch_is_taken_whole_up_to_the_last_level_cache_on_a_cpu():
+    assert taken_whole(WHOLE_GATHER_VALUES) and not taken_whole(WHOLE_GATHER_VALUES + 1)
+    assert taken_whole(10, whole=10) and not taken_whole(11, whole=10)

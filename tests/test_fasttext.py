@@ -156,6 +156,7 @@ class FastTextGradientTest(chex.TestCase):
 
 def chunked(monkeypatch, examples: int):
     """Large micro-batches' path taken at `examples` bag rows or pairs a chunk (jaxembed.chunks)."""
+    monkeypatch.setattr(fasttext_model, "taken_whole", lambda values: False)
     monkeypatch.setattr(fasttext_model, "chunk_size", lambda n, *_: min(n, examples))
     monkeypatch.setattr(sparse, "chunk_size", lambda n, *_: min(n, examples))
 

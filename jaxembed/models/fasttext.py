@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxembed.chunks import GATHER_CHUNK_VALUES, WHOLE_GATHER_VALUES, chunk_size, map_chunks, scan_chunks
+from jaxembed.chunks import GATHER_CHUNK_VALUES, chunk_size, map_chunks, scan_chunks, taken_whole
 from jaxembed.config import FastTextConfig
 from jaxembed.data.corpus import PreparedCorpus, prepare_corpus
 from jaxembed.data.device_examples import (DEVICE_CHUNK_TOKENS, alias_draws, chunk_examples, chunk_key,
@@ -62,11 +62,11 @@ def row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOptimizer,
     """Row gradients of a packed micro-batch (or a device's part of one) from the current tables:
     every bag row receives ∂L/∂h (fastText's rule). Returns ((input ids_F, grads_FxD, terms_F), (output
     ids_QT, grads_QTxD)) in example order — padded slots carry zero gradients — and the loss sum. A micro-batch
-    whose pairs gather more than WHOLE_GATHER_VALUES floats is taken a chunk at a time (`chunked_row_updates`)."""
+    whose bag rows and pairs gather more than chunks.WHOLE_GATHER_VALUES floats on a CPU is taken a chunk at a time
+    (`chunked_row_updates`)."""
     rows_F, row_owner_F, row_mask_F, targets_QxT, pair_owner_Q, pair_mask_Q, _ = batch
     pairs, targets = targets_QxT.shape
-    dim = state.output_VxD.shape[1]
-    if chunk_size(pairs, (targets + 1) * dim, GATHER_CHUNK_VALUES, WHOLE_GATHER_VALUES) < pairs:
+    if not taken_whole((rows_F.shape[0] + pairs * (targets + 1)) * state.output_VxD.shape[1]):
         return chunked_row_updates(state, batch, optimizer=optimizer, num_examples=num_examples)
     row_weight_F = row_mask_F.astype(jnp.float32)
     weights_QxT = jnp.broadcast_to(pair_mask_Q.astype(jnp.float32)[:, None], targets_QxT.shape)
@@ -85,7 +85,7 @@ def chunked_row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOpt
     tables as they were before the micro-batch: the bag sums Σ m_f x_f gathered a chunk of bag rows at a time, then
     the pairs' coefficients g_qt a chunk of pairs at a time. An output row's gradient g_qt h_owner(q) comes as factors
     (FactoredRowUpdate of g_QxT and h_QxD), which row SGD forms a chunk at a time as it adds them, so no (Q, T, D)
-    array is formed; the bag rows' m_f ∂L/∂h_owner(f) are formed whole (F·D floats, a quarter of the output's)."""
+    array is formed; the bag rows' m_f ∂L/∂h_owner(f) are formed whole (F·D floats)."""
     rows_F, row_owner_F, row_mask_F, targets_QxT, pair_owner_Q, pair_mask_Q, _ = batch
     dim = state.input_RxD.shape[1]
     row_weight_F = row_mask_F.astype(jnp.float32)
