@@ -196,21 +196,21 @@ def test_chunks_count_rows_as_the_whole_micro_batch_does_for_the_large_batch_cap
     """With the count-aware cap, the chunked step scales every row as the whole step does: the factored output rows
     count their nonzero coefficients as the whole step counts its nonzero gradients."""
     state, batch, E = packed_problem(seed=4, E=4, F=15, Q=9, V=4)          # 4 output rows: each seen many times
-    optimizer = sgd_rows(max_row_updates=2.0)
-    parts = (functools.partial(fasttext_model.row_updates, optimizer=optimizer, num_examples=E),
-             functools.partial(fasttext_model.apply_updates, optimizer=optimizer, schedule=lambda n: 0.1))
 
-    def step(state):
-        updates, loss = parts[0](state, (*batch, 0.0))
-        return parts[1](state, updates, (*batch, 0.0)), loss
+    def step(max_row_updates):
+        optimizer = sgd_rows(max_row_updates=max_row_updates)
+        row_updates = functools.partial(fasttext_model.row_updates, optimizer=optimizer, num_examples=E)
+        apply_updates = functools.partial(fasttext_model.apply_updates, optimizer=optimizer, schedule=lambda n: 0.1)
+        updates, loss = jax.jit(row_updates)(state, (*batch, 0.0))
+        return jax.jit(apply_updates)(state, updates, (*batch, 0.0)), loss
 
-    whole, whole_loss = step(state)
+    whole, whole_loss = step(2.0)
+    uncapped, _ = step(None)
     chunked(monkeypatch, 4)
-    in_chunks, chunks_loss = step(state)
+    in_chunks, chunks_loss = step(2.0)
     chex.assert_trees_all_close(in_chunks, whole, rtol=1e-6, atol=1e-7)
     assert float(chunks_loss) == pytest.approx(float(whole_loss), rel=1e-6)
-    assert not np.allclose(whole.output_VxD, step_parts(0.1, E)[1](state, step_parts(0.1, E)[0](state, (*batch, 0.0))[0],
-                                                                    (*batch, 0.0)).output_VxD)  # the cap took effect
+    assert not np.allclose(whole.output_VxD, uncapped.output_VxD)  # the cap took effect
 
 
 def test_bag_rows_count_one_update_per_pair_for_the_large_batch_cap():

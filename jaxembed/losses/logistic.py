@@ -16,7 +16,7 @@ path — with g_ct = n_c m_t (σ(h_c·u_t) − y_t):
 
 The `*_coefficients` functions give g and the loss alone: an output row's gradient is then the outer product of its
 coefficients and the hidden rows, which a large batch's optimiser step forms a chunk at a time
-(optim.sparse.FactoredRowUpdate) instead of holding all (B, T, D) of them.
+(parallel.FactoredRowUpdate, optim.sparse's update_factored) instead of holding all (B, T, D) of them.
 """
 from __future__ import annotations
 
