@@ -46,9 +46,10 @@ up (measured in experiments/README.md); below, plain SGD sums every update as wo
 LARGE_BATCH_FROM = 1024
 CPU_REPLICAS = 2
 """Default replicas of skip-gram (word2vec's and fastText's) on a CPU (jaxembed.replicas, `default_replicas`). CBOW
-keeps 1, as with 2 its analogy accuracy fell. From LARGE_BATCH_FROM examples per micro-batch up only skip-gram on pairs
-(sgns) has 2: on centre windows (sg-hs at 16,384 windows, 3.1M pairs a block) their analogy accuracy fell from 0.174
-to 0.159, and fastText was not measured there (experiments/README.md). A fixed number, not the machine's core count, so
+keeps 1, as with 2 its analogy accuracy fell. From LARGE_BATCH_FROM examples per micro-batch up skip-gram on pairs
+(sgns) and fastText skip-gram keep 2 (fastText at 16,384 pairs: analogy 0.549 against one replica's 0.558 and the
+official fastText's 0.578), but not skip-gram on centre windows: sg-hs at 16,384 windows (3.1M pairs a block) fell from
+0.174 to 0.159 (experiments/README.md). A fixed number, not the machine's core count, so
 that a seed gives the same vectors on every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core laptop
 busy, and `replicas` uses more cores."""
 MERGE_EVERY = 64
@@ -196,7 +197,7 @@ class RunConfig(ModelConfig):
     replicas: int | None = setting(None, "CPU: train this many copies of the tables at once, each on its own core and "
                                    "its own blocks, their updates combined every merge_every blocks (the threads of "
                                    "word2vec and gensim, made deterministic)",
-                                   unset="2 for skip-gram on a CPU (sgns; sg-hs and fastText's below 1024 examples "
+                                   unset="2 for skip-gram on a CPU (sgns and fastText's; sg-hs's below 1024 examples "
                                    "per micro-batch), else 1")
     merge_every: int | None = setting(None, "replicas: blocks each replica trains between two merges of their updates "
                                       "(from 1024 examples per micro-batch up the default is 1)")
@@ -412,7 +413,7 @@ class FastTextConfig(WindowSgdConfig):
         return {**super().defaults(), "batch_size": batch_size, "max_row_updates": row_update_cap(batch_size),
                 "device_examples": accelerator and not self.cbow,
                 **self.replica_defaults(default_replicas(self.cbow, device_examples, self.devices, batch_size,
-                                                         large_batches=False), batch_size),
+                                                         large_batches=True), batch_size),
                 "merge_rule": "agreement"}
 
     def checks(self, v: Any) -> list[tuple[bool, str]]:

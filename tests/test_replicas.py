@@ -228,7 +228,8 @@ def test_touched_rows_merge_every_row_after_a_resume_between_merges():
 
 
 def test_skipgram_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
-    """At large batches skip-gram on pairs keeps 2 replicas, merged after every block of 524,288 pairs."""
+    """At large batches skip-gram on pairs and fastText skip-gram keep 2 replicas, merged after every block of 524,288
+    pairs."""
     sgns, sg_hs = Word2VecConfig().resolved(), Word2VecConfig(model="sg-hs").resolved()
     assert (sgns.replicas, sgns.merge_every, sgns.merge_rule) == (2, 64, "sum")
     assert (sg_hs.replicas, sg_hs.merge_every, sg_hs.merge_rule) == (2, 64, "agreement")
@@ -249,7 +250,8 @@ def test_skipgram_defaults_to_two_replicas_on_a_cpu_and_one_elsewhere():
     assert (fasttext_sg.replicas, fasttext_sg.merge_every, fasttext_sg.merge_rule) == (2, 64, "agreement")
     assert fasttext_cbow.replicas == FastTextConfig(device_examples=True).resolved().replicas == 1
     fasttext_large = FastTextConfig(batch_size=16384).resolved()
-    assert (fasttext_large.replicas, fasttext_large.batches_per_call, fasttext_large.merge_every) == (1, 128, 64)
+    assert (fasttext_large.replicas, fasttext_large.batches_per_call, fasttext_large.merge_every) == (2, 32, 1)
+    assert FastTextConfig(batch_size=16384, cbow=True).resolved().replicas == 1
 
 
 @pytest.mark.parametrize("settings,message", [
