@@ -67,6 +67,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, NamedTuple, Sequence
 
+import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -92,17 +93,21 @@ class RowUpdate(NamedTuple):
     terms_N: jax.Array | None = None
 
 
-class FactoredRowUpdate(NamedTuple):
+@flax.struct.dataclass
+class FactoredRowUpdate:
     """Updates for the rows ids_PxT of one table, given as factors: row ids_PxT[p, t] receives the gradient
     Σ_c coef_PxCxT[p, c, t] · rows_PxCxD[p, c] (a logistic output row's: its coefficients times the example's hidden
     rows, losses.logistic). The optimiser forms these values a chunk of examples at a time as it adds them
     (optim.sparse), so a large micro-batch never holds all P·T·D of them, and the exchange moves the factors,
-    T + C·(T + D) words an example instead of T·D. terms_PxT: as RowUpdate's (None: one per nonzero coefficient)."""
+    T + C·(T + D) words an example instead of T·D. terms_PxT: as RowUpdate's (None: one per nonzero coefficient).
+    chunk (static): the examples per chunk in which a chunked step made the factors (0: made whole); the optimiser
+    adds them in the same chunks, so each chunk's factors pass from one loop to the next as they lie, uncopied."""
 
     ids_PxT: jax.Array
     coef_PxCxT: jax.Array
     rows_PxCxD: jax.Array
     terms_PxT: jax.Array | None = None
+    chunk: int = flax.struct.field(pytree_node=False, default=0)
 
 
 def device_count(devices: int | None) -> int:

@@ -96,7 +96,8 @@ def update_tables(state: Any, updates: tuple[RowUpdate | FactoredRowUpdate, ...]
 def update_table(table: jax.Array, update: RowUpdate | FactoredRowUpdate, optimizer: RowOptimizer, learning_rate):
     """One table stepped on its update, whole or as factors (`RowOptimizer.update_factored`)."""
     if isinstance(update, FactoredRowUpdate):
-        return optimizer.update_factored(table, *update[:3], learning_rate, update.terms_PxT)
+        return optimizer.update_factored(table, update.ids_PxT, update.coef_PxCxT, update.rows_PxCxD, learning_rate,
+                                        update.terms_PxT, update.chunk)
     return optimizer.update(table, update.ids_N, update.values_NxD, learning_rate, update.terms_N)
 
 

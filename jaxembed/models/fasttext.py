@@ -84,7 +84,7 @@ def chunked_row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOpt
     """`row_updates` of a large micro-batch on a CPU, a chunk at a time (jaxembed.chunks), every chunk reading the
     tables as they were before the micro-batch: the bag sums Σ m_f x_f gathered a chunk of bag rows at a time, then
     the pairs' coefficients g_qt a chunk of pairs at a time. An output row's gradient g_qt h_owner(q) comes as factors
-    (FactoredRowUpdate of g_QxT and h_QxD), which row SGD forms a chunk at a time as it adds them, so no (Q, T, D)
+    (FactoredRowUpdate of g_QxT and h_QxD), which row SGD forms in the same chunks as it adds them, so no (Q, T, D)
     array is formed; the bag rows' m_f ∂L/∂h_owner(f) are formed whole (F·D floats)."""
     rows_F, row_owner_F, row_mask_F, targets_QxT, pair_owner_Q, pair_mask_Q, _ = batch
     dim = state.input_RxD.shape[1]
@@ -107,12 +107,12 @@ def chunked_row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOpt
         return (g_cxT, h_cxD, jnp.einsum("bt,btd->bd", g_cxT, out_cxTxD)), jnp.sum(loss_c)
 
     pairs, targets = targets_QxT.shape
-    (g_QxT, h_QxD, dh_QxD), loss = map_chunks(pair_coefficients, (targets_QxT, pair_owner_Q, pair_mask_Q),
-                                              chunk_size(pairs, (targets + 1) * dim, GATHER_CHUNK_VALUES))
+    pair_chunk = chunk_size(pairs, (targets + 1) * dim, GATHER_CHUNK_VALUES)
+    (g_QxT, h_QxD, dh_QxD), loss = map_chunks(pair_coefficients, (targets_QxT, pair_owner_Q, pair_mask_Q), pair_chunk)
     dh_ExD = jax.ops.segment_sum(dh_QxD, pair_owner_Q, num_examples)
     terms_F = bag_row_terms(row_mask_F, row_owner_F, pair_mask_Q, pair_owner_Q, num_examples)
     return ((RowUpdate(rows_F, bag_row_updates(dh_ExD, row_weight_F, row_owner_F), terms_F),
-             FactoredRowUpdate(targets_QxT, g_QxT[:, None, :], h_QxD[:, None, :])), loss)
+             FactoredRowUpdate(targets_QxT, g_QxT[:, None, :], h_QxD[:, None, :], chunk=pair_chunk)), loss)
 
 
 def bag_row_terms(row_mask_F, row_owner_F, pair_mask_Q, pair_owner_Q, num_examples: int) -> jax.Array:

@@ -206,7 +206,8 @@ def chunked_row_updates(state: Word2VecState, batch: tuple, chunk: int, *, optim
     g_pt h_p come as factors (FactoredRowUpdate of the coefficients g_PxT and the hidden vectors h_PxD), and so do the
     hidden rows' m_pc ∂L/∂h_p (a pair's context row, CBOW's window), so no (P, T, D) array is formed and none is scaled
     whole: the optimiser forms the values a chunk at a time as it adds them. (Skip-gram's windows are taken a chunk at a
-    time by `whole_row_updates`, whose width branches skip the padding slots of windows ordered by size.)"""
+    time by `whole_row_updates`, whose width branches skip the padding slots of windows ordered by size.) The optimiser
+    adds the updates in the same chunks."""
     hidden_PxC, real_PxC, outputs_P, negatives_PxK, _, *paths = batch
 
     def chunk_updates(arrays):
@@ -218,8 +219,9 @@ def chunked_row_updates(state: Word2VecState, batch: tuple, chunk: int, *, optim
         h_cxD = rows_cxCxD[:, 0] if mode == "each" else cbow_hidden(rows_cxCxD, mask_cxC, mean=mode == "mean")
         g_cxT, loss_c = logistic_coefficients(h_cxD, out_cxTxD, labels_cxT, weights_cxT)
         dh_cxD = jnp.einsum("bt,btd->bd", g_cxT, out_cxTxD)
-        hidden = FactoredRowUpdate(hidden_cxC, mask_cxC[:, None, :], dh_cxD[:, None, :])
-        return (hidden, FactoredRowUpdate(targets_cxT, g_cxT[:, None, :], h_cxD[:, None, :])), jnp.sum(loss_c)
+        hidden = FactoredRowUpdate(hidden_cxC, mask_cxC[:, None, :], dh_cxD[:, None, :], chunk=chunk)
+        outputs = FactoredRowUpdate(targets_cxT, g_cxT[:, None, :], h_cxD[:, None, :], chunk=chunk)
+        return (hidden, outputs), jnp.sum(loss_c)
 
     return map_chunks(chunk_updates, (hidden_PxC, real_PxC, outputs_P, negatives_PxK), chunk)
 

@@ -41,8 +41,9 @@ class RowOptimizer(NamedTuple):
     """init(params_VxD) -> table_VxS; update(table, ids_N, grads_NxD, learning_rate, terms_N=None) -> table
     (terms_N: how many per-example gradients each row of grads sums, for the count-aware update);
     rows(table, ids_N) -> (N, D) parameters of those rows; params(table) -> (V, D) parameters;
-    update_factored(table, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT=None) -> table: `update` with
-    the gradient of row ids[p, t] given as Σ_c coef[p, c, t] · rows[p, c] (`factored_values`)."""
+    update_factored(table, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT=None, chunk=0) -> table: `update`
+    with the gradient of row ids[p, t] given as Σ_c coef[p, c, t] · rows[p, c] (`factored_values`), formed `chunk`
+    examples at a time where the optimiser forms them in chunks (0: its own choice, APPLY_CHUNK_VALUES)."""
 
     init: Callable[[jax.Array], jax.Array]
     update: Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Array]
@@ -64,7 +65,8 @@ def factored_terms(coef_PxCxT: jax.Array, terms_PxT: jax.Array | None) -> jax.Ar
 def dense_factored(update: Callable) -> Callable:
     """`update_factored` of an optimiser that takes the values whole: they are formed for all P examples at once."""
 
-    def update_factored(table, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT=None):
+    def update_factored(table, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT=None, chunk=0):
+        del chunk  # formed whole
         values_PxTxD = factored_values(coef_PxCxT, rows_PxCxD)
         terms_N = factored_terms(coef_PxCxT, terms_PxT).reshape(-1)
         return update(table, ids_PxT.reshape(-1), values_PxTxD.reshape(-1, values_PxTxD.shape[-1]), learning_rate,
@@ -75,7 +77,8 @@ def dense_factored(update: Callable) -> Callable:
 
 APPLY_CHUNK_VALUES = 1 << 17
 """How many floats of row gradients (examples × rows × D) a factored SGD update forms at a time on a CPU (512 KB),
-so that a chunk's values stay in cache between being made and being added (jaxembed.chunks)."""
+so that a chunk's values stay in cache between being made and being added (jaxembed.chunks), where the update does
+not name the chunks its factors were made in (`FactoredRowUpdate.chunk`, which it then follows)."""
 
 
 def word2vec_schedule(alpha: float, min_alpha: float, total_words: int) -> optax.Schedule:
@@ -136,7 +139,7 @@ def sgd_rows(max_row_updates: float | None = None, in_order: bool | None = None)
         rows_N = padding_apart(unique_N, table_VxD.shape[0])
         return table_VxD.at[rows_N].add(-learning_rate * summed_NxD, mode="drop", unique_indices=True)
 
-    def update_factored(table_VxD, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT=None):
+    def update_factored(table_VxD, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT=None, chunk=0):
         if not in_order:
             return dense_factored(update)(table_VxD, ids_PxT, coef_PxCxT, rows_PxCxD, learning_rate, terms_PxT)
         arrays = (ids_PxT, coef_PxCxT, rows_PxCxD)
@@ -153,7 +156,7 @@ def sgd_rows(max_row_updates: float | None = None, in_order: bool | None = None)
             return table.at[ids_cxT.reshape(-1)].add(-learning_rate * values_cxTxD.reshape(-1, values_cxTxD.shape[-1]),
                                                      mode="promise_in_bounds")
 
-        chunk = chunk_size(ids_PxT.shape[0], ids_PxT.shape[1] * rows_PxCxD.shape[2], APPLY_CHUNK_VALUES)
+        chunk = chunk or chunk_size(ids_PxT.shape[0], ids_PxT.shape[1] * rows_PxCxD.shape[2], APPLY_CHUNK_VALUES)
         return scan_chunks(add_chunk, table_VxD, arrays, chunk)
 
     return RowOptimizer(init=lambda params_VxD: params_VxD, update=update, rows=lambda table_VxD, ids_N: table_VxD[ids_N],
