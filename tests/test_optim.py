@@ -85,9 +85,11 @@ def test_count_aware_sgd_caps_a_frequent_rows_step_at_tau_mean_updates(in_order)
 @pytest.mark.parametrize("in_order", [True, False])
 @pytest.mark.parametrize("tau", [None, 3.0])
 @pytest.mark.parametrize("given_terms", [False, True])
-def test_factored_sgd_equals_the_update_of_its_values(in_order, tau, given_terms, monkeypatch):
+@pytest.mark.parametrize("chunk", [0, 2])
+def test_factored_sgd_equals_the_update_of_its_values(in_order, tau, given_terms, chunk, monkeypatch):
     """Oracle (numpy): row ids[p, t] receives Σ_c coef[p, c, t] · rows[p, c], summed per row and, with τ, scaled by
-    min(1, τ / its terms); the values are formed three examples at a time (the last chunk holding two)."""
+    min(1, τ / its terms); the values are formed three examples at a time (the last chunk holding two), or in the
+    update's own chunks of two (the last holding one)."""
     monkeypatch.setattr(sparse, "APPLY_CHUNK_VALUES", 3 * 3 * 4)  # 3 examples × T × D
     rng = np.random.default_rng(4)
     P, C, T, D, V, lr = 5, 2, 3, 4, 6, 0.1
@@ -104,7 +106,7 @@ def test_factored_sgd_equals_the_update_of_its_values(in_order, tau, given_terms
         expected[row] -= lr * values[at].sum(axis=0) * (1.0 if tau is None else min(1.0, tau / terms[at].sum()))
     opt = sgd_rows(max_row_updates=tau, in_order=in_order)
     got = opt.update_factored(table, jnp.asarray(ids), jnp.asarray(coef), jnp.asarray(rows), lr,
-                              jnp.asarray(terms) if given_terms else None)
+                              jnp.asarray(terms) if given_terms else None, chunk)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
