@@ -205,9 +205,9 @@ def chunked_row_updates(state: Word2VecState, batch: tuple, chunk: int, *, optim
     (jaxembed.chunks), every chunk reading the tables as they were before the micro-batch. The output rows' gradients
     g_pt h_p come as factors (FactoredRowUpdate of the coefficients g_PxT and the hidden vectors h_PxD), and so do the
     hidden rows' m_pc ∂L/∂h_p (a pair's context row, CBOW's window), so no (P, T, D) array is formed and none is scaled
-    whole: the optimiser forms the values a chunk at a time as it adds them. (Skip-gram's windows are taken a chunk at a
-    time by `whole_row_updates`, whose width branches skip the padding slots of windows ordered by size.) The optimiser
-    adds the updates in the same chunks."""
+    whole: the optimiser forms the values as it adds them, in this step's chunks (`FactoredRowUpdate.chunk`).
+    (Skip-gram's windows are taken a chunk at a time by `whole_row_updates`, whose width branches skip the padding slots
+    of windows ordered by size.)"""
     hidden_PxC, real_PxC, outputs_P, negatives_PxK, _, *paths = batch
 
     def chunk_updates(arrays):
