@@ -49,9 +49,9 @@ CPU_REPLICAS = 2
 keeps 1, as with 2 its analogy accuracy fell. From LARGE_BATCH_FROM examples per micro-batch up skip-gram on pairs
 (sgns) and fastText skip-gram keep 2 (fastText at 16,384 pairs: analogy 0.549 against one replica's 0.558 and the
 official fastText's 0.578), but not skip-gram on centre windows: sg-hs at 16,384 windows (3.1M pairs a block) fell from
-0.174 to 0.159 (experiments/README.md). A fixed number, not the machine's core count, so
-that a seed gives the same vectors on every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core laptop
-busy, and `replicas` uses more cores."""
+0.174 to 0.159 (experiments/README.md). A fixed number, not the machine's core count, so that a seed gives the same
+vectors on every machine (gensim's default is a fixed 3 workers); 2 keeps a 2-core laptop busy, and `replicas` uses
+more cores."""
 MERGE_EVERY = 64
 """Default blocks each replica trains between two merges, below LARGE_BATCH_FROM examples per micro-batch."""
 LARGE_BATCH_BLOCK = 1 << 19

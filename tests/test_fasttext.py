@@ -25,7 +25,6 @@ from jaxembed.losses.sgns import sgns_labels
 from jaxembed.fit import fit
 from jaxembed.models import fasttext as fasttext_model
 from jaxembed.models.fasttext import LAYOUT, FastTextState
-from jaxembed.optim import sparse
 from jaxembed.optim.sparse import sgd_rows
 from jaxembed.parallel import data_mesh, make_data_parallel_step
 
@@ -158,7 +157,6 @@ def chunked(monkeypatch, examples: int):
     """Large micro-batches' path taken at `examples` bag rows or pairs a chunk (jaxembed.chunks)."""
     monkeypatch.setattr(fasttext_model, "taken_whole", lambda values: False)
     monkeypatch.setattr(fasttext_model, "chunk_size", lambda n, *_: min(n, examples))
-    monkeypatch.setattr(sparse, "chunk_size", lambda n, *_: min(n, examples))
 
 
 @pytest.mark.parametrize("chunk", [None, 2, 4])
