@@ -42,6 +42,11 @@ def logistic_coefficients(h_BxD: jax.Array, out_BxTxD: jax.Array, labels_BxT: ja
     return g_BxT, jnp.sum(weights_BxT * (jax.nn.softplus(s_BxT) - labels_BxT * s_BxT), axis=-1)
 
 
+def logistic_hidden_grads(g_BxT: jax.Array, out_BxTxD: jax.Array) -> jax.Array:
+    """(B, D) ∂L/∂h_b = Σ_t g_bt u_bt from the coefficients g (`logistic_coefficients`) and the output rows u."""
+    return jnp.einsum("bt,btd->bd", g_BxT, out_BxTxD)
+
+
 def logistic_grads(h_BxD: jax.Array, out_BxTxD: jax.Array, labels_BxT: jax.Array,
                    weights_BxT: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Hand-derived (∂L/∂h_BxD, ∂L/∂out_BxTxD, loss_B) for the batch, equations in the module docstring.
@@ -49,7 +54,7 @@ def logistic_grads(h_BxD: jax.Array, out_BxTxD: jax.Array, labels_BxT: jax.Array
     labels may be (B, T) or a shared (T,) row.
     """
     g_BxT, loss_B = logistic_coefficients(h_BxD, out_BxTxD, labels_BxT, weights_BxT)
-    dh_BxD = jnp.einsum("bt,btd->bd", g_BxT, out_BxTxD)
+    dh_BxD = logistic_hidden_grads(g_BxT, out_BxTxD)
     dout_BxTxD = g_BxT[:, :, None] * h_BxD[:, None, :]
     return dh_BxD, dout_BxTxD, loss_B
 

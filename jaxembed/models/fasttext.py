@@ -31,7 +31,7 @@ from jaxembed.errors import ConfigError
 from jaxembed.io.fasttext import save_fasttext_model, unsupervised_model
 from jaxembed.io.state import EarlierTables, earlier_tables
 from jaxembed.losses.fasttext import bag_row_updates, bag_sizes, fasttext_grads
-from jaxembed.losses.logistic import logistic_coefficients
+from jaxembed.losses.logistic import logistic_coefficients, logistic_hidden_grads
 from jaxembed.losses.sgns import sgns_labels
 from jaxembed.models.base import Block, Model, Outputs, chunk_blocks, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
@@ -104,7 +104,7 @@ def chunked_row_updates(state: FastTextState, batch: tuple, *, optimizer: RowOpt
         h_cxD, out_cxTxD = h_ExD[owner_c], optimizer.rows(state.output_VxD, targets_cxT)
         weights_cxT = jnp.broadcast_to(mask_c.astype(jnp.float32)[:, None], targets_cxT.shape)
         g_cxT, loss_c = logistic_coefficients(h_cxD, out_cxTxD, labels_T, weights_cxT)
-        return (g_cxT, h_cxD, jnp.einsum("bt,btd->bd", g_cxT, out_cxTxD)), jnp.sum(loss_c)
+        return (g_cxT, h_cxD, logistic_hidden_grads(g_cxT, out_cxTxD)), jnp.sum(loss_c)
 
     pairs, targets = targets_QxT.shape
     pair_chunk = chunk_size(pairs, (targets + 1) * dim, GATHER_CHUNK_VALUES)

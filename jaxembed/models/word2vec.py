@@ -33,7 +33,8 @@ from jaxembed.errors import ConfigError
 from jaxembed.io.state import STATE_NAME, EarlierTables, earlier_tables, save_state
 from jaxembed.losses.cbow import cbow_hidden, context_row_updates
 from jaxembed.losses.hsoftmax import hs_targets
-from jaxembed.losses.logistic import logistic_coefficients, logistic_grads, window_logistic_grads
+from jaxembed.losses.logistic import (logistic_coefficients, logistic_grads, logistic_hidden_grads,
+                                      window_logistic_grads)
 from jaxembed.losses.sgns import sgns_targets
 from jaxembed.models.base import Block, Model, Outputs, chunk_blocks, update_tables
 from jaxembed.optim.sparse import RowOptimizer, sgd_rows, word2vec_schedule
@@ -218,7 +219,7 @@ def chunked_row_updates(state: Word2VecState, batch: tuple, chunk: int, *, optim
         rows_cxCxD, mask_cxC = optimizer.rows(state.syn0_VxD, hidden_cxC), real_cxC.astype(jnp.float32)
         h_cxD = rows_cxCxD[:, 0] if mode == "each" else cbow_hidden(rows_cxCxD, mask_cxC, mean=mode == "mean")
         g_cxT, loss_c = logistic_coefficients(h_cxD, out_cxTxD, labels_cxT, weights_cxT)
-        dh_cxD = jnp.einsum("bt,btd->bd", g_cxT, out_cxTxD)
+        dh_cxD = logistic_hidden_grads(g_cxT, out_cxTxD)
         hidden = FactoredRowUpdate(hidden_cxC, mask_cxC[:, None, :], dh_cxD[:, None, :], chunk=chunk)
         outputs = FactoredRowUpdate(targets_cxT, g_cxT[:, None, :], h_cxD[:, None, :], chunk=chunk)
         return (hidden, outputs), jnp.sum(loss_c)
