@@ -274,9 +274,25 @@ class SharedInputs:
         return placed
 
 
+UNSPLIT_CPU_OPS = {"xla_disable_hlo_passes": "cpu-parallel-task-assigner"}
+"""XLA options that compile every op of a CPU step whole: XLA:CPU's parallel task assigner would split each large
+op's outer dimension into tasks for the intra-op thread pool (a scatter into a table counts as large by its output,
+the whole table, although it writes a few hundred rows)."""
+
+
+def step_compiler_options(mesh: jax.sharding.Mesh) -> dict[str, str] | None:
+    """XLA options for a training step on `mesh`: UNSPLIT_CPU_OPS on CPU devices, else none (XLA's defaults).
+
+    jaxembed keeps a CPU's cores busy with one replica or device per core, each running its step on one thread;
+    split ops made every micro-batch's gathers and scatters wait for tasks on the pool the other replicas use.
+    The results are the same to the bit (tests/test_parallel.py); the speed, experiments/README.md."""
+    return dict(UNSPLIT_CPU_OPS) if all(d.platform == "cpu" for d in mesh.devices.flat) else None
+
+
 def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh: jax.sharding.Mesh,
                             layout: Sequence[str], state_spec: Any = P(), generate: Generator | None = None):
-    """Jitted `(state, *inputs) -> (state, loss_sum)` with `jax.shard_map` over `mesh`; state donated.
+    """Jitted `(state, *inputs) -> (state, loss_sum)` with `jax.shard_map` over `mesh`; state donated; compiled
+    with `step_compiler_options(mesh)`.
 
     layout[i]: how inputs[i] is laid out (module docstring; P must be divisible by the mesh size);
     state_spec: PartitionSpec (prefix) of the state, replicated by default.
@@ -296,7 +312,7 @@ def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates
     body = jax.shard_map(body, mesh=mesh, in_specs=(state_spec, *specs), out_specs=(state_spec, P()), check_vma=False)
     named = lambda spec: NamedSharding(mesh, spec)
     shardings = (jax.tree.map(named, state_spec), *map(named, specs))
-    step = jax.jit(body, donate_argnums=0, in_shardings=shardings)
+    step = jax.jit(body, donate_argnums=0, in_shardings=shardings, compiler_options=step_compiler_options(mesh))
     if jax.process_count() == 1:
         placed_step, shared = step, SharedInputs(layout, named(P())) if generate is None else None
         step = lambda state, *inputs: placed_step(on_sharding(state, shardings[0]),

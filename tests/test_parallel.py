@@ -293,6 +293,30 @@ def test_the_step_compiles_once_for_states_from_init_and_from_itself(caplog):
     assert sum("Compiling jit(block)" in record.getMessage() for record in caplog.records) == 1
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="XLA:CPU splits an op into tasks only on two or more cores")
+def test_cpu_step_options_compile_a_table_scatter_whole():
+    """XLA's defaults split a scatter into a 40k-row table into tasks although it writes 64 rows;
+    step_compiler_options(a CPU mesh) compiles it whole."""
+    add_rows = lambda table_VxD, ids_N, rows_NxD: table_VxD.at[ids_N].add(rows_NxD)
+    args = (jnp.zeros((40_000, 100)), jnp.zeros(64, jnp.int32), jnp.ones((64, 100)))
+    tasks = lambda options: (jax.jit(add_rows, compiler_options=options).lower(*args).compile().as_text()
+                             .count("outer_dimension_partitions"))
+    assert tasks(None) > 0
+    assert tasks(parallel.step_compiler_options(parallel.data_mesh(1))) == 0
+
+
+@pytest.mark.parametrize("model", ["sgns", "sg-hs"])
+def test_unsplit_cpu_step_trains_the_same_vectors_as_xla_defaults(small_corpus, model, monkeypatch):
+    """Two replicas with tables that XLA's defaults would split (dim 64, ~1 MB): the step compiled whole gives the
+    same vectors and loss, to the bit, as the step compiled with XLA's defaults."""
+    config = Word2VecConfig(model=model, dim=64, epochs=1, min_count=3, seed=5, replicas=2)
+    unsplit = fit(small_corpus, config, progress=False)
+    monkeypatch.setattr(parallel, "step_compiler_options", lambda mesh: None)
+    split = fit(small_corpus, config, progress=False)
+    np.testing.assert_array_equal(unsplit.vectors.vectors, split.vectors.vectors)
+    assert unsplit.metrics["loss"] == split.metrics["loss"]
+
+
 def test_batch_size_rounds_up_to_a_multiple_of_devices():
     assert [parallel.sharded_batch_size(b, 4) for b in (1, 4, 5, 64)] == [4, 4, 8, 64]
     assert parallel.sharded_batch_size(7, 1) == 7
