@@ -65,6 +65,7 @@ unchanged, each process feeding the same global blocks.
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any, Callable, NamedTuple, Sequence
 
 import flax
@@ -285,8 +286,15 @@ def step_compiler_options(mesh: jax.sharding.Mesh) -> dict[str, str] | None:
 
     jaxembed keeps a CPU's cores busy with one replica or device per core, each running its step on one thread;
     split ops made every micro-batch's gathers and scatters wait for tasks on the pool the other replicas use.
-    The results are the same to the bit (tests/test_parallel.py); the speed, experiments/README.md."""
-    return dict(UNSPLIT_CPU_OPS) if all(d.platform == "cpu" for d in mesh.devices.flat) else None
+    The results are the same to the bit (tests/test_parallel.py); the speed, experiments/README.md.
+    A compiler option replaces the value XLA_FLAGS gives it, so the passes that XLA_FLAGS disables (its last
+    --xla_disable_hlo_passes, as XLA reads them) are named beside the task assigner."""
+    if not all(d.platform == "cpu" for d in mesh.devices.flat):
+        return None
+    key = "xla_disable_hlo_passes"
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    disabled = [flag.split("=", 1)[1] for flag in flags if flag.startswith(f"--{key}=")]
+    return {key: ",".join(filter(None, [*disabled[-1:], UNSPLIT_CPU_OPS[key]]))}
 
 
 def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh: jax.sharding.Mesh,

@@ -305,6 +305,18 @@ def test_cpu_step_options_compile_a_table_scatter_whole():
     assert tasks(parallel.step_compiler_options(parallel.data_mesh(1))) == 0
 
 
+def test_cpu_step_options_keep_the_passes_xla_flags_disable(monkeypatch):
+    """A compiler option replaces XLA_FLAGS' value of the same option, so the step's options name the passes the
+    flags disable (the last --xla_disable_hlo_passes, as XLA reads them) beside the task assigner."""
+    mesh = parallel.data_mesh(1)
+    assigner = "cpu-parallel-task-assigner"
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    assert parallel.step_compiler_options(mesh) == {"xla_disable_hlo_passes": assigner}
+    monkeypatch.setenv("XLA_FLAGS", "--xla_disable_hlo_passes=dce --xla_cpu_enable_fast_math=false "
+                                    "--xla_disable_hlo_passes=algsimp,cse")
+    assert parallel.step_compiler_options(mesh) == {"xla_disable_hlo_passes": f"algsimp,cse,{assigner}"}
+
+
 @pytest.mark.parametrize("model", ["sgns", "sg-hs"])
 def test_unsplit_cpu_step_trains_the_same_vectors_as_xla_defaults(small_corpus, model, monkeypatch):
     """Two replicas with tables that XLA's defaults would split (dim 64, ~1 MB): the step compiled whole gives the
