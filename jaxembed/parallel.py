@@ -392,21 +392,27 @@ def make_pmap_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, devices
 
     The state carries a leading device axis (`replicate` / `unreplicate`); inputs are the same global
     blocks as for the shard_map step, EXAMPLES inputs split on the host by `split_examples`. pmap gets
-    flat leaves with one in_axis each (every input is one array).
+    flat leaves with one in_axis each (every input is one array). Compiled once per tree and shapes, with
+    `step_compiler_options` (jax.pmap itself takes no compiler options).
     """
     check_layout(layout)
     n, block = len(devices), scan_block(row_updates, apply_updates, layout)
+    options = step_compiler_options(jax.sharding.Mesh(np.asarray(devices), (AXIS,)))
 
-    @functools.cache
-    def pmapped(treedef, state_leaves: int):
-        flat_block = lambda *leaves: block(*jax.tree.unflatten(treedef, leaves))
-        axes = (0,) * state_leaves + tuple(0 if kind == EXAMPLES else None for kind in layout)
-        return jax.pmap(flat_block, axis_name=AXIS, in_axes=axes, devices=devices, donate_argnums=tuple(range(state_leaves)))
+    compiled = {}
 
     def step(state, *inputs):
         split = [split_examples(x, n) if kind == EXAMPLES else x for x, kind in zip(inputs, layout)]
         leaves, treedef = jax.tree.flatten((state, *split))
-        state, losses = pmapped(treedef, len(jax.tree.leaves(state)))(*leaves)
+        key = (treedef, tuple(map(jax.typeof, leaves)))
+        if key not in compiled:
+            state_leaves = len(jax.tree.leaves(state))
+            flat_block = lambda *flat: block(*jax.tree.unflatten(treedef, flat))
+            axes = (0,) * state_leaves + tuple(0 if kind == EXAMPLES else None for kind in layout)
+            pmapped = jax.pmap(flat_block, axis_name=AXIS, in_axes=axes, devices=devices,
+                               donate_argnums=tuple(range(state_leaves)))
+            compiled[key] = pmapped.lower(*leaves).compile(options)
+        state, losses = compiled[key](*leaves)
         return state, losses[0]
 
     return step

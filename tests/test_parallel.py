@@ -305,6 +305,16 @@ def test_cpu_step_options_compile_a_table_scatter_whole():
     assert tasks(parallel.step_compiler_options(parallel.data_mesh(1))) == 0
 
 
+def test_pmap_step_is_compiled_with_the_step_options(monkeypatch):
+    """jax.pmap takes no compiler options: make_pmap_step compiles through lower().compile() with
+    step_compiler_options, so an option XLA does not know reaches XLA and fails there."""
+    monkeypatch.setattr(parallel, "step_compiler_options", lambda mesh: {"xla_not_an_option": "1"})
+    case, devices = word2vec_case("each", 1, False, 3), jax.devices()[:2]
+    step = parallel.make_pmap_step(case.row_updates, case.apply_updates, devices, case.layout)
+    with pytest.raises(Exception, match="xla_not_an_option"):
+        step(parallel.replicate(case.init(), devices), *case.blocks[0])
+
+
 def test_cpu_step_options_keep_the_passes_xla_flags_disable(monkeypatch):
     """A compiler option replaces XLA_FLAGS' value of the same option, so the step's options name the passes the
     flags disable (the last --xla_disable_hlo_passes, as XLA reads them) beside the task assigner."""
