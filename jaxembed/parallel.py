@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import flax
 import jax
@@ -275,32 +275,33 @@ class SharedInputs:
         return placed
 
 
-UNSPLIT_CPU_OPS = {"xla_disable_hlo_passes": "cpu-parallel-task-assigner"}
-"""XLA options that compile every op of a CPU step whole: XLA:CPU's parallel task assigner would split each large
-op's outer dimension into tasks for the intra-op thread pool (a scatter into a table counts as large by its output,
-the whole table, although it writes a few hundred rows)."""
+UNSPLIT_CPU_PASS = "cpu-parallel-task-assigner"
+"""The XLA:CPU pass that a CPU step is compiled without: it would split each large op's outer dimension into tasks
+for the intra-op thread pool (a scatter into a table counts as large by its output, the whole table, although it
+writes a few hundred rows)."""
 
 
-def step_compiler_options(mesh: jax.sharding.Mesh) -> dict[str, str] | None:
-    """XLA options for a training step on `mesh`: UNSPLIT_CPU_OPS on CPU devices, else none (XLA's defaults).
+def step_compiler_options(devices: Iterable[jax.Device]) -> dict[str, str] | None:
+    """XLA options for a training step on `devices`: on CPU devices, UNSPLIT_CPU_PASS disabled; else none (XLA's
+    defaults).
 
-    jaxembed keeps a CPU's cores busy with one replica or device per core, each running its step on one thread;
-    split ops made every micro-batch's gathers and scatters wait for tasks on the pool the other replicas use.
-    The results are the same to the bit (tests/test_parallel.py); the speed, experiments/README.md.
-    A compiler option replaces the value XLA_FLAGS gives it, so the passes that XLA_FLAGS disables (its last
-    --xla_disable_hlo_passes, as XLA reads them) are named beside the task assigner."""
-    if not all(d.platform == "cpu" for d in mesh.devices.flat):
+    jaxembed keeps a CPU's cores busy with one step per core (replicas or devices), each on one thread; split ops made
+    every micro-batch's gathers and scatters wait for tasks on the pool the other steps use, and one replica alone
+    (CBOW's default) ran faster unsplit too. The results are the same to the bit (tests/test_parallel.py); the speed,
+    experiments/README.md. A compiler option replaces the value XLA_FLAGS gives it, so the passes that XLA_FLAGS
+    disables (its last --xla_disable_hlo_passes, as XLA reads them) are named beside UNSPLIT_CPU_PASS."""
+    if not all(d.platform == "cpu" for d in devices):
         return None
     key = "xla_disable_hlo_passes"
     flags = os.environ.get("XLA_FLAGS", "").split()
-    disabled = [flag.split("=", 1)[1] for flag in flags if flag.startswith(f"--{key}=")]
-    return {key: ",".join(filter(None, [*disabled[-1:], UNSPLIT_CPU_OPS[key]]))}
+    disabled = [flag.split("=", 1)[1].strip("'\"") for flag in flags if flag.startswith(f"--{key}=")]
+    return {key: ",".join(filter(None, [*disabled[-1:], UNSPLIT_CPU_PASS]))}
 
 
 def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, mesh: jax.sharding.Mesh,
                             layout: Sequence[str], state_spec: Any = P(), generate: Generator | None = None):
     """Jitted `(state, *inputs) -> (state, loss_sum)` with `jax.shard_map` over `mesh`; state donated; compiled
-    with `step_compiler_options(mesh)`.
+    with `step_compiler_options` for its devices.
 
     layout[i]: how inputs[i] is laid out (module docstring; P must be divisible by the mesh size);
     state_spec: PartitionSpec (prefix) of the state, replicated by default.
@@ -320,7 +321,7 @@ def make_data_parallel_step(row_updates: RowUpdates, apply_updates: ApplyUpdates
     body = jax.shard_map(body, mesh=mesh, in_specs=(state_spec, *specs), out_specs=(state_spec, P()), check_vma=False)
     named = lambda spec: NamedSharding(mesh, spec)
     shardings = (jax.tree.map(named, state_spec), *map(named, specs))
-    step = jax.jit(body, donate_argnums=0, in_shardings=shardings, compiler_options=step_compiler_options(mesh))
+    step = jax.jit(body, donate_argnums=0, in_shardings=shardings, compiler_options=step_compiler_options(mesh.devices.flat))
     if jax.process_count() == 1:
         placed_step, shared = step, SharedInputs(layout, named(P())) if generate is None else None
         step = lambda state, *inputs: placed_step(on_sharding(state, shardings[0]),
@@ -392,12 +393,13 @@ def make_pmap_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, devices
 
     The state carries a leading device axis (`replicate` / `unreplicate`); inputs are the same global
     blocks as for the shard_map step, EXAMPLES inputs split on the host by `split_examples`. pmap gets
-    flat leaves with one in_axis each (every input is one array). Compiled once per tree and shapes, with
-    `step_compiler_options` (jax.pmap itself takes no compiler options).
+    flat leaves with one in_axis each (every input is one array). In one process, compiled once per tree and
+    avals with `step_compiler_options` (jax.pmap itself takes no compiler options); across processes, pmap's own
+    compilation, which makes the global arrays from each process's own (XLA's defaults).
     """
     check_layout(layout)
     n, block = len(devices), scan_block(row_updates, apply_updates, layout)
-    options = step_compiler_options(jax.sharding.Mesh(np.asarray(devices), (AXIS,)))
+    options = step_compiler_options(devices) if jax.process_count() == 1 else None
 
     compiled = {}
 
@@ -411,7 +413,7 @@ def make_pmap_step(row_updates: RowUpdates, apply_updates: ApplyUpdates, devices
             axes = (0,) * state_leaves + tuple(0 if kind == EXAMPLES else None for kind in layout)
             pmapped = jax.pmap(flat_block, axis_name=AXIS, in_axes=axes, devices=devices,
                                donate_argnums=tuple(range(state_leaves)))
-            compiled[key] = pmapped.lower(*leaves).compile(options)
+            compiled[key] = pmapped if options is None else pmapped.lower(*leaves).compile(options)
         state, losses = compiled[key](*leaves)
         return state, losses[0]
 

@@ -293,47 +293,59 @@ def test_the_step_compiles_once_for_states_from_init_and_from_itself(caplog):
     assert sum("Compiling jit(block)" in record.getMessage() for record in caplog.records) == 1
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="XLA:CPU splits an op into tasks only on two or more cores")
-def test_cpu_step_options_compile_a_table_scatter_whole():
-    """XLA's defaults split a scatter into a 40k-row table into tasks although it writes 64 rows;
-    step_compiler_options(a CPU mesh) compiles it whole."""
+SPLITS_OPS = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2,
+                                 reason="XLA:CPU splits an op into tasks only where it may run on two or more CPUs")
+
+
+def scatter_tasks(options: dict[str, str] | None) -> int:
+    """How many ops XLA splits into tasks in a scatter of 64 rows into a 40k-row table compiled with `options`."""
     add_rows = lambda table_VxD, ids_N, rows_NxD: table_VxD.at[ids_N].add(rows_NxD)
     args = (jnp.zeros((40_000, 100)), jnp.zeros(64, jnp.int32), jnp.ones((64, 100)))
-    tasks = lambda options: (jax.jit(add_rows, compiler_options=options).lower(*args).compile().as_text()
-                             .count("outer_dimension_partitions"))
-    assert tasks(None) > 0
-    assert tasks(parallel.step_compiler_options(parallel.data_mesh(1))) == 0
+    return (jax.jit(add_rows, compiler_options=options).lower(*args).compile().as_text()
+            .count("outer_dimension_partitions"))
+
+
+@SPLITS_OPS
+def test_cpu_step_options_compile_a_table_scatter_whole():
+    """XLA's defaults split a scatter into a 40k-row table into tasks although it writes 64 rows;
+    step_compiler_options(CPU devices) compiles it whole."""
+    assert scatter_tasks(None) > 0
+    assert scatter_tasks(parallel.step_compiler_options(jax.devices()[:1])) == 0
 
 
 def test_pmap_step_is_compiled_with_the_step_options(monkeypatch):
     """jax.pmap takes no compiler options: make_pmap_step compiles through lower().compile() with
     step_compiler_options, so an option XLA does not know reaches XLA and fails there."""
-    monkeypatch.setattr(parallel, "step_compiler_options", lambda mesh: {"xla_not_an_option": "1"})
+    monkeypatch.setattr(parallel, "step_compiler_options", lambda devices: {"xla_not_an_option": "1"})
     case, devices = word2vec_case("each", 1, False, 3), jax.devices()[:2]
     step = parallel.make_pmap_step(case.row_updates, case.apply_updates, devices, case.layout)
     with pytest.raises(Exception, match="xla_not_an_option"):
         step(parallel.replicate(case.init(), devices), *case.blocks[0])
 
 
+@SPLITS_OPS
 def test_cpu_step_options_keep_the_passes_xla_flags_disable(monkeypatch):
     """A compiler option replaces XLA_FLAGS' value of the same option, so the step's options name the passes the
-    flags disable (the last --xla_disable_hlo_passes, as XLA reads them) beside the task assigner."""
-    mesh = parallel.data_mesh(1)
-    assigner = "cpu-parallel-task-assigner"
+    flags disable (the last --xla_disable_hlo_passes, as XLA reads them) beside the task assigner, and XLA still
+    compiles the table scatter whole with them."""
+    cpu = jax.devices()[:1]
     monkeypatch.delenv("XLA_FLAGS", raising=False)
-    assert parallel.step_compiler_options(mesh) == {"xla_disable_hlo_passes": assigner}
+    assert parallel.step_compiler_options(cpu) == {"xla_disable_hlo_passes": parallel.UNSPLIT_CPU_PASS}
     monkeypatch.setenv("XLA_FLAGS", "--xla_disable_hlo_passes=dce --xla_cpu_enable_fast_math=false "
-                                    "--xla_disable_hlo_passes=algsimp,cse")
-    assert parallel.step_compiler_options(mesh) == {"xla_disable_hlo_passes": f"algsimp,cse,{assigner}"}
+                                    "--xla_disable_hlo_passes='algsimp,cse'")
+    options = parallel.step_compiler_options(cpu)
+    assert options == {"xla_disable_hlo_passes": f"algsimp,cse,{parallel.UNSPLIT_CPU_PASS}"}
+    assert scatter_tasks(options) == 0
 
 
+@SPLITS_OPS
 @pytest.mark.parametrize("model", ["sgns", "sg-hs"])
 def test_unsplit_cpu_step_trains_the_same_vectors_as_xla_defaults(small_corpus, model, monkeypatch):
     """Two replicas with tables that XLA's defaults would split (dim 64, ~1 MB): the step compiled whole gives the
     same vectors and loss, to the bit, as the step compiled with XLA's defaults."""
     config = Word2VecConfig(model=model, dim=64, epochs=1, min_count=3, seed=5, replicas=2)
     unsplit = fit(small_corpus, config, progress=False)
-    monkeypatch.setattr(parallel, "step_compiler_options", lambda mesh: None)
+    monkeypatch.setattr(parallel, "step_compiler_options", lambda devices: None)
     split = fit(small_corpus, config, progress=False)
     np.testing.assert_array_equal(unsplit.vectors.vectors, split.vectors.vectors)
     assert unsplit.metrics["loss"] == split.metrics["loss"]
