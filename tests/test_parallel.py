@@ -293,6 +293,21 @@ def test_the_step_compiles_once_for_states_from_init_and_from_itself(caplog):
     assert sum("Compiling jit(block)" in record.getMessage() for record in caplog.records) == 1
 
 
+def test_the_pmap_step_compiles_once_for_replicated_states_from_init_and_from_itself(monkeypatch):
+    """make_pmap_step's compiled steps are keyed by the inputs' tree and avals: a replicated fresh state and the
+    step's own output take the same one."""
+    compilations, compile_lowered = [], jax.stages.Lowered.compile
+    monkeypatch.setattr(jax.stages.Lowered, "compile",
+                        lambda lowered, *args, **kwargs: compilations.append(1) or compile_lowered(lowered, *args, **kwargs))
+    case, devices = word2vec_case("each", 1, False, 3), jax.devices()[:2]
+    step = parallel.make_pmap_step(case.row_updates, case.apply_updates, devices, case.layout)
+    state = parallel.replicate(case.init(), devices)
+    for block in case.blocks:
+        state, _ = step(state, *block)
+    step(parallel.replicate(case.init(), devices), *case.blocks[0])
+    assert len(compilations) == 1
+
+
 SPLITS_OPS = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2,
                                  reason="XLA:CPU splits an op into tasks only where it may run on two or more CPUs")
 
