@@ -78,7 +78,7 @@ def train(args, batch_size: int) -> dict:
     model = counts_model(cooc, config, mesh.size, vocab.strings)
     state, position = train_model(model, config, mesh)
     vectors = model.outputs(state).vectors
-    path = os.path.join(RESULTS_DIR, f"jaxembed_glove{'' if batch_size == args.batch_size else f'_b{batch_size}'}_vectors.txt")
+    path = os.path.join(RESULTS_DIR, f"jaxembed_glove{'' if batch_size == args.batch_size else f'_b{batch_size}'}{args.tag}_vectors.txt")
     save_word2vec(path, vectors)
     seconds = position.epoch_seconds
     return {"batch_size": batch_size, "epoch_seconds": seconds, "steady_epoch_seconds": float(np.median(seconds[1:] if len(seconds) > 1 else seconds)),
@@ -154,7 +154,7 @@ def main() -> None:
     p.add_argument("--memory-mb", type=float, default=1024.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--glove-c", metavar="DIR", help="a GloVe C checkout built with its Makefile: run it as the peer")
-    p.add_argument("--tag", default="", help="suffix of the result files' names (bench_glove<tag>.json)")
+    p.add_argument("--tag", default="", help="suffix of the result files' names (bench_glove<tag>.json, jaxembed_glove<tag>_vectors.txt)")
     args = p.parse_args()
     os.makedirs(RESULTS_DIR, exist_ok=True)
     args.cooc_path = os.path.join(RESULTS_DIR, "glove_cooccurrence.bin")
