@@ -2,6 +2,7 @@
 
     python experiments/bench_large_batch.py --corpus ../shared/data/pdcorpus.txt.gz             # ~45 min on 2 cores
     python experiments/bench_large_batch.py --part rules                                         # ~10 min
+    python experiments/bench_large_batch.py --part speed --repeats 5                             # ~14 min
 
 Part `quality` (pdcorpus, dim 100, window 5, negative 5, sample 1e-3, 5 epochs): gensim, jaxembed's default
 (64 pairs per update), and jaxembed at 16,384 and 65,536 pairs per update with the count-aware update
@@ -13,6 +14,10 @@ and the ratios the bars use.
 Part `rules`: one epoch at 16,384 pairs per update on one replica for each row rule — plain sum (the dense
 gradient), τ = 1 (each row's mean), 8, 32, 64, 256 — beside the default run's first epoch, and τ 64 with the examples
 made on the device (jax.random) instead of the host (numpy), for speed on this machine.
+Part `speed`: the default and 16,384 pairs (τ 64) at their CPU defaults, `--repeats` pairs of runs with the order
+swapped from pair to pair (default first, then 16,384 first, ...), so that a machine whose speed drifts during the
+invocation favours neither, after one uncounted epoch of each (a process's first run pays one-time costs); reports each pair's ratio of whole-run words/s (and of steady-state pairs/s) and their
+medians.
 Writes experiments/results/bench_large_batch<tag>.json and .png.
 """
 from __future__ import annotations
@@ -21,6 +26,8 @@ import argparse
 import json
 import os
 import time
+
+import numpy as np
 
 from bench_gpu import steady_rates
 from paths import PDCORPUS, RESULTS_DIR, machine
@@ -34,6 +41,7 @@ QUALITY_RUNS = {
                                                             "shared_negatives": True},
     "16,384 pairs, τ 64, 1 replica": {"batch_size": 16384, "max_row_updates": 64, "replicas": 1},
 }
+SPEED_RUNS = {"default (64 pairs)": {}, "16,384 pairs, τ 64": {"batch_size": 16384, "max_row_updates": 64}}
 RULES = {"sum (plain SGD)": 0, "τ 1 (mean)": 1, "τ 8": 8, "τ 32": 32, "τ 64": 64, "τ 256": 256}
 
 
@@ -114,13 +122,46 @@ def rules_part(args) -> dict:
     return runs
 
 
+def speed_part(args) -> dict:
+    (default, default_overrides), (large, large_overrides) = SPEED_RUNS.items()
+    warm_up = {}
+    for name, overrides in SPEED_RUNS.items():  # the process's first runs pay one-time costs; not counted
+        warm_up[name] = jaxembed_run(args.corpus, 1, args.seed, **overrides)
+        show(f"warm-up, {name}, 1 epoch", warm_up[name])
+    pairs = []
+    for index in range(args.repeats):
+        order = [(default, default_overrides), (large, large_overrides)][::1 if index % 2 == 0 else -1]
+        runs = {}
+        for name, overrides in order:
+            runs[name] = jaxembed_run(args.corpus, args.epochs, args.seed, **overrides)
+            show(f"pair {index + 1}, {name}", runs[name])
+        ratio = lambda key: (runs[large][key] / runs[default][key] if runs[large][key] and runs[default][key] else None)
+        pairs.append({"first": order[0][0], "runs": runs, "words_ratio": ratio("words_per_second"),
+                      "steady_pairs_ratio": ratio("steady_pairs_per_second")})  # steady: None with one epoch
+        print(f"pair {index + 1}: {pairs[-1]['words_ratio']:.3f}x words/s, steady pairs/s "
+              f"{pairs[-1]['steady_pairs_ratio'] or float('nan'):.3f}x", flush=True)
+    median = lambda key: float(np.median([p[key] for p in pairs])) if all(p[key] for p in pairs) else None
+    return {"default": default, "large": large, "warm_up": warm_up, "pairs": pairs, "median_words_ratio": median("words_ratio"),
+            "median_steady_pairs_ratio": median("steady_pairs_ratio")}
+
+
 def plot(report: dict, path: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    parts = [p for p in ("quality", "rules") if p in report]
+    parts = [p for p in ("quality", "rules", "speed") if p in report]
     fig, axes = plt.subplots(1, len(parts), figsize=(7 * len(parts), 4.2), squeeze=False)
     for ax, part in zip(axes[0], parts):
+        if part == "speed":
+            speed = report["speed"]
+            ratios = [p["words_ratio"] for p in speed["pairs"]]
+            bars = ax.bar([f"pair {i + 1}\n{p['first'].split(' (')[0]} first" for i, p in enumerate(speed["pairs"])], ratios)
+            ax.bar_label(bars, labels=[f"{r:.3f}" for r in ratios])
+            ax.axhline(speed["median_words_ratio"], color="tab:orange", label=f"median {speed['median_words_ratio']:.3f}")
+            ax.set_ylabel(f"{speed['large']} ÷ default, words/s")
+            ax.set_title(f"SGNS speed, {report['epochs']} epochs, pairs of runs in swapped order")
+            ax.legend()
+            continue
         runs = report[part]
         names = list(runs)
         values = [0 if runs[n].get("diverged") else runs[n]["analogy"] for n in names]
@@ -139,7 +180,9 @@ def plot(report: dict, path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default=PDCORPUS)
-    parser.add_argument("--part", choices=["quality", "rules", "all"], default="all")
+    parser.add_argument("--part", choices=["quality", "rules", "speed", "all"], default="all",
+                        help="all: quality and rules")
+    parser.add_argument("--repeats", type=int, default=5, help="pairs of runs in part speed")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--epochs-65536", type=int, default=5, help="epochs of the 65,536-pair run")
     parser.add_argument("--seed", type=int, default=1)
@@ -154,13 +197,15 @@ def main() -> None:
         report["quality"] = quality_part(args)
     if args.part in ("rules", "all"):
         report["rules"] = rules_part(args)
+    if args.part == "speed":
+        report["speed"] = speed_part(args)
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, f"bench_large_batch{args.tag}")
     previous = {}
     if os.path.exists(path + ".json"):  # keep the other part's figures when one part is rerun
         with open(path + ".json") as f:
             previous = json.load(f)
-    report = {**{k: v for k, v in previous.items() if k in ("quality", "rules")}, **report}
+    report = {**{k: v for k, v in previous.items() if k in ("quality", "rules", "speed")}, **report}
     with open(path + ".json", "w") as f:
         json.dump(report, f, indent=1)
     plot(report, path + ".png")
