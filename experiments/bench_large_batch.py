@@ -155,7 +155,8 @@ def plot(report: dict, path: str) -> None:
         if part == "speed":
             speed = report["speed"]
             ratios = [p["words_ratio"] for p in speed["pairs"]]
-            bars = ax.bar([f"pair {i + 1}\n{p['first'].split(' (')[0]} first" for i, p in enumerate(speed["pairs"])], ratios)
+            firsts = ["default" if p["first"] == speed["default"] else "large batch" for p in speed["pairs"]]
+            bars = ax.bar([f"pair {i + 1}\n{first} first" for i, first in enumerate(firsts)], ratios)
             ax.bar_label(bars, labels=[f"{r:.3f}" for r in ratios])
             ax.axhline(speed["median_words_ratio"], color="tab:orange", label=f"median {speed['median_words_ratio']:.3f}")
             ax.set_ylabel(f"{speed['large']} ÷ default, words/s")
