@@ -16,8 +16,10 @@ gradient), τ = 1 (each row's mean), 8, 32, 64, 256 — beside the default run's
 made on the device (jax.random) instead of the host (numpy), for speed on this machine.
 Part `speed`: the default and 16,384 pairs (τ 64) at their CPU defaults, `--repeats` pairs of runs with the order
 swapped from pair to pair (default first, then 16,384 first, ...), so that a machine whose speed drifts during the
-invocation favours neither, after one uncounted epoch of each (a process's first run pays one-time costs); reports each pair's ratio of whole-run words/s (and of steady-state pairs/s) and their
-medians.
+invocation favours neither, after one uncounted epoch of each; reports each pair's ratio of whole-run words/s (and of
+steady-state pairs/s) and their medians.
+Every part starts with uncounted epochs (`warm_up`): a process's first jaxembed run pays one-time costs (3 s of a 6 s
+run on a small corpus), which would slow whichever run came first.
 Writes experiments/results/bench_large_batch<tag>.json and .png.
 """
 from __future__ import annotations
@@ -93,9 +95,19 @@ def show(name: str, run: dict) -> None:
           f"WS353 {run['wordsim353']:.4f}, SimLex {run['simlex999']:.4f}", flush=True)
 
 
+def warm_up(args, settings: dict) -> dict:
+    """One uncounted epoch of each setting (name: overrides), before the runs that are measured."""
+    runs = {}
+    for name, overrides in settings.items():
+        runs[name] = jaxembed_run(args.corpus, 1, args.seed, **overrides)
+        show(f"warm-up, {name}, 1 epoch", runs[name])
+    return runs
+
+
 def quality_part(args) -> dict:
     runs = {"gensim": gensim_run(args.corpus, args.epochs, args.seed)}
     show("gensim", runs["gensim"])
+    warm_up(args, {"default (64 pairs)": {}})
     for name, overrides in QUALITY_RUNS.items():
         epochs = args.epochs_65536 if overrides.get("batch_size") == 65536 else args.epochs
         runs[name] = {**jaxembed_run(args.corpus, epochs, args.seed, **overrides), "epochs": epochs}
@@ -111,6 +123,7 @@ def quality_part(args) -> dict:
 
 
 def rules_part(args) -> dict:
+    warm_up(args, {"default (64 pairs)": {}})
     runs = {"default (64 pairs)": jaxembed_run(args.corpus, 1, args.seed)}
     show("default (64 pairs), 1 epoch", runs["default (64 pairs)"])
     for name, tau in RULES.items():
@@ -124,10 +137,7 @@ def rules_part(args) -> dict:
 
 def speed_part(args) -> dict:
     (default, default_overrides), (large, large_overrides) = SPEED_RUNS.items()
-    warm_up = {}
-    for name, overrides in SPEED_RUNS.items():  # the process's first runs pay one-time costs; not counted
-        warm_up[name] = jaxembed_run(args.corpus, 1, args.seed, **overrides)
-        show(f"warm-up, {name}, 1 epoch", warm_up[name])
+    warmed = warm_up(args, SPEED_RUNS)
     pairs = []
     for index in range(args.repeats):
         order = [(default, default_overrides), (large, large_overrides)][::1 if index % 2 == 0 else -1]
@@ -141,8 +151,8 @@ def speed_part(args) -> dict:
         print(f"pair {index + 1}: {pairs[-1]['words_ratio']:.3f}x words/s, steady pairs/s "
               f"{pairs[-1]['steady_pairs_ratio'] or float('nan'):.3f}x", flush=True)
     median = lambda key: float(np.median([p[key] for p in pairs])) if all(p[key] for p in pairs) else None
-    return {"default": default, "large": large, "warm_up": warm_up, "pairs": pairs, "median_words_ratio": median("words_ratio"),
-            "median_steady_pairs_ratio": median("steady_pairs_ratio")}
+    return {"default": default, "large": large, "warm_up": warmed, "pairs": pairs,
+            "median_words_ratio": median("words_ratio"), "median_steady_pairs_ratio": median("steady_pairs_ratio")}
 
 
 def plot(report: dict, path: str) -> None:
@@ -158,7 +168,8 @@ def plot(report: dict, path: str) -> None:
             firsts = ["default" if p["first"] == speed["default"] else "large batch" for p in speed["pairs"]]
             bars = ax.bar([f"pair {i + 1}\n{first} first" for i, first in enumerate(firsts)], ratios)
             ax.bar_label(bars, labels=[f"{r:.3f}" for r in ratios])
-            ax.axhline(speed["median_words_ratio"], color="tab:orange", label=f"median {speed['median_words_ratio']:.3f}")
+            median = speed["median_words_ratio"]
+            ax.axhline(median, color="tab:orange", label=f"median {median:.3f}")
             ax.set_ylabel(f"{speed['large']} ÷ default, words/s")
             ax.set_title(f"SGNS speed, {report['epochs']} epochs, pairs of runs in swapped order")
             ax.legend()
