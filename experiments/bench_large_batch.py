@@ -2,7 +2,7 @@
 
     python experiments/bench_large_batch.py --corpus ../shared/data/pdcorpus.txt.gz             # ~45 min on 2 cores
     python experiments/bench_large_batch.py --part rules                                         # ~10 min
-    python experiments/bench_large_batch.py --part speed --repeats 5                             # ~14 min
+    python experiments/bench_large_batch.py --part speed --repeats 5                             # ~15 min
 
 Part `quality` (pdcorpus, dim 100, window 5, negative 5, sample 1e-3, 5 epochs): gensim, jaxembed's default
 (64 pairs per update), and jaxembed at 16,384 and 65,536 pairs per update with the count-aware update
